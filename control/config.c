@@ -1,0 +1,423 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "control/config.h"
+
+
+enum opt_type {
+	OPT_INT,
+	OPT_BOOL,
+	OPT_STRING,
+	OPT_ENUM,
+	OPT_CIDR, /* a.b.c.d/len: fills address and netmask */
+	OPT_IPV4, /* a.b.c.d, or "" for none */
+	OPT_NAME, /* [A-Za-z0-9_-]+ */
+};
+
+struct option_def {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	size_t size; /* string buffers */
+	long long min, max;
+	const char *const *choices; /* OPT_ENUM, NULL-terminated */
+	const char *def;
+	const char *help;
+};
+
+static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", NULL};
+
+#define OFF(f)  offsetof(struct sl_config, f)
+#define SIZE(f) sizeof(((struct sl_config *)0)->f)
+
+static const struct option_def options[] = {
+	{"device", OPT_STRING, OFF(device), SIZE(device), 0, 0, NULL, "af_xdp:sluice0",
+	 "dataplane NIC: af_xdp:<interface>, tap:<name> or pci:<address>"},
+	{"address", OPT_CIDR, OFF(address), 0, 0, 0, NULL, "198.18.0.1/24",
+	 "the dataplane's IPv4 address and prefix length on the device"},
+	{"gateway", OPT_IPV4, OFF(gateway), 0, 0, 0, NULL, "",
+	 "IPv4 next hop for clients outside the prefix; empty for none"},
+	{"workers", OPT_INT, OFF(workers), 0, 1, 64, NULL, "1",
+	 "worker lcores; each owns one RX and one TX queue of the device"},
+	{"lcores", OPT_STRING, OFF(lcores), SIZE(lcores), 0, 0, NULL, "",
+	 "EAL --lcores map (main lcore first, then one per worker); empty places the "
+	 "main lcore on the first allowed CPU and workers on the following ones"},
+	{"no-huge", OPT_BOOL, OFF(no_huge), 0, 0, 1, NULL, "no",
+	 "run DPDK on ordinary pages instead of hugepages (development and CI)"},
+	{"memory", OPT_INT, OFF(memory_mb), 0, 64, 1 << 20, NULL, "1024",
+	 "megabytes of DPDK memory when no-huge is set"},
+	{"instance", OPT_NAME, OFF(instance), SIZE(instance), 0, 0, NULL, "default",
+	 "instance name: pins go to <bpffs>/sluice/<instance>, locks and pid to <run-dir>"},
+	{"bpffs", OPT_STRING, OFF(bpffs), SIZE(bpffs), 0, 0, NULL, "/sys/fs/bpf",
+	 "where the BPF filesystem is mounted"},
+	{"xdp-prog", OPT_STRING, OFF(xdp_prog), SIZE(xdp_prog), 0, 0, NULL, "",
+	 "XDP object for af_xdp devices; empty uses the one built or installed with sluice"},
+	{"loglevel", OPT_ENUM, OFF(loglevel), 0, 0, 0, loglevels, "notice",
+	 "debug, verbose, notice or warning"},
+	{"logfile", OPT_STRING, OFF(logfile), SIZE(logfile), 0, 0, NULL, "",
+	 "log file (appended); empty logs to standard error"},
+	{"run-dir", OPT_STRING, OFF(run_dir), SIZE(run_dir), 0, 0, NULL, "/run/sluice",
+	 "directory for the instance's pid file and locks"},
+	{"rx-descriptors", OPT_INT, OFF(rx_descriptors), 0, 64, 16384, NULL, "1024",
+	 "RX ring size per queue"},
+	{"tx-descriptors", OPT_INT, OFF(tx_descriptors), 0, 64, 16384, NULL, "1024",
+	 "TX ring size per queue"},
+	{"mbufs", OPT_INT, OFF(mbufs), 0, 1024, 1 << 24, NULL, "16383",
+	 "packet buffers in the pool shared by all queues"},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const struct option_def *find_option(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (strcasecmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static int parse_ll(const char *s, long long *out)
+{
+	char *end;
+
+	if (*s == '\0')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	return 0;
+}
+
+static int set_value(struct sl_config *cfg, const struct option_def *o, const char *v, char *err,
+		     size_t errlen)
+{
+	char *field = (char *)cfg + o->offset;
+	long long n;
+	int i;
+
+	switch (o->type) {
+	case OPT_INT:
+		if (parse_ll(v, &n) != 0 || n < o->min || n > o->max) {
+			snprintf(err, errlen, "%s: expected an integer from %lld to %lld, got '%s'",
+				 o->name, o->min, o->max, v);
+			return -EINVAL;
+		}
+		*(long long *)field = n;
+		return 0;
+	case OPT_BOOL:
+		if (strcasecmp(v, "yes") == 0) {
+			*(int *)field = 1;
+		} else if (strcasecmp(v, "no") == 0) {
+			*(int *)field = 0;
+		} else {
+			snprintf(err, errlen, "%s: expected yes or no, got '%s'", o->name, v);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_ENUM:
+		for (i = 0; o->choices[i] != NULL; i++) {
+			if (strcasecmp(v, o->choices[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		}
+		n = snprintf(err, errlen, "%s: expected one of", o->name);
+		for (i = 0; o->choices[i] != NULL && n >= 0 && (size_t)n < errlen; i++)
+			n += snprintf(err + n, errlen - (size_t)n, "%s %s", i > 0 ? "," : "",
+				      o->choices[i]);
+		if (n >= 0 && (size_t)n < errlen)
+			snprintf(err + n, errlen - (size_t)n, "; got '%s'", v);
+		return -EINVAL;
+	case OPT_NAME:
+		for (i = 0; v[i] != '\0'; i++)
+			if (!isalnum((unsigned char)v[i]) && v[i] != '-' && v[i] != '_')
+				break;
+		if (v[0] == '\0' || v[i] != '\0' || (size_t)i >= o->size) {
+			snprintf(err, errlen,
+				 "%s: expected 1 to %zu letters, digits, '-' or '_', got '%s'",
+				 o->name, o->size - 1, v);
+			return -EINVAL;
+		}
+		memcpy(field, v, (size_t)i + 1);
+		return 0;
+	case OPT_STRING:
+		if (strlen(v) >= o->size) {
+			snprintf(err, errlen, "%s: value longer than %zu characters", o->name,
+				 o->size - 1);
+			return -EINVAL;
+		}
+		strcpy(field, v);
+		return 0;
+	case OPT_IPV4: {
+		struct in_addr a;
+
+		if (v[0] == '\0') {
+			*(uint32_t *)field = 0;
+			return 0;
+		}
+		if (inet_pton(AF_INET, v, &a) != 1) {
+			snprintf(err, errlen, "%s: expected an IPv4 address like 198.18.0.254, got '%s'",
+				 o->name, v);
+			return -EINVAL;
+		}
+		*(uint32_t *)field = a.s_addr;
+		return 0;
+	}
+	case OPT_CIDR: {
+		char buf[64], *slash;
+		struct in_addr a;
+		long long len = 32;
+
+		snprintf(buf, sizeof(buf), "%s", v);
+		slash = strchr(buf, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (strlen(v) >= sizeof(buf) || inet_pton(AF_INET, buf, &a) != 1 ||
+		    (slash != NULL && (parse_ll(slash + 1, &len) != 0 || len < 1 || len > 32)) ||
+		    a.s_addr == 0) {
+			snprintf(err, errlen,
+				 "%s: expected an IPv4 address with prefix length like "
+				 "198.18.0.1/24, got '%s'",
+				 o->name, v);
+			return -EINVAL;
+		}
+		cfg->address = a.s_addr;
+		cfg->netmask = htonl(len == 32 ? UINT32_MAX : ~(UINT32_MAX >> len));
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+void sl_config_defaults(struct sl_config *cfg)
+{
+	char err[SL_CONFIG_ERR_LEN];
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NOPTIONS; i++)
+		if (set_value(cfg, &options[i], options[i].def, err, sizeof(err)) != 0)
+			abort(); /* a default that does not parse is a bug in the table */
+}
+
+int sl_config_set(struct sl_config *cfg, const char *name, char **args, int nargs, char *err,
+		  size_t errlen)
+{
+	const struct option_def *o = find_option(name);
+
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown option '%s' (sluice --help lists them)", name);
+		return -EINVAL;
+	}
+	if (nargs != 1) {
+		snprintf(err, errlen, "%s: expected exactly one value, got %d", o->name, nargs);
+		return -EINVAL;
+	}
+	return set_value(cfg, o, args[0], err, errlen);
+}
+
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+void sl_config_free_args(char **argv, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(argv[i]);
+}
+
+int sl_config_split(const char *line, char **argv, int max)
+{
+	const char *p = line;
+	size_t cap = strlen(line) + 1;
+	int n = 0;
+
+	for (;;) {
+		char *cur, *w;
+
+		while (*p != '\0' && isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0' || (*p == '#' && n == 0))
+			return n;
+		if (n == max)
+			goto err;
+		cur = w = malloc(cap);
+		if (cur == NULL)
+			goto err;
+		if (*p == '"') {
+			for (p++;; p++) {
+				if (*p == '\0') {
+					free(cur);
+					goto err;
+				}
+				if (*p == '"')
+					break;
+				if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2]) &&
+				    isxdigit((unsigned char)p[3])) {
+					*w++ = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+					p += 3;
+				} else if (p[0] == '\\' && p[1] != '\0') {
+					p++;
+					*w++ = *p == 'n'   ? '\n'
+					       : *p == 'r' ? '\r'
+					       : *p == 't' ? '\t'
+					       : *p == 'b' ? '\b'
+					       : *p == 'a' ? '\a'
+							   : *p;
+				} else {
+					*w++ = *p;
+				}
+			}
+			p++;
+		} else if (*p == '\'') {
+			for (p++;; p++) {
+				if (*p == '\0') {
+					free(cur);
+					goto err;
+				}
+				if (*p == '\'')
+					break;
+				if (p[0] == '\\' && p[1] == '\'')
+					p++;
+				*w++ = *p;
+			}
+			p++;
+		} else {
+			while (*p != '\0' && !isspace((unsigned char)*p))
+				*w++ = *p++;
+		}
+		/* As in redis.conf: a closing quote must be followed by space or the end. */
+		if (*p != '\0' && !isspace((unsigned char)*p)) {
+			free(cur);
+			goto err;
+		}
+		*w = '\0';
+		argv[n++] = cur;
+	}
+err:
+	sl_config_free_args(argv, n);
+	return -EINVAL;
+}
+
+int sl_config_load_file(struct sl_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *argv[16], why[SL_CONFIG_ERR_LEN];
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, rc = 0, n;
+
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open config file '%s': %s", path, strerror(errno));
+		return rc;
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		n = sl_config_split(line, argv, 16);
+		if (n < 0) {
+			snprintf(why, sizeof(why), "unbalanced quotes or too many arguments");
+			rc = -EINVAL;
+		} else if (n > 0) {
+			rc = sl_config_set(cfg, argv[0], argv + 1, n - 1, why, sizeof(why));
+			sl_config_free_args(argv, n);
+		}
+		if (rc != 0) {
+			snprintf(err, errlen, "%s:%d: '%s': %s", path, lineno, line, why);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "Usage: sluice [/path/to/sluice.conf] [--option value ...]\n"
+		     "       sluice --help | --version\n\n"
+		     "A kernel-bypass Redis-protocol cache appliance. Every option may be set\n"
+		     "in the config file (redis.conf syntax: 'name value') or as --name value;\n"
+		     "flags override the file.\n\nOptions (default in brackets):\n");
+	for (i = 0; i < NOPTIONS; i++)
+		fprintf(out, "  --%-16s %s [%s]\n", options[i].name, options[i].help,
+			options[i].def[0] != '\0' ? options[i].def : "\"\"");
+}
+
+int sl_config_parse_args(struct sl_config *cfg, int argc, char **argv, FILE *out, char *err,
+			 size_t errlen)
+{
+	char why[SL_CONFIG_ERR_LEN];
+	int i = 1, rc;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(out);
+		return 1;
+	}
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0)) {
+		fprintf(out, "sluice v=%s\n", SL_VERSION);
+		return 1;
+	}
+	if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
+		rc = sl_config_load_file(cfg, argv[1], err, errlen);
+		if (rc != 0)
+			return rc;
+		i = 2;
+	}
+	while (i < argc) {
+		const struct option_def *o;
+		const char *name = argv[i] + 2;
+		char *val;
+
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+			snprintf(err, errlen,
+				 "command line: unexpected argument '%s' (the config file must come "
+				 "first; options are --name value)",
+				 argv[i]);
+			return -EINVAL;
+		}
+		o = find_option(name);
+		if (o != NULL && o->type == OPT_BOOL &&
+		    (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+			val = "yes";
+			i += 1;
+		} else if (i + 1 < argc) {
+			val = argv[i + 1];
+			i += 2;
+		} else {
+			snprintf(err, errlen, "command line: %s expects a value", argv[i]);
+			return -EINVAL;
+		}
+		rc = sl_config_set(cfg, name, &val, 1, why, sizeof(why));
+		if (rc != 0) {
+			snprintf(err, errlen, "command line: %s", why);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void sl_config_write_markdown(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "| option | default | meaning |\n|---|---|---|\n");
+	for (i = 0; i < NOPTIONS; i++)
+		fprintf(out, "| `%s` | `%s` | %s |\n", options[i].name,
+			options[i].def[0] != '\0' ? options[i].def : "\"\"", options[i].help);
+}

@@ -1,0 +1,79 @@
+/*
+ * Configuration: one table of options drives the config file parser
+ * (redis.conf syntax), `--name value` flags, `sluice --help` and the
+ * generated docs/configuration.md, so they can never disagree.
+ *
+ * Syntax (as redis.conf): one directive per line, `name arg...`, `#`
+ * comments, blank lines ignored, arguments split on whitespace with
+ * "double quotes" (escapes \n \r \t \b \a \\ \" \xHH) and 'single quotes'
+ * (escape \'). Names are case-insensitive. Later settings override earlier
+ * ones; flags override the file.
+ *
+ * Control thread only.
+ */
+#ifndef SL_CONTROL_CONFIG_H
+#define SL_CONTROL_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SL_CONFIG_ERR_LEN 512
+
+struct sl_config {
+	char device[96];       /* af_xdp:<iface> | tap:<name> | pci:<address> */
+	uint32_t address;      /* network byte order */
+	uint32_t netmask;      /* network byte order */
+	uint32_t gateway;      /* network byte order; 0 = none */
+	long long workers;
+	char lcores[128];      /* EAL --lcores map; empty = automatic */
+	int no_huge;
+	long long memory_mb;   /* DPDK memory with no-huge */
+	char instance[32];
+	char bpffs[PATH_MAX];
+	char xdp_prog[PATH_MAX]; /* empty = next to the executable, then installed */
+	int loglevel;          /* enum sl_log_level */
+	char logfile[PATH_MAX];
+	char run_dir[PATH_MAX];
+	long long rx_descriptors;
+	long long tx_descriptors;
+	long long mbufs;
+};
+
+/* Fills every option with its default. */
+void sl_config_defaults(struct sl_config *cfg);
+
+/*
+ * Applies one directive: name and its nargs arguments (borrowed). Returns 0,
+ * or -EINVAL with a message naming what was expected in err.
+ */
+int sl_config_set(struct sl_config *cfg, const char *name, char **args, int nargs, char *err,
+		  size_t errlen);
+
+/*
+ * Reads a config file. On error returns -errno and writes
+ * "<path>:<line>: '<text>': <what was expected>" (or the I/O error) to err.
+ */
+int sl_config_load_file(struct sl_config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * Parses one config-file line into argv (at most max entries, strings
+ * malloc'ed, caller frees with sl_config_free_args). Returns the argument
+ * count (0 for blank/comment lines) or -EINVAL for unbalanced quotes.
+ */
+int sl_config_split(const char *line, char **argv, int max);
+void sl_config_free_args(char **argv, int n);
+
+/*
+ * Parses the command line: `sluice [config-file] [--name value ...]`.
+ * Booleans accept a bare `--name` for yes. The file is read first, then the
+ * flags apply in order. Returns 0, 1 when --help/--version was handled
+ * (printed to out), or -errno with a message in err.
+ */
+int sl_config_parse_args(struct sl_config *cfg, int argc, char **argv, FILE *out, char *err,
+			 size_t errlen);
+
+/* Writes the option reference as Markdown (docs/configuration.md). */
+void sl_config_write_markdown(FILE *out);
+
+#endif /* SL_CONTROL_CONFIG_H */

@@ -1,0 +1,356 @@
+/*
+ * The sluice executable: the control thread on the main lcore.
+ *
+ * Start-up runs every check that can fail with a clear message before
+ * touching DPDK (root, hugepages, bpffs, the device, locks, XDP programs
+ * already on the interface), then initialises the EAL, brings up the port,
+ * activates XDP steering and launches one worker per queue. Shutdown on
+ * SIGINT/SIGTERM reverses it: workers stop, steering is switched off and
+ * the pins removed, the port closes (the af_xdp PMD detaches the program),
+ * and the locks go last.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "control/config.h"
+#include "control/instance.h"
+#include "control/log.h"
+#include "control/xdp.h"
+#include "dataplane/worker.h"
+#include "drivers/port.h"
+
+#ifndef SL_BPF_DIR
+#define SL_BPF_DIR "/usr/local/lib/sluice"
+#endif
+
+#define MAX_EAL_ARGS 32
+#define ERRLEN       1024
+
+static volatile sig_atomic_t signalled;
+static int log_to_file;
+static atomic_int workers_stop;
+
+static void on_signal(int sig)
+{
+	signalled = sig;
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Always on stderr for whoever started us; in the log file too if there is one. */
+	if (log_to_file)
+		sl_log(SL_LOG_WARNING, "%s", msg);
+	fprintf(stderr, "sluice: %s\n", msg);
+	exit(1);
+}
+
+/* HugePages_Free from /proc/meminfo, or -1 when it cannot be read. */
+static long free_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long n = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static int hugetlbfs_mounted(void)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char line[512];
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, " hugetlbfs ") != NULL;
+	fclose(f);
+	return found;
+}
+
+static void default_xdp_prog(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			if ((size_t)snprintf(buf, len, "%s/bpf/sluice_xdp.o", exe) < len &&
+			    access(buf, R_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, len, "%s/sluice_xdp.o", SL_BPF_DIR);
+}
+
+/*
+ * Automatic lcore map: lcore 0 (main) on the first allowed CPU, worker i on
+ * the i-th following CPU, wrapping around (oversubscribing) when there are
+ * fewer CPUs than workers + 1.
+ */
+static void auto_lcores(char *buf, size_t len, long long workers)
+{
+	cpu_set_t set;
+	int cpus[CPU_SETSIZE], n = 0, c;
+	size_t off = 0;
+	long long i;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				cpus[n++] = c;
+	if (n == 0)
+		cpus[n++] = 0;
+	for (i = 0; i <= workers && off < len; i++) {
+		int cpu = i == 0 ? cpus[0] : cpus[n == 1 ? 0 : 1 + (i - 1) % (n - 1)];
+
+		off += (size_t)snprintf(buf + off, len - off, "%s%lld@%d", i ? "," : "", i, cpu);
+	}
+}
+
+static void push(char **argv, int *argc, const char *s)
+{
+	if (*argc < MAX_EAL_ARGS)
+		argv[(*argc)++] = strdup(s);
+}
+
+int main(int argc, char **argv)
+{
+	static struct sl_config cfg;
+	static struct sl_port_conf pconf;
+	static struct sl_port port;
+	static struct sl_xdp xdp;
+	struct sl_instance_lock lock;
+	struct sl_worker *workers = NULL;
+	struct rte_mempool *pool;
+	struct sl_net_iface iface;
+	char err[ERRLEN], buf[PATH_MAX + 64], *eal_argv[MAX_EAL_ARGS];
+	char ip[INET_ADDRSTRLEN], pin_dir[PATH_MAX];
+	const struct sl_port_ops *ops;
+	unsigned lcore, w;
+	uint32_t stale_id = 0;
+	int eal_argc = 0, rc, ifindex = 0;
+	struct sigaction sa;
+
+	sl_config_defaults(&cfg);
+	rc = sl_config_parse_args(&cfg, argc, argv, stdout, err, sizeof(err));
+	if (rc == 1)
+		return 0;
+	if (rc != 0) {
+		fprintf(stderr, "sluice: config error: %s\n", err);
+		return 1;
+	}
+	if (sl_log_setup(cfg.loglevel, cfg.logfile) != 0) {
+		fprintf(stderr, "sluice: cannot open logfile '%s': %s\n", cfg.logfile,
+			strerror(errno));
+		return 1;
+	}
+	log_to_file = cfg.logfile[0] != '\0';
+	inet_ntop(AF_INET, &cfg.address, ip, sizeof(ip));
+	sl_log(SL_LOG_NOTICE, "sluice %s starting: device %s, address %s, %lld worker(s)",
+	       SL_VERSION, cfg.device, ip, cfg.workers);
+
+	/* Checks that need no DPDK, each with what to do about it. */
+	if (geteuid() != 0)
+		die("sluice must run as root: it drives a NIC through DPDK, loads XDP programs "
+		    "and pins BPF maps (run it with sudo or as a root service)");
+	if (sl_port_parse(cfg.device, &pconf, err, sizeof(err)) != 0)
+		die("config error: device: %s", err);
+	pconf.nb_queues = (uint16_t)cfg.workers;
+	pconf.nb_rxd = (uint16_t)cfg.rx_descriptors;
+	pconf.nb_txd = (uint16_t)cfg.tx_descriptors;
+	if (cfg.xdp_prog[0] != '\0')
+		snprintf(pconf.xdp_prog, sizeof(pconf.xdp_prog), "%s", cfg.xdp_prog);
+	else
+		default_xdp_prog(pconf.xdp_prog, sizeof(pconf.xdp_prog));
+	if (!cfg.no_huge && (free_hugepages() <= 0 || !hugetlbfs_mounted()))
+		die("no free hugepages (HugePages_Free is %ld%s): reserve some with "
+		    "'echo 512 > /proc/sys/vm/nr_hugepages' and 'mount -t hugetlbfs nodev "
+		    "/dev/hugepages' (deploy/testbed.sh up does both), or start with --no-huge",
+		    free_hugepages() < 0 ? 0 : free_hugepages(),
+		    hugetlbfs_mounted() ? "" : ", and no hugetlbfs is mounted");
+	ops = sl_port_ops_get(pconf.kind);
+	if (pconf.kind == SL_PORT_AF_XDP && sl_xdp_check_bpffs(cfg.bpffs, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (ops->preflight(&pconf, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (sl_instance_lock(&lock, cfg.run_dir, cfg.instance, cfg.device, err, sizeof(err)) != 0)
+		die("%s", err);
+
+	if ((size_t)snprintf(pin_dir, sizeof(pin_dir), "%s/sluice/%s", cfg.bpffs, cfg.instance) >=
+	    sizeof(pin_dir))
+		die("bpffs path '%s' is too long", cfg.bpffs);
+	if (pconf.kind == SL_PORT_AF_XDP) {
+		ifindex = (int)if_nametoindex(pconf.name);
+		rc = sl_xdp_remove_pins(pin_dir);
+		if (rc > 0)
+			sl_log(SL_LOG_WARNING, "removed %d stale pin(s) under %s left by a previous run",
+			       rc, pin_dir);
+		if (sl_xdp_clear_stale(ifindex, pconf.name, &stale_id, err, sizeof(err)) != 0) {
+			sl_instance_unlock(&lock);
+			die("%s", err);
+		}
+		if (stale_id != 0)
+			sl_log(SL_LOG_WARNING,
+			       "detached stale sluice XDP program %u from %s (a previous run did not "
+			       "shut down cleanly)",
+			       stale_id, pconf.name);
+	}
+
+	/* EAL. */
+	push(eal_argv, &eal_argc, argv[0]);
+	push(eal_argv, &eal_argc, "--lcores");
+	if (cfg.lcores[0] != '\0')
+		snprintf(buf, sizeof(buf), "%s", cfg.lcores);
+	else
+		auto_lcores(buf, sizeof(buf), cfg.workers);
+	push(eal_argv, &eal_argc, buf);
+	if (cfg.no_huge) {
+		push(eal_argv, &eal_argc, "--no-huge");
+		push(eal_argv, &eal_argc, "-m");
+		snprintf(buf, sizeof(buf), "%lld", cfg.memory_mb);
+		push(eal_argv, &eal_argc, buf);
+		push(eal_argv, &eal_argc, "--no-shconf");
+	} else {
+		push(eal_argv, &eal_argc, "--in-memory");
+	}
+	push(eal_argv, &eal_argc, "--no-telemetry");
+	push(eal_argv, &eal_argc, "--log-level");
+	push(eal_argv, &eal_argc, cfg.loglevel == SL_LOG_DEBUG ? "*:info" : "*:warning");
+	if (ops->eal_args(&pconf, eal_argv, &eal_argc, MAX_EAL_ARGS) != 0)
+		die("too many EAL arguments");
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		sl_instance_unlock(&lock);
+		die("DPDK EAL initialisation failed: %s (check 'lcores' and that the device "
+		    "is usable)",
+		    rte_strerror(rte_errno));
+	}
+	if (rte_lcore_count() < cfg.workers + 1) {
+		sl_instance_unlock(&lock);
+		die("lcores gives %u lcores; %lld workers need %lld (one main lcore plus one "
+		    "per worker)",
+		    rte_lcore_count(), cfg.workers, cfg.workers + 1);
+	}
+
+	pool = rte_pktmbuf_pool_create("sl_mbufs", (unsigned)cfg.mbufs, 256, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (pool == NULL) {
+		sl_instance_unlock(&lock);
+		die("cannot allocate %lld packet buffers: %s (raise 'memory' or reserve more "
+		    "hugepages)",
+		    cfg.mbufs, rte_strerror(rte_errno));
+	}
+	if (sl_port_setup(&port, &pconf, pool, err, sizeof(err)) != 0) {
+		sl_instance_unlock(&lock);
+		die("%s", err);
+	}
+	if (pconf.kind == SL_PORT_AF_XDP &&
+	    sl_xdp_activate(&xdp, ifindex, pin_dir, cfg.address, err, sizeof(err)) != 0) {
+		sl_port_teardown(&port);
+		sl_instance_unlock(&lock);
+		die("%s", err);
+	}
+
+	memset(&iface, 0, sizeof(iface));
+	iface.mac = port.mac;
+	iface.ip = cfg.address;
+	iface.netmask = cfg.netmask;
+	iface.gateway = cfg.gateway;
+	workers = rte_zmalloc("sl_workers", sizeof(*workers) * (size_t)cfg.workers,
+			      RTE_CACHE_LINE_SIZE);
+	if (workers == NULL)
+		die("cannot allocate worker state");
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (w == cfg.workers)
+			break;
+		sl_worker_init(&workers[w], port.port_id, (uint16_t)w, &iface, pool,
+			       &workers_stop);
+		workers[w].announce = w == 0;
+		rte_eal_remote_launch(sl_worker_main, &workers[w], lcore);
+		w++;
+	}
+	rte_ether_format_addr(buf, sizeof(buf), &port.mac);
+	sl_log(SL_LOG_NOTICE, "dataplane up: %s at %s on %s, %u queue(s), link %u Mb/s", ip, buf,
+	       cfg.device, port.nb_queues, port.link_speed_mbps);
+	sl_log(SL_LOG_NOTICE, "Ready: answering ARP and ICMP echo for %s", ip);
+
+	while (!signalled) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	sl_log(SL_LOG_WARNING, "Received %s, shutting down.", signalled == SIGINT ? "SIGINT"
+										  : "SIGTERM");
+	atomic_store(&workers_stop, 1);
+	rte_eal_mp_wait_lcore();
+	for (w = 0; w < cfg.workers; w++) {
+		const struct sl_net_stats *s = &workers[w].net.stats;
+
+		sl_log(SL_LOG_NOTICE,
+		       "worker %u: %" PRIu64 " frames in, %" PRIu64 " out, %" PRIu64
+		       " ARP replies, %" PRIu64 " echo replies",
+		       w, s->rx_frames, s->tx_frames, s->tx_arp_replies, s->tx_icmp_echo_replies);
+	}
+	if (pconf.kind == SL_PORT_AF_XDP)
+		sl_xdp_deactivate(&xdp);
+	sl_port_teardown(&port);
+	if (pconf.kind == SL_PORT_AF_XDP) {
+		if (sl_xdp_ensure_detached(&xdp) != 0)
+			sl_log(SL_LOG_WARNING, "could not detach XDP program %u from %s",
+			       xdp.prog_id, pconf.name);
+		snprintf(buf, sizeof(buf), "%s/sluice", cfg.bpffs);
+		rmdir(buf); /* only succeeds when no other instance has pins */
+	}
+	rte_free(workers);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	sl_instance_unlock(&lock);
+	sl_log(SL_LOG_NOTICE, "sluice is now ready to exit, bye bye...");
+	sl_log_teardown();
+	return 0;
+}

@@ -1,0 +1,75 @@
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "dataplane/worker.h"
+
+/* TX drain timer: how long a partial burst may wait (as in l3fwd, ~100 us). */
+#define SL_WORKER_DRAIN_US 100
+
+static uint16_t port_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct sl_worker *w = ctx;
+
+	return rte_eth_tx_burst(w->port_id, w->queue_id, pkts, n);
+}
+
+int sl_worker_init(struct sl_worker *w, uint16_t port_id, uint16_t queue_id,
+		   const struct sl_net_iface *iface, struct rte_mempool *pool,
+		   const atomic_int *stop)
+{
+	int rc;
+
+	if (w == NULL || pool == NULL || stop == NULL)
+		return -EINVAL;
+	memset(w, 0, sizeof(*w));
+	rc = sl_net_init(&w->net, iface, port_tx, w);
+	if (rc != 0)
+		return rc;
+	w->port_id = port_id;
+	w->queue_id = queue_id;
+	w->pool = pool;
+	w->stop = stop;
+	w->drain_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * SL_WORKER_DRAIN_US;
+	return 0;
+}
+
+int sl_worker_main(void *arg)
+{
+	struct sl_worker *w = arg;
+	struct rte_mbuf *pkts[SL_BURST];
+	uint64_t last_flush = rte_rdtsc();
+
+	w->lcore_id = rte_lcore_id();
+	if (w->announce) {
+		struct rte_mbuf *m = sl_net_arp_announce(&w->net, w->pool);
+
+		if (m != NULL)
+			sl_net_output(&w->net, m);
+	}
+	while (atomic_load_explicit(w->stop, memory_order_relaxed) == 0) {
+		uint64_t t0 = rte_rdtsc(), t1;
+		uint16_t n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, SL_BURST);
+
+		if (n > 0)
+			sl_net_input_burst(&w->net, pkts, n, t0);
+		if (w->net.tx_n > 0 &&
+		    (n == 0 || w->net.tx_n >= SL_BURST || t0 - last_flush >= w->drain_tsc)) {
+			sl_net_flush(&w->net);
+			last_flush = t0;
+		}
+		t1 = rte_rdtsc();
+		w->stats.loops++;
+		if (n > 0) {
+			w->stats.rx_bursts++;
+			w->stats.busy_cycles += t1 - t0;
+		} else {
+			w->stats.idle_cycles += t1 - t0;
+		}
+	}
+	sl_net_flush(&w->net);
+	return 0;
+}
