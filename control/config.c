@@ -8,7 +8,6 @@
 
 #include "control/config.h"
 
-
 enum opt_type {
 	OPT_INT,
 	OPT_BOOL,
@@ -164,7 +163,8 @@ static int set_value(struct sl_config *cfg, const struct option_def *o, const ch
 			return 0;
 		}
 		if (inet_pton(AF_INET, v, &a) != 1) {
-			snprintf(err, errlen, "%s: expected an IPv4 address like 198.18.0.254, got '%s'",
+			snprintf(err, errlen,
+				 "%s: expected an IPv4 address like 198.18.0.254, got '%s'",
 				 o->name, v);
 			return -EINVAL;
 		}
@@ -350,7 +350,7 @@ static void usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "Usage: sluice [/path/to/sluice.conf] [--option value ...]\n"
-		     "       sluice --help | --version\n\n"
+		     "       sluice --help | --version | --config-markdown\n\n"
 		     "A kernel-bypass Redis-protocol cache appliance. Every option may be set\n"
 		     "in the config file (redis.conf syntax: 'name value') or as --name value;\n"
 		     "flags override the file.\n\nOptions (default in brackets):\n");
@@ -373,6 +373,10 @@ int sl_config_parse_args(struct sl_config *cfg, int argc, char **argv, FILE *out
 		fprintf(out, "sluice v=%s\n", SL_VERSION);
 		return 1;
 	}
+	if (argc > 1 && strcmp(argv[1], "--config-markdown") == 0) {
+		sl_config_write_markdown(out);
+		return 1;
+	}
 	if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
 		rc = sl_config_load_file(cfg, argv[1], err, errlen);
 		if (rc != 0)
@@ -385,10 +389,11 @@ int sl_config_parse_args(struct sl_config *cfg, int argc, char **argv, FILE *out
 		char *val;
 
 		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
-			snprintf(err, errlen,
-				 "command line: unexpected argument '%s' (the config file must come "
-				 "first; options are --name value)",
-				 argv[i]);
+			snprintf(
+				err, errlen,
+				"command line: unexpected argument '%s' (the config file must come "
+				"first; options are --name value)",
+				argv[i]);
 			return -EINVAL;
 		}
 		o = find_option(name);

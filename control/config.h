@@ -21,18 +21,18 @@
 #define SL_CONFIG_ERR_LEN 512
 
 struct sl_config {
-	char device[96];       /* af_xdp:<iface> | tap:<name> | pci:<address> */
-	uint32_t address;      /* network byte order */
-	uint32_t netmask;      /* network byte order */
-	uint32_t gateway;      /* network byte order; 0 = none */
+	char device[96];  /* af_xdp:<iface> | tap:<name> | pci:<address> */
+	uint32_t address; /* network byte order */
+	uint32_t netmask; /* network byte order */
+	uint32_t gateway; /* network byte order; 0 = none */
 	long long workers;
-	char lcores[128];      /* EAL --lcores map; empty = automatic */
+	char lcores[128]; /* EAL --lcores map; empty = automatic */
 	int no_huge;
-	long long memory_mb;   /* DPDK memory with no-huge */
+	long long memory_mb; /* DPDK memory with no-huge */
 	char instance[32];
 	char bpffs[PATH_MAX];
 	char xdp_prog[PATH_MAX]; /* empty = next to the executable, then installed */
-	int loglevel;          /* enum sl_log_level */
+	int loglevel;            /* enum sl_log_level */
 	char logfile[PATH_MAX];
 	char run_dir[PATH_MAX];
 	long long rx_descriptors;

@@ -76,8 +76,8 @@ int sl_instance_lock(struct sl_instance_lock *l, const char *run_dir, const char
 	rc = take(l->dev_path, &holder);
 	if (rc < 0) {
 		if (rc == -EBUSY)
-			snprintf(err, errlen, "device %s is already driven by sluice pid %ld", device,
-				 holder);
+			snprintf(err, errlen, "device %s is already driven by sluice pid %ld",
+				 device, holder);
 		else
 			snprintf(err, errlen, "cannot lock %s: %s", l->dev_path, strerror(-rc));
 		sl_instance_unlock(l);

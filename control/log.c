@@ -45,8 +45,7 @@ void sl_log(enum sl_log_level level, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(when, sizeof(when), "%d %b %Y %H:%M:%S", &tm);
-	fprintf(f, "%d:M %s.%03d %c ", (int)getpid(), when, (int)(tv.tv_usec / 1000),
-		marks[level]);
+	fprintf(f, "%d:M %s.%03d %c ", (int)getpid(), when, (int)(tv.tv_usec / 1000), marks[level]);
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);

@@ -220,15 +220,17 @@ int main(int argc, char **argv)
 		ifindex = (int)if_nametoindex(pconf.name);
 		rc = sl_xdp_remove_pins(pin_dir);
 		if (rc > 0)
-			sl_log(SL_LOG_WARNING, "removed %d stale pin(s) under %s left by a previous run",
-			       rc, pin_dir);
+			sl_log(SL_LOG_WARNING,
+			       "removed %d stale pin(s) under %s left by a previous run", rc,
+			       pin_dir);
 		if (sl_xdp_clear_stale(ifindex, pconf.name, &stale_id, err, sizeof(err)) != 0) {
 			sl_instance_unlock(&lock);
 			die("%s", err);
 		}
 		if (stale_id != 0)
 			sl_log(SL_LOG_WARNING,
-			       "detached stale sluice XDP program %u from %s (a previous run did not "
+			       "detached stale sluice XDP program %u from %s (a previous run did "
+			       "not "
 			       "shut down cleanly)",
 			       stale_id, pconf.name);
 	}
@@ -308,8 +310,7 @@ int main(int argc, char **argv)
 	{
 		if (w == cfg.workers)
 			break;
-		sl_worker_init(&workers[w], port.port_id, (uint16_t)w, &iface, pool,
-			       &workers_stop);
+		sl_worker_init(&workers[w], port.port_id, (uint16_t)w, &iface, pool, &workers_stop);
 		workers[w].announce = w == 0;
 		rte_eal_remote_launch(sl_worker_main, &workers[w], lcore);
 		w++;
@@ -324,8 +325,8 @@ int main(int argc, char **argv)
 
 		nanosleep(&ts, NULL);
 	}
-	sl_log(SL_LOG_WARNING, "Received %s, shutting down.", signalled == SIGINT ? "SIGINT"
-										  : "SIGTERM");
+	sl_log(SL_LOG_WARNING, "Received %s, shutting down.",
+	       signalled == SIGINT ? "SIGINT" : "SIGTERM");
 	atomic_store(&workers_stop, 1);
 	rte_eal_mp_wait_lcore();
 	for (w = 0; w < cfg.workers; w++) {

@@ -108,7 +108,8 @@ int sl_xdp_clear_stale(int ifindex, const char *ifname, uint32_t *removed_id, ch
 	if (rc == 0 && strcmp(name, SL_BPF_PROG_NAME) != 0) {
 		snprintf(err, errlen,
 			 "interface %s already runs XDP program '%s' (id %u), which is not "
-			 "sluice's; detach it with 'ip link set dev %s xdp off' if nothing needs it, "
+			 "sluice's; detach it with 'ip link set dev %s xdp off' if nothing needs "
+			 "it, "
 			 "or choose another interface",
 			 ifname, name, id, ifname);
 		rc = -EBUSY;
@@ -117,8 +118,9 @@ int sl_xdp_clear_stale(int ifindex, const char *ifname, uint32_t *removed_id, ch
 		if (rc == 0)
 			*removed_id = id;
 		else
-			snprintf(err, errlen, "cannot detach stale sluice XDP program %u from %s: %s",
-				 id, ifname, strerror(-rc));
+			snprintf(err, errlen,
+				 "cannot detach stale sluice XDP program %u from %s: %s", id,
+				 ifname, strerror(-rc));
 	}
 	close(fd);
 	return rc;

@@ -23,7 +23,7 @@
 #define SL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SL_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-#define sl_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define sl_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Burst size used on every per-lcore path (rx, parse, execute, tx). */
 #define SL_BURST 32

@@ -32,10 +32,10 @@ struct sl_worker {
 	unsigned int lcore_id;
 	uint16_t port_id;
 	uint16_t queue_id;
-	struct rte_mempool *pool;  /* borrowed: frames this worker originates */
-	const atomic_int *stop;    /* borrowed: non-zero asks the loop to return */
-	uint64_t drain_tsc;        /* TX drain timer period in TSC cycles */
-	int announce;              /* send a gratuitous ARP when starting */
+	struct rte_mempool *pool; /* borrowed: frames this worker originates */
+	const atomic_int *stop;   /* borrowed: non-zero asks the loop to return */
+	uint64_t drain_tsc;       /* TX drain timer period in TSC cycles */
+	int announce;             /* send a gratuitous ARP when starting */
 
 	struct sl_net net;
 	struct sl_worker_stats stats SL_CACHE_ALIGNED;

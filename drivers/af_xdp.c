@@ -65,8 +65,9 @@ static int af_xdp_eal_args(const struct sl_port_conf *conf, char **argv, int *ar
 	char vdev[PATH_MAX + 128];
 	int rc;
 
-	snprintf(vdev, sizeof(vdev), "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,xdp_prog=%s",
-		 conf->name, conf->nb_queues, conf->xdp_prog);
+	snprintf(vdev, sizeof(vdev),
+		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,xdp_prog=%s", conf->name,
+		 conf->nb_queues, conf->xdp_prog);
 	rc = sl_port_push_arg(argv, argc, max, "--no-pci");
 	if (rc == 0)
 		rc = sl_port_push_arg(argv, argc, max, "--vdev");

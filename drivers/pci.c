@@ -29,16 +29,18 @@ static int pci_preflight(const struct sl_port_conf *conf, char *err, size_t errl
 	pci_full_name(conf->name, addr, sizeof(addr));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", addr);
 	if (access(path, F_OK) == -1) {
-		snprintf(err, errlen, "PCI device %s does not exist (list NICs with "
-				      "'dpdk-devbind.py --status')",
+		snprintf(err, errlen,
+			 "PCI device %s does not exist (list NICs with "
+			 "'dpdk-devbind.py --status')",
 			 addr);
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", addr);
 	n = readlink(path, drv, sizeof(drv) - 1);
 	if (n == -1) {
-		snprintf(err, errlen, "PCI device %s has no driver; bind it with "
-				      "'dpdk-devbind.py --bind=vfio-pci %s'",
+		snprintf(err, errlen,
+			 "PCI device %s has no driver; bind it with "
+			 "'dpdk-devbind.py --bind=vfio-pci %s'",
 			 addr, addr);
 		return -ENODEV;
 	}

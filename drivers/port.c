@@ -47,8 +47,8 @@ int sl_port_parse(const char *spec, struct sl_port_conf *conf, char *err, size_t
 		return 0;
 	}
 bad:
-	snprintf(err, errlen,
-		 "expected af_xdp:<interface>, tap:<name> or pci:<address>, got '%s'", spec);
+	snprintf(err, errlen, "expected af_xdp:<interface>, tap:<name> or pci:<address>, got '%s'",
+		 spec);
 	return -EINVAL;
 }
 

@@ -61,8 +61,7 @@ void sl_net_ipv4_input(struct sl_net *net, struct rte_mbuf *m, uint64_t now)
 		drop(net, m, SL_NET_DROP_IP_MARTIAN);
 		return;
 	}
-	if (ip->fragment_offset &
-	    RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
 		drop(net, m, SL_NET_DROP_IP_FRAGMENT);
 		return;
 	}

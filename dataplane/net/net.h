@@ -26,21 +26,21 @@
 
 /* Why a frame was dropped. Each dropped frame counts under exactly one. */
 enum sl_net_drop {
-	SL_NET_DROP_RUNT = 0,        /* shorter than an Ethernet header */
-	SL_NET_DROP_L2_NOT_US,       /* unicast to another MAC */
-	SL_NET_DROP_ETHERTYPE,       /* neither IPv4 nor ARP */
-	SL_NET_DROP_ARP_MALFORMED,   /* truncated, or not IPv4-over-Ethernet */
-	SL_NET_DROP_ARP_NOT_US,      /* ARP for another address, or a reply */
-	SL_NET_DROP_IP_MALFORMED,    /* version, IHL or lengths inconsistent */
-	SL_NET_DROP_IP_CKSUM,        /* bad IPv4 header checksum */
-	SL_NET_DROP_IP_NOT_US,       /* destination is not our address */
-	SL_NET_DROP_IP_MARTIAN,      /* source is 0, broadcast, multicast or loopback */
-	SL_NET_DROP_IP_FRAGMENT,     /* fragments are not reassembled */
-	SL_NET_DROP_IP_PROTO,        /* no handler for the protocol */
-	SL_NET_DROP_ICMP_MALFORMED,  /* truncated ICMP message */
-	SL_NET_DROP_ICMP_CKSUM,      /* bad ICMP checksum */
-	SL_NET_DROP_ICMP_UNHANDLED,  /* ICMP types we neither answer nor use */
-	SL_NET_DROP_TX_FULL,         /* the port did not take a reply */
+	SL_NET_DROP_RUNT = 0,       /* shorter than an Ethernet header */
+	SL_NET_DROP_L2_NOT_US,      /* unicast to another MAC */
+	SL_NET_DROP_ETHERTYPE,      /* neither IPv4 nor ARP */
+	SL_NET_DROP_ARP_MALFORMED,  /* truncated, or not IPv4-over-Ethernet */
+	SL_NET_DROP_ARP_NOT_US,     /* ARP for another address, or a reply */
+	SL_NET_DROP_IP_MALFORMED,   /* version, IHL or lengths inconsistent */
+	SL_NET_DROP_IP_CKSUM,       /* bad IPv4 header checksum */
+	SL_NET_DROP_IP_NOT_US,      /* destination is not our address */
+	SL_NET_DROP_IP_MARTIAN,     /* source is 0, broadcast, multicast or loopback */
+	SL_NET_DROP_IP_FRAGMENT,    /* fragments are not reassembled */
+	SL_NET_DROP_IP_PROTO,       /* no handler for the protocol */
+	SL_NET_DROP_ICMP_MALFORMED, /* truncated ICMP message */
+	SL_NET_DROP_ICMP_CKSUM,     /* bad ICMP checksum */
+	SL_NET_DROP_ICMP_UNHANDLED, /* ICMP types we neither answer nor use */
+	SL_NET_DROP_TX_FULL,        /* the port did not take a reply */
 	SL_NET_DROP__MAX
 };
 

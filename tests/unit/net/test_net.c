@@ -444,8 +444,7 @@ static void test_icmp_bad_checksum_dropped(void **state)
 
 	(void)state;
 	eth(&f, our_mac, peer_mac, 0x0800);
-	ipv4(&f, peer_ip, our_ip, 1, msg, icmp_msg(msg, 8, (const uint8_t *)"abcd", 4, 1), 0, 0,
-	     0);
+	ipv4(&f, peer_ip, our_ip, 1, msg, icmp_msg(msg, 8, (const uint8_t *)"abcd", 4, 1), 0, 0, 0);
 	assert_dropped(&f, SL_NET_DROP_ICMP_CKSUM);
 }
 
@@ -519,7 +518,8 @@ static void test_ipv4_validation_table(void **state)
 		setup(state);
 		eth(&f, our_mac, peer_mac, 0x0800);
 		ip = ipv4(&f, c->src, c->dst, c->proto, msg,
-			  icmp_msg(msg, 8, (const uint8_t *)"ping", 4, 0), 0, c->frag, c->bad_cksum);
+			  icmp_msg(msg, 8, (const uint8_t *)"ping", 4, 0), 0, c->frag,
+			  c->bad_cksum);
 		if (c->mangle == 1)
 			f.b[ip] = 0x65;
 		else if (c->mangle == 2)
