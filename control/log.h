@@ -21,6 +21,7 @@ enum sl_log_level {
 int sl_log_setup(enum sl_log_level level, const char *path);
 void sl_log_teardown(void);
 
-void sl_log(enum sl_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sl_log(enum sl_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), nonnull(2)));
 
 #endif /* SL_CONTROL_LOG_H */
