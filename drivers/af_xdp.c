@@ -5,36 +5,48 @@
  * kernel. The checks that involve BPF (bpffs, a foreign or stale program on
  * the interface) are the control plane's; this file only knows the device.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "drivers/port_priv.h"
 
-/* Number of RX queues the kernel exposes for ifname, or -errno. */
-static int kernel_rx_queues(const char *ifname)
+/*
+ * Queues DPDK's af_xdp PMD can bind on ifname: it reads the ethtool
+ * "combined" channel count and treats a device without combined channels
+ * (veth, many virtual NICs) as single-queue. Returns the count, or -errno.
+ */
+static int usable_queues(const char *ifname)
 {
-	char path[128];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	d = opendir(path);
-	if (d == NULL)
+	if (fd == -1)
 		return -errno;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, "rx-", 3) == 0)
-			n++;
-	closedir(d);
-	return n;
+	memset(&ifr, 0, sizeof(ifr));
+	if ((size_t)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname) >=
+	    sizeof(ifr.ifr_name)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	ifr.ifr_data = (void *)&ch;
+	rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	if (rc == -1)
+		return errno == EOPNOTSUPP ? 1 : -errno;
+	return ch.max_combined == 0 ? 1 : (int)ch.combined_count;
 }
 
 static int af_xdp_preflight(const struct sl_port_conf *conf, char *err, size_t errlen)
 {
-	int rxq;
+	int nq;
 
 	if (if_nametoindex(conf->name) == 0) {
 		snprintf(err, errlen,
@@ -43,12 +55,14 @@ static int af_xdp_preflight(const struct sl_port_conf *conf, char *err, size_t e
 			 conf->name, conf->name);
 		return -ENODEV;
 	}
-	rxq = kernel_rx_queues(conf->name);
-	if (rxq >= 0 && rxq < conf->nb_queues) {
+	nq = usable_queues(conf->name);
+	if (nq >= 0 && nq < conf->nb_queues) {
 		snprintf(err, errlen,
-			 "interface '%s' has %d RX queue(s) but %u workers need %u; raise it with "
-			 "'ethtool -L %s combined %u' or lower 'workers'",
-			 conf->name, rxq, conf->nb_queues, conf->nb_queues, conf->name,
+			 "interface '%s' has %d queue(s) usable by AF_XDP but %u workers need %u; "
+			 "raise it with 'ethtool -L %s combined %u' or lower 'workers' (veth "
+			 "interfaces have no combined channels, so one queue: use tap:<name> or "
+			 "pci:<address> for more)",
+			 conf->name, nq, conf->nb_queues, conf->nb_queues, conf->name,
 			 conf->nb_queues);
 		return -EINVAL;
 	}
