@@ -32,6 +32,24 @@
 #include "dataplane/store/store_priv.h"
 #include "dataplane/store/store_int.h"
 
+/* ASan cannot see jemalloc's mallocx/sdallocx: poison what the store frees so
+ * that a reader touching reclaimed memory is reported (stress suite). */
+#if defined(__SANITIZE_ADDRESS__)
+#define STORE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STORE_ASAN 1
+#endif
+#endif
+#ifdef STORE_ASAN
+#include <sanitizer/asan_interface.h>
+#define MEM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define MEM_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#else
+#define MEM_UNPOISON(p, n) ((void)(p), (void)(n))
+#define MEM_POISON(p, n)   ((void)(p), (void)(n))
+#endif
+
 #define STORE_MAX_STRING   (512ull * 1024 * 1024)
 #define LFU_INIT_VAL       5
 #define EVICT_MAX_PER_CALL 128
@@ -194,9 +212,23 @@ static inline bool item_key_eq(const struct item *it, const void *key, size_t kl
 
 /* --- memory: the owner's arena, with accounting ------------------------------ */
 
+static void *arena_alloc(struct part *p, size_t size, int flags)
+{
+	void *m = mallocx(size, p->mflags | flags);
+	if (m != NULL)
+		MEM_UNPOISON(m, nallocx(size, p->mflags | flags));
+	return m;
+}
+
+static void arena_free(struct part *p, void *m, size_t size, int flags)
+{
+	MEM_POISON(m, nallocx(size, p->mflags | flags));
+	sdallocx(m, size, p->mflags | flags);
+}
+
 static void *part_alloc_flags(struct part *p, size_t size, int extra)
 {
-	void *m = mallocx(size, p->mflags | extra);
+	void *m = arena_alloc(p, size, extra);
 	if (m == NULL)
 		return NULL;
 	size_t u = nallocx(size, p->mflags | extra);
@@ -215,7 +247,7 @@ void *sl_store_part_alloc(struct part *p, size_t size)
 static void part_free_flags(struct part *p, void *m, size_t size, int extra, bool was_retired)
 {
 	size_t u = nallocx(size, p->mflags | extra);
-	sdallocx(m, size, p->mflags | extra);
+	arena_free(p, m, size, extra);
 	OWN_SUB(p->alloc, u);
 	if (!was_retired)
 		OWN_SUB(p->used, u);
@@ -231,20 +263,24 @@ static size_t table_bytes(uint64_t nbuckets)
 	return sizeof(struct table) + nbuckets * sizeof(struct bucket);
 }
 
-#define TABLE_FLAGS (MALLOCX_ALIGN(SL_CACHE_LINE) | MALLOCX_ZERO)
+#define TABLE_FLAGS (MALLOCX_ALIGN(SL_CACHE_LINE))
 
 static struct table *table_alloc(struct part *p, uint64_t nbuckets)
 {
 	struct table *t = part_alloc_flags(p, table_bytes(nbuckets), TABLE_FLAGS);
 	if (t == NULL)
 		return NULL;
+	memset(t, 0, table_bytes(nbuckets));
 	t->mask = nbuckets - 1;
 	return t;
 }
 
 static struct bucket *overflow_alloc(struct part *p)
 {
-	return part_alloc_flags(p, sizeof(struct bucket), TABLE_FLAGS);
+	struct bucket *b = part_alloc_flags(p, sizeof(struct bucket), TABLE_FLAGS);
+	if (b != NULL)
+		memset(b, 0, sizeof(*b));
+	return b;
 }
 
 /* Queue memory for reclamation after a grace period. `used` drops now. */
@@ -254,7 +290,7 @@ void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind 
 	OWN_SUB(p->used, used_bytes);
 	if (p->rq_tail - p->rq_head == p->rq_cap) {
 		uint64_t ncap = p->rq_cap ? p->rq_cap * 2 : 256;
-		struct retire *nq = mallocx(ncap * sizeof(*nq), p->mflags);
+		struct retire *nq = arena_alloc(p, ncap * sizeof(*nq), 0);
 		if (nq == NULL) {
 			/* Cannot queue it: leaking is the only safe choice. */
 			p->retire_lost++;
@@ -264,7 +300,7 @@ void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind 
 		for (uint64_t i = p->rq_head; i != p->rq_tail; i++)
 			nq[i & (ncap - 1)] = p->rq[i & (p->rq_cap - 1)];
 		if (p->rq != NULL) {
-			sdallocx(p->rq, p->rq_cap * sizeof(*nq), p->mflags);
+			arena_free(p, p->rq, p->rq_cap * sizeof(*nq), 0);
 			OWN_SUB(p->alloc, nallocx(p->rq_cap * sizeof(*nq), p->mflags));
 		}
 		p->rq = nq;
@@ -1659,7 +1695,7 @@ void sl_store_destroy(struct sl_store **sp)
 			struct table *t = RD(p->cur);
 			part_free_flags(p, t, table_bytes(t->mask + 1), TABLE_FLAGS, false);
 			if (p->rq != NULL)
-				sdallocx(p->rq, p->rq_cap * sizeof(*p->rq), p->mflags);
+				arena_free(p, p->rq, p->rq_cap * sizeof(*p->rq), 0);
 			mallctl("tcache.destroy", NULL, NULL, &p->tcache, sizeof(p->tcache));
 		}
 	}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +18,9 @@
 
 #include <cmocka.h>
 
+#include "dataplane/store/ship.h"
 #include "dataplane/store/store.h"
+#include <pthread.h>
 
 #define NOW 1700000000000ull /* an arbitrary unix time in ms */
 
@@ -933,6 +936,182 @@ static void test_randomkey(void **state)
 	done(&s);
 }
 
+/* --- shipping: program order ------------------------------------------------------ */
+
+/* a key owned by partition `want` of s */
+static void key_for(struct sl_store *s, unsigned want, char *buf, size_t cap)
+{
+	for (unsigned i = 0;; i++) {
+		snprintf(buf, cap, "ship:%u", i);
+		if (owner(s, buf) == want)
+			return;
+	}
+}
+
+static void test_ship_program_order(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(2, 0, SL_STORE_NOEVICTION);
+	struct sl_store_ship *sh = sl_store_ship_create(s, 256);
+	assert_non_null(sh);
+	char k[32];
+	key_for(s, 1, k, sizeof(k));
+	/* source 0 pipelines: SET k 1; INCRBY k 1 (x100); GET k; DEL k; GET k;
+	 * all submitted before the owner runs once: no round trip per op */
+	struct sl_store_op ops[104];
+	uint8_t out1[32], out2[32];
+	unsigned n = 0;
+	ops[n++] = (struct sl_store_op){.cookie = 0,
+					.code = SL_STORE_OP_SET,
+					.key = k,
+					.klen = strlen(k),
+					.val = "1",
+					.vlen = 1};
+	for (int i = 0; i < 100; i++, n++)
+		ops[n] = (struct sl_store_op){.cookie = n,
+					      .code = SL_STORE_OP_INCRBY,
+					      .key = k,
+					      .klen = strlen(k),
+					      .arg = 1};
+	ops[n] = (struct sl_store_op){.cookie = n,
+				      .code = SL_STORE_OP_GET,
+				      .key = k,
+				      .klen = strlen(k),
+				      .out = out1,
+				      .out_cap = sizeof(out1)};
+	n++;
+	ops[n] = (struct sl_store_op){
+		.cookie = n, .code = SL_STORE_OP_DEL, .key = k, .klen = strlen(k)};
+	n++;
+	ops[n] = (struct sl_store_op){.cookie = n,
+				      .code = SL_STORE_OP_GET,
+				      .key = k,
+				      .klen = strlen(k),
+				      .out = out2,
+				      .out_cap = sizeof(out2)};
+	n++;
+	assert_int_equal(sl_store_ship_submit_burst(sh, 0, 1, ops, n), n);
+	/* the writes have not happened yet: nothing on the owner */
+	assert_int_equal(sl_store_exists(s, k, strlen(k), NOW), 0);
+	/* the owner drains in small bursts; completions come back in order */
+	struct sl_store_completion c[128];
+	unsigned got = 0;
+	while (got < n) {
+		sl_store_ship_drain(sh, 1, NOW, 7);
+		got += sl_store_ship_collect_burst(sh, 0, 1, c + got, 128 - got);
+	}
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(c[i].cookie, i);
+	assert_int_equal(c[0].rc, 0);
+	for (unsigned i = 1; i <= 100; i++) {
+		assert_int_equal(c[i].rc, 0);
+		assert_int_equal(c[i].ival, (int64_t)i + 1);
+	}
+	assert_int_equal(c[101].rc, 0); /* read-your-writes: GET sees 101 */
+	assert_int_equal(c[101].out_len, 3);
+	assert_memory_equal(out1, "101", 3);
+	assert_int_equal(c[102].rc, 0);
+	assert_int_equal(c[103].rc, -ENOENT);
+	/* a key shipped to the wrong owner fails without effect */
+	struct sl_store_op bad = {.cookie = 9,
+				  .code = SL_STORE_OP_SET,
+				  .key = k,
+				  .klen = strlen(k),
+				  .val = "x",
+				  .vlen = 1};
+	assert_int_equal(sl_store_ship_submit_burst(sh, 1, 0, &bad, 1), 1);
+	assert_int_equal(sl_store_ship_drain(sh, 0, NOW, 32), 1);
+	assert_int_equal(sl_store_ship_collect_burst(sh, 1, 0, c, 1), 1);
+	assert_int_equal(c[0].rc, -EXDEV);
+	sl_store_ship_destroy(&sh);
+	assert_null(sh);
+	done(&s);
+}
+
+struct ship_thr {
+	struct sl_store *s;
+	struct sl_store_ship *sh;
+	_Atomic int stop;
+	const char *key;
+};
+
+static void *owner_thread(void *arg)
+{
+	struct ship_thr *t = arg;
+	while (!atomic_load(&t->stop)) {
+		sl_store_ship_drain(t->sh, 1, NOW, 16);
+		sl_store_quiescent(t->s, 1);
+		sl_store_maintain(t->s, 1, NOW);
+	}
+	return NULL;
+}
+
+static void test_ship_two_threads(void **state)
+{
+	(void)state;
+	/* a real owner thread, a small ring (wraps many times), 20000 pipelined
+	 * INCRs interleaved with shipped GETs: every completion in order, every
+	 * GET sees exactly the INCRs submitted before it */
+	struct sl_store_config c;
+	sl_store_config_default(&c);
+	c.n_parts = 2;
+	struct sl_store *s = sl_store_create(&c);
+	assert_non_null(s);
+	assert_int_equal(sl_store_reader_online(s, 0), 0);
+	assert_int_equal(sl_store_reader_online(s, 1), 0);
+	struct sl_store_ship *sh = sl_store_ship_create(s, 16);
+	assert_non_null(sh);
+	char k[32];
+	key_for(s, 1, k, sizeof(k));
+	struct ship_thr t = {s, sh, 0, k};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, owner_thread, &t), 0);
+	const unsigned total = 20000;
+	static uint8_t outs[20000][24];
+	unsigned sent = 0, recv = 0;
+	int64_t incrs_before_get[20000];
+	int64_t incrs = 0;
+	while (recv < total) {
+		if (sent < total) {
+			struct sl_store_op op = {.cookie = sent, .key = k, .klen = strlen(k)};
+			if (sent % 10 == 9) {
+				op.code = SL_STORE_OP_GET;
+				op.out = outs[sent];
+				op.out_cap = sizeof(outs[sent]);
+			} else {
+				op.code = SL_STORE_OP_INCRBY;
+				op.arg = 1;
+			}
+			if (sl_store_ship_submit_burst(sh, 0, 1, &op, 1) == 1) {
+				if (op.code == SL_STORE_OP_INCRBY)
+					incrs++;
+				incrs_before_get[sent] = incrs;
+				sent++;
+			}
+		}
+		struct sl_store_completion cp[8];
+		unsigned m = sl_store_ship_collect_burst(sh, 0, 1, cp, 8);
+		for (unsigned i = 0; i < m; i++, recv++) {
+			assert_int_equal(cp[i].cookie, recv);
+			assert_int_equal(cp[i].rc, 0);
+			if (recv % 10 == 9) {
+				char want[24];
+				int wl = snprintf(want, sizeof(want), "%lld",
+						  (long long)incrs_before_get[recv]);
+				assert_int_equal(cp[i].out_len, wl);
+				assert_memory_equal(outs[recv], want, (size_t)wl);
+			} else {
+				assert_int_equal(cp[i].ival, incrs_before_get[recv]);
+			}
+		}
+		sl_store_quiescent(s, 0);
+	}
+	atomic_store(&t.stop, 1);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	sl_store_ship_destroy(&sh);
+	done(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -956,6 +1135,8 @@ int main(void)
 		cmocka_unit_test(test_scan_full),
 		cmocka_unit_test(test_scan_guarantee_under_resize),
 		cmocka_unit_test(test_randomkey),
+		cmocka_unit_test(test_ship_program_order),
+		cmocka_unit_test(test_ship_two_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
