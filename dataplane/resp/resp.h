@@ -220,9 +220,10 @@ struct sl_resp_chunk {
 	const char *ref; /* NULL for a copy chunk */
 	sl_resp_release_fn *release;
 	void *release_arg;
-	size_t len; /* bytes written (copy) or referenced */
-	size_t off; /* bytes already consumed */
-	size_t cap; /* capacity of data[] (0 for a reference) */
+	size_t len;    /* bytes written (copy) or referenced */
+	size_t off;    /* bytes already consumed */
+	size_t cap;    /* capacity of data[] (0 for a reference) */
+	bool deferred; /* a reserved aggregate header not set yet */
 	char data[];
 };
 
@@ -305,6 +306,23 @@ int sl_resp_write_human_long_double(struct sl_resp_out *o, long double d);
 int sl_resp_write_bignum(struct sl_resp_out *o, const char *num, size_t len);
 /* RESP3 "=<len+4>\r\n<ext>:<s>", ext padded to 3 with spaces; RESP2 bulk. */
 int sl_resp_write_verbatim(struct sl_resp_out *o, const char *s, size_t len, const char *ext);
+
+/*
+ * Aggregate headers whose count is only known after the elements are written
+ * (Redis addReplyDeferredLen/setDeferredAggregateLen: KEYS, SCAN...).
+ * sl_resp_write_deferred_len() reserves the header and returns its handle
+ * (owned by the writer) or NULL on -ENOMEM; nothing after it can be peeked
+ * until sl_resp_set_deferred_len() fills it in. Returns 0 or -EINVAL.
+ */
+enum sl_resp_agg {
+	SL_RESP_AGG_ARRAY,
+	SL_RESP_AGG_MAP,
+	SL_RESP_AGG_SET,
+	SL_RESP_AGG_PUSH,
+};
+struct sl_resp_chunk *sl_resp_write_deferred_len(struct sl_resp_out *o);
+int sl_resp_set_deferred_len(struct sl_resp_out *o, struct sl_resp_chunk *h, enum sl_resp_agg kind,
+			     uint64_t n);
 
 /*
  * Format helpers shared with commands (no output buffer involved). buf must

@@ -116,7 +116,7 @@ static struct sl_resp_chunk *chunk_new(struct sl_resp_out *o, size_t cap)
 static int append(struct sl_resp_out *o, const void *p, size_t len)
 {
 	struct sl_resp_chunk *t = o->tail;
-	size_t room = (t != NULL && t->ref == NULL) ? t->cap - t->len : 0;
+	size_t room = (t != NULL && t->ref == NULL && !t->deferred) ? t->cap - t->len : 0;
 	struct sl_resp_chunk *fresh = NULL;
 
 	if (len > room) {
@@ -149,6 +149,8 @@ size_t sl_resp_out_peek(const struct sl_resp_out *o, struct iovec *iov, size_t m
 	for (const struct sl_resp_chunk *c = o->head; c != NULL && n < max; c = c->next) {
 		const char *base = c->ref != NULL ? c->ref : c->data;
 
+		if (c->deferred)
+			break; /* the bytes after it must wait for its count */
 		if (c->len == c->off)
 			continue;
 		iov[n].iov_base = (void *)(base + c->off);
@@ -166,6 +168,8 @@ void sl_resp_out_consume(struct sl_resp_out *o, size_t n)
 		struct sl_resp_chunk *c = o->head;
 		size_t left = c->len - c->off;
 
+		if (c->deferred)
+			return;
 		if (n < left) {
 			c->off += n;
 			return;
@@ -226,6 +230,43 @@ static int write_sanitized(struct sl_resp_out *o, const char *s, size_t len)
 		s += n;
 		len -= n;
 	}
+	return 0;
+}
+
+/* Longest header: prefix, 20 digits, CRLF. */
+#define DEFERRED_CAP 24
+
+struct sl_resp_chunk *sl_resp_write_deferred_len(struct sl_resp_out *o)
+{
+	struct sl_resp_chunk *c = chunk_new(o, DEFERRED_CAP);
+
+	if (c == NULL)
+		return NULL;
+	c->deferred = true;
+	chain(o, c);
+	return c;
+}
+
+int sl_resp_set_deferred_len(struct sl_resp_out *o, struct sl_resp_chunk *h, enum sl_resp_agg kind,
+			     uint64_t n)
+{
+	static const char v2[] = {'*', '*', '*', '*'};
+	static const char v3[] = {'*', '%', '~', '>'};
+	char buf[32];
+	char *end = buf + sizeof(buf) - 2, *s;
+
+	if (h == NULL || !h->deferred || (unsigned)kind > SL_RESP_AGG_PUSH)
+		return -EINVAL;
+	if (kind == SL_RESP_AGG_MAP && o->proto == 2)
+		n *= 2;
+	s = u64_digits(end, n);
+	*--s = o->proto == 2 ? v2[kind] : v3[kind];
+	end[0] = '\r';
+	end[1] = '\n';
+	h->len = (size_t)(end + 2 - s);
+	memcpy(h->data, s, h->len);
+	h->deferred = false;
+	o->pending += h->len;
 	return 0;
 }
 

@@ -912,6 +912,55 @@ static void test_write_chain_and_refs(void **state)
 	free(val);
 }
 
+static void test_write_deferred(void **state)
+{
+	static const struct {
+		int proto;
+		enum sl_resp_agg kind;
+		const char *expect;
+	} cases[] = {
+		{2, SL_RESP_AGG_ARRAY, "+a\r\n*2\r\n$1\r\nx\r\n:7\r\n"},
+		{3, SL_RESP_AGG_ARRAY, "+a\r\n*2\r\n$1\r\nx\r\n:7\r\n"},
+		{2, SL_RESP_AGG_MAP, "+a\r\n*4\r\n$1\r\nx\r\n:7\r\n"},
+		{3, SL_RESP_AGG_MAP, "+a\r\n%2\r\n$1\r\nx\r\n:7\r\n"},
+		{2, SL_RESP_AGG_SET, "+a\r\n*2\r\n$1\r\nx\r\n:7\r\n"},
+		{3, SL_RESP_AGG_SET, "+a\r\n~2\r\n$1\r\nx\r\n:7\r\n"},
+		{3, SL_RESP_AGG_PUSH, "+a\r\n>2\r\n$1\r\nx\r\n:7\r\n"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sl_resp_out o;
+		struct sl_resp_chunk *h;
+		size_t len;
+		char *got;
+
+		sl_resp_out_init(&o, NULL);
+		assert_int_equal(sl_resp_out_set_proto(&o, cases[i].proto), 0);
+		assert_int_equal(sl_resp_write_status(&o, "a", 1), 0);
+		h = sl_resp_write_deferred_len(&o);
+		assert_non_null(h);
+		assert_int_equal(sl_resp_write_bulk(&o, "x", 1), 0);
+		assert_int_equal(sl_resp_write_int(&o, 7), 0);
+		/* only what precedes the reserved header may leave */
+		got = gather(&o, &len);
+		assert_int_equal(len, 4);
+		assert_memory_equal(got, "+a\r\n", 4);
+		free(got);
+		sl_resp_out_consume(&o, 4);
+		assert_int_equal(sl_resp_set_deferred_len(&o, h, cases[i].kind, 2), 0);
+		assert_int_equal(sl_resp_set_deferred_len(&o, h, cases[i].kind, 2), -EINVAL);
+		got = gather(&o, &len);
+		assert_int_equal(len, strlen(cases[i].expect) - 4);
+		assert_memory_equal(got, cases[i].expect + 4, len);
+		assert_int_equal(sl_resp_out_pending(&o), len);
+		free(got);
+		sl_resp_out_consume(&o, len);
+		assert_int_equal(sl_resp_out_mem(&o), 0);
+		sl_resp_out_deinit(&o);
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* Round trip: parse(compose(argv))                                         */
 /* ------------------------------------------------------------------------ */
@@ -983,6 +1032,7 @@ int main(void)
 		cmocka_unit_test(test_write_table),
 		cmocka_unit_test(test_write_format_helpers),
 		cmocka_unit_test(test_write_chain_and_refs),
+		cmocka_unit_test(test_write_deferred),
 		cmocka_unit_test(test_round_trip),
 	};
 
