@@ -194,6 +194,21 @@ static enum sl_resp_status fail(struct sl_resp_parser *p, enum sl_resp_err err)
 	return SL_RESP_ERROR;
 }
 
+/*
+ * client-query-buffer-limit: a request (counted from its first byte, empty
+ * ones included) may not grow past the limit. Checking the running count
+ * after every step makes the verdict independent of the segmentation.
+ */
+static bool over_query_buf(struct sl_resp_parser *p)
+{
+	uint64_t max = p->limits->max_query_buf;
+
+	if (max == 0 || p->req_bytes <= max)
+		return false;
+	fail(p, SL_RESP_ERR_QUERY_BUF_LIMIT);
+	return true;
+}
+
 static int push_arg(struct sl_resp_parser *p, const char *ptr, size_t len, uint32_t flags)
 {
 	if (p->argc == p->argv_cap) {
@@ -659,6 +674,8 @@ void sl_resp_parser_bulk_commit(struct sl_resp_parser *p, size_t n)
 	p->req_bytes += n;
 	if (p->bulk_have == p->bulk_len)
 		bulk_done(p, p->bulk_buf, true);
+	/* An error here is reported by the next sl_resp_parse. */
+	over_query_buf(p);
 }
 
 char *sl_resp_parser_take_arg(struct sl_resp_parser *p, uint32_t i)
@@ -735,6 +752,8 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 			p->req_bytes += pos - before;
 			if (st == SL_RESP_ERROR)
 				goto out_error;
+			if (over_query_buf(p))
+				goto out_error;
 			if (st == SL_RESP_OK) {
 				p->state = ST_START;
 				if (p->argc > 0)
@@ -781,6 +800,8 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 				if (--p->mbulk_left == 0) {
 					p->req_bytes += pos - before;
 					p->state = ST_START;
+					if (over_query_buf(p))
+						goto out_error;
 					goto out_ok;
 				}
 			}
@@ -790,15 +811,10 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 			break;
 		}
 		p->req_bytes += pos - before;
-		if (p->state == ST_ERROR)
+		if (p->state == ST_ERROR || over_query_buf(p))
 			goto out_error;
 	}
 	*consumed = pos;
-	if (p->state != ST_START && p->limits->max_query_buf != 0 &&
-	    p->req_bytes > p->limits->max_query_buf) {
-		fail(p, SL_RESP_ERR_QUERY_BUF_LIMIT);
-		return SL_RESP_ERROR;
-	}
 	if (p->state == ST_START)
 		p->req_bytes = 0;
 	return SL_RESP_AGAIN;

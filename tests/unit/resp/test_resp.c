@@ -433,6 +433,14 @@ static void test_parse_small_limits(void **state)
 		 "[01234567 abcdefgh]AGAIN"},
 		{BIN("x\0yyyyyyyyyyyyyy"), false, "AGAIN"},
 		{BIN("x\0yyyyyyyyyyyyyyy"), false, "ERR:Protocol error: too big inline request"},
+		/* client-query-buffer-limit 32: a request may be 32 bytes (closed
+		 * without a reply beyond that: error code 10) */
+		{"*2\r\n$8\r\n01234567\r\n$8\r\nabcdefgh\r\n", 0, true, "[01234567 abcdefgh]AGAIN"},
+		{"*2\r\n$8\r\n01234567\r\n$9\r\nabcdefghi\r\n", 0, true, "ERR:#10"},
+		{"*1\r\n$40\r\n01234567890123456789012", 0, true, "AGAIN"},
+		{"*1\r\n$40\r\n012345678901234567890123", 0, true, "ERR:#10"},
+		{"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nPING\n", 0,
+		 false, "[PING]AGAIN"},
 	};
 
 	(void)state;
@@ -442,6 +450,8 @@ static void test_parse_small_limits(void **state)
 	lim.max_bulk_len = 40;
 	lim.unauth_mbulk = 2;
 	lim.unauth_bulk = 8;
+	lim.max_query_buf = 32;
+	assert_int_equal(SL_RESP_ERR_QUERY_BUF_LIMIT, 10);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
 
