@@ -762,9 +762,13 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 			}
 			continue;
 		case ST_MBULK_LINE:
-			if (scan_count_line(p, buf, len, &pos, SL_RESP_ERR_TOO_BIG_MBULK_COUNT))
-				p->state = ST_MBULK_LF;
-			break;
+			if (!scan_count_line(p, buf, len, &pos, SL_RESP_ERR_TOO_BIG_MBULK_COUNT))
+				break;
+			p->state = ST_MBULK_LF;
+			if (pos == len)
+				break;
+			/* The usual case: the whole line is here, go on at once. */
+			__attribute__((fallthrough));
 		case ST_MBULK_LF:
 			pos++;
 			p->req_bytes += pos - before;
@@ -774,9 +778,12 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 				goto out_error;
 			break;
 		case ST_BULK_LINE:
-			if (scan_count_line(p, buf, len, &pos, SL_RESP_ERR_TOO_BIG_BULK_COUNT))
-				p->state = ST_BULK_LF;
-			break;
+			if (!scan_count_line(p, buf, len, &pos, SL_RESP_ERR_TOO_BIG_BULK_COUNT))
+				break;
+			p->state = ST_BULK_LF;
+			if (pos == len)
+				break;
+			__attribute__((fallthrough));
 		case ST_BULK_LF:
 			pos++;
 			p->req_bytes += pos - before;
@@ -784,10 +791,14 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 			st = end_bulk_line(p, len - pos);
 			if (st == SL_RESP_ERROR)
 				goto out_error;
-			break;
+			if (pos == len)
+				break;
+			__attribute__((fallthrough));
 		case ST_BULK_BODY:
 			scan_body(p, buf, len, &pos);
-			break;
+			if (p->state != ST_BULK_CRLF || pos == len)
+				break;
+			__attribute__((fallthrough));
 		case ST_BULK_CRLF: {
 			uint32_t skip = (uint32_t)SL_MIN((size_t)p->crlf_left, len - pos);
 
