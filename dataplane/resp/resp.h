@@ -127,7 +127,7 @@ struct sl_resp_parser {
 	uint64_t mem;
 	const struct sl_resp_limits *limits;
 	struct sl_resp_alloc_ops ops;
-	char err_text[64];
+	char err_text[40]; /* "Protocol error: expected '$', got 'X'" */
 	struct sl_resp_arg argv_inline[SL_RESP_ARGV_INLINE];
 };
 
