@@ -40,6 +40,10 @@
 #define SL_RESP_UNAUTH_MAX_BULK    16384
 #define SL_RESP_QUERY_BUF_LIMIT    (1024LL * 1024 * 1024) /* client-query-buffer-limit */
 
+/* Payloads from this size on get their buffer as soon as their length is
+ * known (Redis PROTO_MBULK_BIG_ARG), so a transport can fill it directly. */
+#define SL_RESP_MBULK_BIG_ARG (32 * 1024)
+
 /* Arguments kept inside the parser before its argv has to grow. */
 #define SL_RESP_ARGV_INLINE 6
 

@@ -630,7 +630,7 @@ static enum sl_resp_status end_bulk_line(struct sl_resp_parser *p, size_t avail)
 	p->state = ST_BULK_BODY;
 	/* A big payload that will not fit in this segment: get its buffer now
 	 * so that the transport can fill it directly (bulk_dest). */
-	if ((uint64_t)ll > avail && ll >= SL_RESP_INLINE_MAX_SIZE / 2) {
+	if ((uint64_t)ll > avail && ll >= SL_RESP_MBULK_BIG_ARG) {
 		p->bulk_buf = palloc(p, (size_t)ll);
 		if (p->bulk_buf == NULL)
 			return fail(p, SL_RESP_ERR_NOMEM);

@@ -459,6 +459,37 @@ static void test_parse_small_limits(void **state)
 	}
 }
 
+/*
+ * Random streams over the protocol's own alphabet: whatever the parser makes
+ * of a stream, it must make the same of every segmentation of it.
+ */
+static void test_parse_random_streams(void **state)
+{
+	static const char alpha[] = "*$\r\n\r\n0123-+ \"'\\xA\tab\0";
+	struct sl_resp_limits lim;
+	char in[96];
+
+	(void)state;
+	sl_resp_limits_default(&lim);
+	lim.max_line = 12;
+	lim.max_bulk_len = 20;
+	lim.max_mbulk = 5;
+	lim.unauth_mbulk = 3;
+	lim.unauth_bulk = 6;
+	lim.max_query_buf = 60;
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t len = rnd() % sizeof(in);
+		bool auth = rnd() & 1;
+		char *whole;
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = alpha[rnd() % (sizeof(alpha) - 1)];
+		whole = run_parser(in, len, NULL, 0, auth, &lim);
+		check_all_splits(in, len, auth, &lim, whole, iter % 10 == 0);
+		free(whole);
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* Parser: buffers, accounting, big arguments                               */
 /* ------------------------------------------------------------------------ */
@@ -1034,6 +1065,7 @@ int main(void)
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_parse_line_limits),
 		cmocka_unit_test(test_parse_small_limits),
+		cmocka_unit_test(test_parse_random_streams),
 		cmocka_unit_test(test_parse_in_place),
 		cmocka_unit_test(test_parse_big_bulk_dest),
 		cmocka_unit_test(test_parse_query_buf_limit),
