@@ -1238,6 +1238,235 @@ static void test_idle_footprint(void **state)
 	h_fini(&h);
 }
 
+/* ------------------------------------------------ two stacks, end to end -- */
+
+#define LB_QLEN 8192
+
+struct lb_end {
+	struct sl_tcp *s;
+	struct lb_end *peer;
+	struct rte_mbuf *q[LB_QLEN]; /* frames in flight towards this end */
+	unsigned int qh, qt;
+	uint32_t loss_ppm;
+	uint64_t rng;
+	struct sl_tcp_conn *c;
+	uint64_t to_send, sent, rcvd;
+	int mismatch, eof, closed, closed_err, resets;
+	uint64_t now;
+};
+
+static uint32_t lb_rand(struct lb_end *e)
+{
+	e->rng ^= e->rng << 13;
+	e->rng ^= e->rng >> 7;
+	e->rng ^= e->rng << 17;
+	return (uint32_t)(e->rng % 1000000);
+}
+
+static uint16_t lb_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct lb_end *e = ctx, *d = e->peer;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (d->qt - d->qh == LB_QLEN)
+			break;
+		if (lb_rand(e) < e->loss_ppm) {
+			rte_pktmbuf_free(pkts[i]); /* lost on the wire */
+			continue;
+		}
+		d->q[d->qt++ % LB_QLEN] = pkts[i];
+	}
+	return i;
+}
+
+static void lb_push(struct lb_end *e)
+{
+	while (e->c != NULL && e->sent < e->to_send) {
+		uint64_t off = e->sent % sizeof(pattern);
+		uint32_t n = (uint32_t)SL_MIN(sizeof(pattern) - off, e->to_send - e->sent);
+		int r = sl_tcp_send(e->c, pattern + off, n, e->now);
+
+		if (r <= 0)
+			break;
+		e->sent += (uint64_t)r;
+		if (e->sent == e->to_send)
+			sl_tcp_shutdown(e->c, e->now);
+	}
+}
+
+static void lb_event(void *ctx, struct sl_tcp_conn *c, enum sl_tcp_event ev, int err)
+{
+	struct lb_end *e = ctx;
+	uint8_t buf[4096];
+
+	switch (ev) {
+	case SL_TCP_EV_ACCEPT:
+	case SL_TCP_EV_CONNECTED:
+		e->c = c;
+		lb_push(e);
+		break;
+	case SL_TCP_EV_READABLE:
+		for (;;) {
+			uint32_t n = sl_tcp_peek(c, 0, buf, sizeof(buf));
+
+			if (n == 0)
+				break;
+			for (uint32_t i = 0; i < n; i++)
+				if (buf[i] != pattern[(e->rcvd + i) % sizeof(pattern)])
+					e->mismatch++;
+			e->rcvd += n;
+			sl_tcp_consume(c, n, e->now);
+		}
+		if (sl_tcp_eof(c) && !e->eof) {
+			e->eof = 1;
+			if (e->sent == e->to_send) {
+				sl_tcp_close(c, e->now);
+				e->c = NULL;
+				e->closed = 1; /* handle released: no more events */
+			}
+		}
+		break;
+	case SL_TCP_EV_WRITABLE:
+		lb_push(e);
+		break;
+	case SL_TCP_EV_CLOSED:
+		e->closed = 1;
+		e->closed_err = err;
+		e->c = NULL;
+		break;
+	case SL_TCP_EV_RESET:
+		e->resets++;
+		e->c = NULL;
+		break;
+	}
+}
+
+static void lb_deliver(struct lb_end *e)
+{
+	while (e->qh != e->qt) {
+		struct rte_mbuf *b[SL_BURST];
+		uint16_t n = 0;
+
+		while (e->qh != e->qt && n < SL_BURST)
+			b[n++] = e->q[e->qh++ % LB_QLEN];
+		sl_tcp_input_burst(e->s, b, n, e->now);
+	}
+}
+
+static int lb_resolve(void *ctx, uint32_t ip, struct rte_ether_addr *mac)
+{
+	(void)ctx;
+	(void)ip;
+	memset(mac, 0x02, sizeof(*mac));
+	return 0;
+}
+
+struct lb_case {
+	const char *name;
+	uint32_t flags;
+	const struct sl_tcp_cc_ops *cc;
+	uint32_t loss_ppm;
+	uint64_t bytes;
+};
+
+/* A sends `bytes` to B over a lossy in-memory link; B checks every byte. */
+static void lb_run(const struct lb_case *k)
+{
+	static struct lb_end a, b;
+	struct sl_tcp_params p = {.flags = k->flags,
+				  .cc = k->cc,
+				  .pool = h_pool(),
+				  .tx = lb_tx,
+				  .event = lb_event,
+				  .rto_min_us = 20000,
+				  .msl_us = 100000,
+				  .secret = {1, 2}};
+	uint64_t t;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.peer = &b;
+	b.peer = &a;
+	a.rng = 88172645463325252ull;
+	b.rng = 1442695040888963407ull;
+	a.loss_ppm = b.loss_ppm = k->loss_ppm;
+	a.to_send = k->bytes;
+	p.local_ip = H_LOCAL_IP;
+	p.tx_ctx = p.event_ctx = &a;
+	p.resolve = NULL;
+	a.s = sl_tcp_create(&p);
+	p.local_ip = H_PEER_IP;
+	p.tx_ctx = p.event_ctx = &b;
+	b.s = sl_tcp_create(&p);
+	assert_non_null(a.s);
+	assert_non_null(b.s);
+	assert_int_equal(sl_tcp_listen(b.s, 7000, 64), 0);
+	/* No resolver in A: connect by hand through a stack with one. */
+	{
+		struct sl_tcp_params pa = p;
+
+		sl_tcp_destroy(&a.s);
+		pa.local_ip = H_LOCAL_IP;
+		pa.tx_ctx = pa.event_ctx = &a;
+		pa.resolve = lb_resolve;
+		a.s = sl_tcp_create(&pa);
+	}
+	a.now = b.now = 1000000;
+	assert_non_null(sl_tcp_connect(a.s, H_PEER_IP, 7000, 0, NULL, a.now));
+	for (t = 0; t < 20000000 && !(a.closed && b.closed); t++) {
+		a.now += 100;
+		b.now = a.now;
+		lb_deliver(&b);
+		lb_deliver(&a);
+		sl_tcp_timers(a.s, a.now);
+		sl_tcp_timers(b.s, b.now);
+		lb_push(&a);
+	}
+	if (b.rcvd != k->bytes || b.mismatch != 0 || !a.closed || !b.closed || a.closed_err != 0)
+		fail_msg("%s: t %lu rcvd %lu/%lu mismatch %d closed %d/%d err %d resets %d/%d",
+			 k->name, (unsigned long)t, (unsigned long)b.rcvd, (unsigned long)k->bytes,
+			 b.mismatch, a.closed, b.closed, a.closed_err, a.resets, b.resets);
+	{
+		struct sl_tcp_stats sa, sb;
+
+		sl_tcp_stats_get(a.s, &sa);
+		sl_tcp_stats_get(b.s, &sb);
+		print_message("%-28s %8lu bytes in %6.3f s virtual: segs %lu/%lu retrans %lu "
+			      "rto %lu fastrec %lu sackrec %lu ooo %lu\n",
+			      k->name, (unsigned long)b.rcvd, (double)t * 100 / 1e6,
+			      (unsigned long)sa.segs_out, (unsigned long)sb.segs_out,
+			      (unsigned long)sa.retrans_segs, (unsigned long)sa.rto_timeouts,
+			      (unsigned long)sa.fast_retrans, (unsigned long)sa.sack_recoveries,
+			      (unsigned long)sb.ooo_segs);
+		/* Loss must have been repaired by retransmission, not luck. */
+		if (k->loss_ppm > 0)
+			assert_true(sa.retrans_segs > 0);
+	}
+	lb_deliver(&a);
+	lb_deliver(&b);
+	sl_tcp_destroy(&a.s);
+	sl_tcp_destroy(&b.s);
+	assert_int_equal(rte_mempool_in_use_count(h_pool()), 0);
+}
+
+static void test_loopback_transfer(void **state)
+{
+	static const struct lb_case cases[] = {
+		{"clean", 0, NULL, 0, 4 << 20},
+		{"loss 1% newreno sack", 0, NULL, 10000, 2 << 20},
+		{"loss 1% newreno no-sack", SL_TCP_F_NO_SACK, NULL, 10000, 2 << 20},
+		{"loss 1% cubic", 0, &sl_tcp_cc_cubic, 10000, 2 << 20},
+		{"loss 5% no options",
+		 SL_TCP_F_NO_SACK | SL_TCP_F_NO_TIMESTAMPS | SL_TCP_F_NO_WSCALE, NULL, 50000,
+		 512 << 10},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++)
+		lb_run(&cases[i]);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1275,6 +1504,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_tx_checksum_offload_flags),
 		cmocka_unit_test(test_stats_names),
 		cmocka_unit_test(test_idle_footprint),
+		cmocka_unit_test(test_loopback_transfer),
 	};
 
 	if (rte_eal_init(argc, argv) < 0) {
