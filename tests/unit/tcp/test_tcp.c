@@ -1,0 +1,1516 @@
+/*
+ * Conformance scenarios for the TCP stack: crafted frames in, frames out,
+ * under virtual time. Each expectation cites the rule it checks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+#include <rte_eal.h>
+
+#include "tests/unit/tcp/tcp_harness.h"
+
+static uint8_t pattern[65536];
+
+static void fill_pattern(void)
+{
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 7 + (i >> 8));
+}
+
+/* Established passive connection, MSS 1460 both ways, no WS/TS/SACK. */
+static void setup_plain(struct harness *h, uint32_t flags)
+{
+	struct sl_tcp_params p = {.flags = flags};
+
+	h_init(h, &p);
+	h_accept(h, NULL, 1000);
+}
+
+static void expect_none(struct harness *h)
+{
+	assert_int_equal(h_pending(h), 0);
+}
+
+/* ------------------------------------------------------------ handshakes -- */
+
+struct hs_case {
+	const char *name;
+	struct popts o;
+	int exp_ws; /* our WS in the SYN-ACK (-1: none, RFC 7323 1.3) */
+	int exp_sack, exp_ts;
+	uint32_t exp_seg; /* first full data segment size */
+};
+
+static void test_handshake_options(void **state)
+{
+	(void)state;
+	/* rcv_buf 65536 needs shift 1 to fit a 16-bit field (RFC 7323 2.3). */
+	static const struct hs_case cases[] = {
+		{"none", {.ws = -1}, -1, 0, 0, 536}, /* RFC 9293 3.7.1 default MSS */
+		{"mss", {.mss = 1460, .ws = -1}, -1, 0, 0, 1460},
+		{"mss-small", {.mss = 1000, .ws = -1}, -1, 0, 0, 1000},
+		{"mss+ws", {.mss = 1460, .ws = 7}, 1, 0, 0, 1460},
+		{"mss+ts", {.mss = 1460, .ws = -1, .ts = 1, .tsval = 555}, -1, 0, 1, 1448},
+		{"mss+sack", {.mss = 1460, .ws = -1, .sack_ok = 1}, -1, 1, 0, 1460},
+		{"all", {.mss = 1460, .ws = 2, .sack_ok = 1, .ts = 1, .tsval = 9}, 1, 1, 1, 1448},
+	};
+
+	for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++) {
+		const struct hs_case *k = &cases[i];
+		struct harness h;
+		struct out_seg *sa, *d;
+
+		h_init(&h, NULL);
+		sa = h_accept(&h, &k->o, 5000);
+		assert_int_equal(sa->mss, 1460);
+		assert_int_equal(sa->ws, k->exp_ws);
+		assert_int_equal(sa->sack_ok, k->exp_sack);
+		assert_int_equal(sa->has_ts, k->exp_ts);
+		if (k->exp_ts)
+			assert_int_equal(sa->tsecr, k->o.tsval); /* RFC 7323 3.2 */
+		assert_int_equal(sa->wnd, 65535);                /* RFC 7323 2.2: unscaled */
+		assert_int_equal(sa->dport, H_PPORT);
+		assert_int_equal(h_count_ev(&h, SL_TCP_EV_ACCEPT), 1);
+		assert_string_equal(sl_tcp_conn_state(h.conn), "ESTABLISHED");
+		assert_int_equal(sl_tcp_send(h.conn, pattern, 3000, h.now), 3000);
+		d = h_next(&h);
+		assert_non_null(d);
+		assert_int_equal(d->len, k->exp_seg);
+		assert_int_equal(d->seq, sa->seq + 1);
+		assert_memory_equal(d->data, pattern, d->len);
+		assert_int_equal(d->has_ts, k->exp_ts);
+		if (k->exp_ws > 0) /* RFC 7323 2.3: our window is scaled by our shift */
+			assert_int_equal(d->wnd, 65536 >> 1);
+		h_fini(&h);
+	}
+}
+
+static void test_active_open(void **state)
+{
+	struct harness h;
+	struct sl_tcp_conn *c;
+	struct out_seg *syn, *ack;
+	struct popts o = {.mss = 1200, .ws = 3, .sack_ok = 1, .ts = 1, .tsval = 777};
+
+	(void)state;
+	h_init(&h, NULL);
+	c = sl_tcp_connect(h.s, H_PEER_IP, H_PPORT, 50000, &h, h.now);
+	assert_non_null(c);
+	syn = h_next(&h);
+	assert_non_null(syn);
+	assert_int_equal(syn->fl, F_SYN);
+	assert_int_equal(syn->mss, 1460);
+	assert_int_equal(syn->ws, 1);
+	assert_true(syn->sack_ok);
+	assert_true(syn->has_ts);
+	assert_int_equal(syn->sport, 50000);
+	assert_string_equal(sl_tcp_conn_state(c), "SYN-SENT");
+	/* SYN-ACK from the peer (port roles reversed in the harness frame). */
+	h.pport = H_PPORT;
+	{
+		struct rte_mbuf *m =
+			h_frame(&h, F_SYN | F_ACK, 9000, syn->seq + 1, 8192, &o, NULL, 0);
+		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, 34);
+
+		/* The harness writes dst port H_LPORT; redirect to our port. */
+		th->dst_port = rte_cpu_to_be_16(50000);
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum(
+			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14), th);
+		h_input(&h, m);
+	}
+	ack = h_next(&h);
+	assert_non_null(ack);
+	assert_int_equal(ack->fl, F_ACK);
+	assert_int_equal(ack->seq, syn->seq + 1);
+	assert_int_equal(ack->ack, 9001);
+	assert_true(ack->has_ts);
+	assert_int_equal(ack->tsecr, 777);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CONNECTED), 1);
+	assert_ptr_equal(sl_tcp_conn_udata(c), &h);
+	assert_string_equal(sl_tcp_conn_state(c), "ESTABLISHED");
+	/* Effective MSS: 1200 - 12 (TS) (RFC 6691). The peer's SYN-ACK window
+	 * 8192 is not scaled (RFC 7323 2.2). */
+	assert_int_equal(sl_tcp_send(c, pattern, 3000, h.now), 3000);
+	assert_int_equal(h_next(&h)->len, 1188);
+	sl_tcp_abort(c, h.now);
+	h_fini(&h);
+}
+
+static void test_connect_refused_and_unreachable(void **state)
+{
+	struct harness h;
+	struct sl_tcp_conn *c;
+	struct out_seg *syn;
+
+	(void)state;
+	h_init(&h, NULL);
+	/* No route: resolver fails. */
+	assert_null(sl_tcp_connect(h.s, RTE_IPV4(10, 9, 9, 9), 80, 0, NULL, h.now));
+	assert_int_equal(errno, EHOSTUNREACH);
+	c = sl_tcp_connect(h.s, H_PEER_IP, H_PPORT, H_LPORT + 1, NULL, h.now);
+	assert_non_null(c);
+	syn = h_next(&h);
+	/* RFC 9293 3.10.7.3: a RST without ACK in SYN-SENT is dropped. */
+	{
+		struct rte_mbuf *m = h_frame(&h, F_RST, 0, 0, 0, NULL, NULL, 0);
+		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, 34);
+
+		th->dst_port = rte_cpu_to_be_16(H_LPORT + 1);
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum(
+			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14), th);
+		h_input(&h, m);
+	}
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_RESET), 0);
+	/* RST,ACK acknowledging the SYN: refused. */
+	{
+		struct rte_mbuf *m = h_frame(&h, F_RST | F_ACK, 0, syn->seq + 1, 0, NULL, NULL, 0);
+		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, 34);
+
+		th->dst_port = rte_cpu_to_be_16(H_LPORT + 1);
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum(
+			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14), th);
+		h_input(&h, m);
+	}
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_RESET), 1);
+	assert_int_equal(h.ev[h.nev - 1].err, ECONNREFUSED);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	h_fini(&h);
+}
+
+static void test_syn_retransmit_and_timeout(void **state)
+{
+	struct sl_tcp_params p = {.syn_retries = 2};
+	struct harness h;
+	struct out_seg *o;
+
+	(void)state;
+	h_init(&h, &p);
+	assert_non_null(sl_tcp_connect(h.s, H_PEER_IP, H_PPORT, 0, NULL, h.now));
+	o = h_next(&h);
+	assert_int_equal(o->fl, F_SYN);
+	assert_true(o->sport >= 49152);
+	/* RFC 6298 2.1: initial RTO 1 s, then doubled (5.5). */
+	h_advance(&h, 999000);
+	expect_none(&h);
+	h_advance(&h, 1000);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->fl, F_SYN);
+	h_advance(&h, 1999000);
+	expect_none(&h);
+	h_advance(&h, 1000);
+	assert_int_equal(h_next(&h)->fl, F_SYN);
+	h_advance(&h, 4000000);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 1);
+	assert_int_equal(h.ev[h.nev - 1].err, ETIMEDOUT);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	h_fini(&h);
+}
+
+static void test_simultaneous_open(void **state)
+{
+	struct harness h;
+	struct sl_tcp_conn *c;
+	struct out_seg *syn, *sa;
+
+	(void)state;
+	h_init(&h, NULL);
+	h.pport = H_PPORT;
+	c = sl_tcp_connect(h.s, H_PEER_IP, H_PPORT, H_LPORT, NULL, h.now);
+	assert_non_null(c);
+	syn = h_next(&h);
+	/* RFC 9293 Figure 8: SYN crosses SYN -> SYN-RECEIVED, send SYN,ACK. */
+	h_send(&h, F_SYN, 300, 0, 65535, &(struct popts){.mss = 1460, .ws = -1}, NULL, 0);
+	sa = h_next(&h);
+	assert_non_null(sa);
+	assert_int_equal(sa->fl, F_SYN | F_ACK);
+	assert_int_equal(sa->seq, syn->seq);
+	assert_int_equal(sa->ack, 301);
+	assert_string_equal(sl_tcp_conn_state(c), "SYN-RECEIVED");
+	/* The peer's SYN,ACK completes it. */
+	h_send(&h, F_SYN | F_ACK, 300, syn->seq + 1, 65535, NULL, NULL, 0);
+	assert_string_equal(sl_tcp_conn_state(c), "ESTABLISHED");
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CONNECTED), 1);
+	sl_tcp_abort(c, h.now);
+	h_fini(&h);
+}
+
+/* ------------------------------------------------------------ data paths -- */
+
+static void test_data_in_delayed_ack(void **state)
+{
+	struct harness h;
+	struct out_seg *a;
+	uint8_t buf[300];
+
+	(void)state;
+	setup_plain(&h, 0);
+	h_send(&h, F_ACK | F_PSH, h.pseq, h.pack, 65535, NULL, pattern, 100);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), 1);
+	assert_int_equal(sl_tcp_readable(h.conn), 100);
+	assert_int_equal(sl_tcp_peek(h.conn, 0, buf, sizeof(buf)), 100);
+	assert_memory_equal(buf, pattern, 100);
+	assert_int_equal(sl_tcp_peek(h.conn, 40, buf, 10), 10);
+	assert_memory_equal(buf, pattern + 40, 10);
+	/* RFC 9293 3.8.6.3: one segment may wait for the delayed-ACK timer. */
+	expect_none(&h);
+	h_advance(&h, 39000);
+	expect_none(&h);
+	h_advance(&h, 1000);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, h.pseq + 100);
+	/* Two segments: ACK at least every second one, at once. */
+	h_send(&h, F_ACK, h.pseq + 100, h.pack, 65535, NULL, pattern + 100, 100);
+	expect_none(&h);
+	h_send(&h, F_ACK, h.pseq + 200, h.pack, 65535, NULL, pattern + 200, 100);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, h.pseq + 300);
+	assert_int_equal(sl_tcp_consume(h.conn, 300, h.now), 0);
+	assert_int_equal(sl_tcp_readable(h.conn), 0);
+	assert_int_equal(sl_tcp_consume(h.conn, 1, h.now), -EINVAL);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_data_out_iw_writable(void **state)
+{
+	struct harness h;
+	uint32_t seq0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	seq0 = h.pack;
+	assert_int_equal(sl_tcp_send(h.conn, pattern, 20000, h.now), 20000);
+	/* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) = 14600 bytes. */
+	for (int i = 0; i < 10; i++) {
+		struct out_seg *d = h_next(&h);
+
+		assert_non_null(d);
+		assert_int_equal(d->seq, seq0 + 1460u * i);
+		assert_int_equal(d->len, 1460);
+		assert_memory_equal(d->data, pattern + 1460 * i, 1460);
+	}
+	expect_none(&h);
+	/* Send buffer bound (default 65536). */
+	assert_int_equal(sl_tcp_send_space(h.conn), 65536 - 20000);
+	/* ACK 2 segments: slow start grows cwnd by up to SMSS per ACK (RFC 5681 3.1). */
+	h_send(&h, F_ACK, h.pseq, seq0 + 2920, 65535, NULL, NULL, 0);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_WRITABLE), 1);
+	assert_int_equal(sl_tcp_send_space(h.conn), 65536 - 20000 + 2920);
+	/* cwnd 14600 + 1460 with 11680 in flight: 3 more segments, 4380 bytes. */
+	{
+		uint32_t bytes = 0;
+		struct out_seg *d;
+
+		while ((d = h_next(&h)) != NULL)
+			bytes += d->len;
+		assert_int_equal(bytes, 4380);
+	}
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_window_consume_never_retract(void **state)
+{
+	struct sl_tcp_params p = {.rcv_buf = 4096};
+	struct harness h;
+	struct out_seg *a;
+	uint32_t edge = 0;
+
+	(void)state;
+	h_init(&h, &p);
+	a = h_accept(&h, NULL, 1);
+	assert_int_equal(a->wnd, 4096);
+	assert_int_equal(a->ws, -1);
+	h_send(&h, F_ACK, h.pseq, h.pack, 65535, NULL, pattern, 1460);
+	h_send(&h, F_ACK, h.pseq + 1460, h.pack, 65535, NULL, pattern, 1460);
+	a = h_next(&h);
+	assert_int_equal(a->ack, h.pseq + 2920);
+	assert_int_equal(a->wnd, 4096 - 2920); /* buffer fills, window shrinks */
+	edge = a->ack + a->wnd;
+	h_send(&h, F_ACK, h.pseq + 2920, h.pack, 65535, NULL, pattern, 1176);
+	h_advance(&h, 40000);
+	a = h_next(&h);
+	assert_int_equal(a->ack, h.pseq + 4096);
+	assert_int_equal(a->wnd, 0);
+	assert_int_equal(a->ack + a->wnd, edge); /* right edge kept, never moved left */
+	/* A segment beyond a zero window: not accepted, ACKed (3.10.7.4). */
+	h_send(&h, F_ACK, h.pseq + 4096, h.pack, 65535, NULL, pattern, 1);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, h.pseq + 4096);
+	assert_int_equal(a->wnd, 0);
+	assert_int_equal(sl_tcp_readable(h.conn), 4096);
+	/* Consuming less than min(RCV.BUFF/2, MSS) sends no update (SWS, 3.8.6.2.2). */
+	assert_int_equal(sl_tcp_consume(h.conn, 100, h.now), 0);
+	expect_none(&h);
+	/* ... crossing it reopens the window. */
+	assert_int_equal(sl_tcp_consume(h.conn, 1400, h.now), 0);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, h.pseq + 4096);
+	assert_int_equal(a->wnd, 1500);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_wraparound(void **state)
+{
+	struct harness h;
+	uint32_t isn = 0xffffff00u;
+	uint8_t buf[600];
+	struct out_seg *a;
+
+	(void)state;
+	h_init(&h, NULL);
+	h_accept(&h, NULL, isn);
+	for (uint32_t i = 0; i < 3; i++)
+		h_send(&h, F_ACK, isn + 1 + 200 * i, h.pack, 65535, NULL, pattern + 200 * i, 200);
+	assert_int_equal(sl_tcp_readable(h.conn), 600);
+	assert_int_equal(sl_tcp_peek(h.conn, 0, buf, 600), 600);
+	assert_memory_equal(buf, pattern, 600);
+	h_advance(&h, 40000);
+	a = &h.out[h.nout - 1];
+	assert_int_equal(a->ack, (uint32_t)(isn + 601)); /* 0x259: wrapped (RFC 9293 3.4) */
+	/* Old duplicate from before the wrap is ACKed, not accepted. */
+	h.rd = h.nout;
+	h_send(&h, F_ACK, isn + 1, h.pack, 65535, NULL, pattern, 200);
+	assert_int_equal(sl_tcp_readable(h.conn), 600);
+	assert_int_equal(h_next(&h)->ack, (uint32_t)(isn + 601));
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_out_of_order_sack_blocks(void **state)
+{
+	struct harness h;
+	struct popts so = {.mss = 1460, .ws = -1, .sack_ok = 1};
+	struct out_seg *a;
+	uint8_t buf[4000];
+	uint32_t p;
+
+	(void)state;
+	h_init(&h, NULL);
+	h_accept(&h, &so, 100);
+	p = h.pseq;
+	/* Segment 2 first: immediate duplicate ACK with one SACK block (RFC 5681 4.2, RFC 2018). */
+	h_send(&h, F_ACK, p + 1000, h.pack, 65535, NULL, pattern + 1000, 1000);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, p);
+	assert_int_equal(a->nsack, 1);
+	assert_int_equal(a->sack[0][0], p + 1000);
+	assert_int_equal(a->sack[0][1], p + 2000);
+	/* A separate block; the most recent one is reported first (RFC 2018 4). */
+	h_send(&h, F_ACK, p + 3000, h.pack, 65535, NULL, pattern + 3000, 500);
+	a = h_next(&h);
+	assert_int_equal(a->nsack, 2);
+	assert_int_equal(a->sack[0][0], p + 3000);
+	assert_int_equal(a->sack[0][1], p + 3500);
+	assert_int_equal(a->sack[1][0], p + 1000);
+	/* Overlapping segment [1500, 3000) joins both blocks. */
+	h_send(&h, F_ACK, p + 1500, h.pack, 65535, NULL, pattern + 1500, 1500);
+	a = h_next(&h);
+	assert_int_equal(a->nsack, 1);
+	assert_int_equal(a->sack[0][0], p + 1000);
+	assert_int_equal(a->sack[0][1], p + 3500);
+	assert_int_equal(sl_tcp_readable(h.conn), 0);
+	/* The gap fills (overlapping the queued data): everything in order, ACK at once. */
+	h_send(&h, F_ACK, p, h.pack, 65535, NULL, pattern, 1200);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, p + 3500);
+	assert_int_equal(a->nsack, 0);
+	assert_int_equal(sl_tcp_readable(h.conn), 3500);
+	assert_int_equal(sl_tcp_peek(h.conn, 0, buf, sizeof(buf)), 3500);
+	assert_memory_equal(buf, pattern, 3500);
+	assert_int_equal(h_stat(&h, "ooo_segs"), 3);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+/* ----------------------------------------------------------- close paths -- */
+
+static void test_passive_close(void **state)
+{
+	struct harness h;
+	struct out_seg *f;
+	struct sl_tcp_conn *c;
+
+	(void)state;
+	setup_plain(&h, 0);
+	c = h.conn;
+	h_send(&h, F_ACK | F_FIN, h.pseq, h.pack, 65535, NULL, NULL, 0);
+	/* RFC 9293 3.10.7.4 eighth: ACK the FIN, CLOSE-WAIT, signal EOF. */
+	f = h_next(&h);
+	assert_int_equal(f->ack, h.pseq + 1);
+	assert_string_equal(sl_tcp_conn_state(c), "CLOSE-WAIT");
+	assert_true(sl_tcp_eof(c));
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), 1);
+	/* Still writable in CLOSE-WAIT. */
+	assert_int_equal(sl_tcp_send(c, "bye", 3, h.now), 3);
+	assert_int_equal(h_next(&h)->len, 3);
+	sl_tcp_close(c, h.now);
+	f = h_next(&h);
+	assert_int_equal(f->fl & F_FIN, F_FIN);
+	assert_int_equal(f->seq, h.pack + 3);
+	h_send(&h, F_ACK, h.pseq + 1, h.pack + 4, 65535, NULL, NULL, 0);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);           /* LAST-ACK -> CLOSED */
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 0); /* handle was released */
+	h_fini(&h);
+}
+
+static void test_active_close_timewait(void **state)
+{
+	struct sl_tcp_params p = {.msl_us = 1000000};
+	struct harness h;
+	struct out_seg *f;
+	struct sl_tcp_conn *c;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, NULL, 1);
+	c = h.conn;
+	assert_int_equal(sl_tcp_shutdown(c, h.now), 0);
+	f = h_next(&h);
+	assert_int_equal(f->fl, F_FIN | F_ACK);
+	assert_string_equal(sl_tcp_conn_state(c), "FIN-WAIT-1");
+	assert_int_equal(sl_tcp_send(c, "x", 1, h.now), -EPIPE);
+	h_send(&h, F_ACK, h.pseq, h.pack + 1, 65535, NULL, NULL, 0);
+	assert_string_equal(sl_tcp_conn_state(c), "FIN-WAIT-2");
+	/* Half-closed: data still flows in. */
+	h_send(&h, F_ACK, h.pseq, h.pack + 1, 65535, NULL, "abc", 3);
+	assert_int_equal(sl_tcp_readable(c), 3);
+	sl_tcp_consume(c, 3, h.now);
+	h_send(&h, F_ACK | F_FIN, h.pseq + 3, h.pack + 1, 65535, NULL, NULL, 0);
+	f = &h.out[h.nout - 1];
+	assert_int_equal(f->ack, h.pseq + 4);
+	/* TIME-WAIT releases the handle with CLOSED(0). */
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 1);
+	assert_int_equal(h.ev[h.nev - 1].err, 0);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1);
+	/* RFC 1337: a RST in TIME-WAIT is ignored. */
+	h_send(&h, F_RST, h.pseq + 4, 0, 0, NULL, NULL, 0);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1);
+	assert_int_equal(h_stat(&h, "rst_ignored"), 1);
+	/* A retransmitted FIN is ACKed and restarts 2 MSL (RFC 9293 3.10.7.4). */
+	h_advance(&h, 1500000);
+	h.rd = h.nout;
+	h_send(&h, F_ACK | F_FIN, h.pseq + 3, h.pack + 1, 65535, NULL, NULL, 0);
+	f = h_next(&h);
+	assert_non_null(f);
+	assert_int_equal(f->ack, h.pseq + 4);
+	h_advance(&h, 1999000);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1);
+	h_advance(&h, 2000);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	h_fini(&h);
+}
+
+static void test_simultaneous_close(void **state)
+{
+	struct sl_tcp_params p = {.msl_us = 1000000};
+	struct harness h;
+	struct out_seg *f;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, NULL, 1);
+	sl_tcp_close(h.conn, h.now);
+	f = h_next(&h);
+	assert_int_equal(f->fl, F_FIN | F_ACK);
+	/* The peer's FIN crosses ours: CLOSING (RFC 9293 Figure 13). */
+	h_send(&h, F_ACK | F_FIN, h.pseq, h.pack, 65535, NULL, NULL, 0);
+	f = h_next(&h);
+	assert_int_equal(f->ack, h.pseq + 1);
+	h_send(&h, F_ACK, h.pseq + 1, h.pack + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1); /* TIME-WAIT */
+	h_advance(&h, 2001000);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	h_fini(&h);
+}
+
+static void test_close_with_unread_data_resets(void **state)
+{
+	struct harness h;
+	struct out_seg *r;
+
+	(void)state;
+	setup_plain(&h, 0);
+	h_send(&h, F_ACK, h.pseq, h.pack, 65535, NULL, pattern, 10);
+	sl_tcp_close(h.conn, h.now);
+	/* RFC 1122 4.2.2.13: unread data at close -> RST. */
+	r = &h.out[h.nout - 1];
+	assert_true(r->fl & F_RST);
+	assert_int_equal(r->seq, h.pack);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	assert_int_equal(h_stat(&h, "data_after_close"), 1);
+	h_fini(&h);
+}
+
+static void test_data_after_close_resets(void **state)
+{
+	struct harness h;
+	struct out_seg *r;
+
+	(void)state;
+	setup_plain(&h, 0);
+	sl_tcp_close(h.conn, h.now);
+	h_next(&h); /* FIN */
+	h_send(&h, F_ACK, h.pseq, h.pack + 1, 65535, NULL, NULL, 0);
+	/* FIN-WAIT-2 with the handle gone: new data cannot be delivered. */
+	h_send(&h, F_ACK, h.pseq, h.pack + 1, 65535, NULL, pattern, 10);
+	r = &h.out[h.nout - 1];
+	assert_true(r->fl & F_RST);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	h_fini(&h);
+}
+
+/* ------------------------------------------------------------------- RST -- */
+
+static void test_rst_exact_resets(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	setup_plain(&h, 0);
+	h_send(&h, F_RST, h.pseq, 0, 0, NULL, NULL, 0);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_RESET), 1);
+	assert_int_equal(h.ev[h.nev - 1].err, ECONNRESET);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	expect_none(&h);
+	h_fini(&h);
+}
+
+static void test_rst_in_window_challenge(void **state)
+{
+	struct harness h;
+	struct out_seg *a;
+
+	(void)state;
+	setup_plain(&h, 0);
+	/* RFC 5961 3.2: in window but not RCV.NXT -> challenge ACK. */
+	h_send(&h, F_RST, h.pseq + 100, 0, 0, NULL, NULL, 0);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->fl, F_ACK);
+	assert_int_equal(a->seq, h.pack);
+	assert_int_equal(a->ack, h.pseq);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_RESET), 0);
+	/* Out of window: dropped silently. */
+	h_send(&h, F_RST, h.pseq + 200000, 0, 0, NULL, NULL, 0);
+	expect_none(&h);
+	assert_int_equal(h_stat(&h, "challenge_acks"), 1);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1);
+	/* RFC 5961 4.2: SYN on a synchronized connection -> challenge ACK. */
+	h_send(&h, F_SYN, h.pseq + 5, 0, 65535, NULL, NULL, 0);
+	a = h_next(&h);
+	assert_int_equal(a->fl, F_ACK);
+	assert_int_equal(a->ack, h.pseq);
+	assert_string_equal(sl_tcp_conn_state(h.conn), "ESTABLISHED");
+	/* RFC 5961 5.2: ACK of data never sent -> ACK back, dropped. */
+	h_send(&h, F_ACK, h.pseq, h.pack + 5000, 65535, NULL, pattern, 10);
+	a = h_next(&h);
+	assert_int_equal(a->ack, h.pseq);
+	assert_int_equal(sl_tcp_readable(h.conn), 0);
+	sl_tcp_abort(h.conn, h.now);
+	a = h_next(&h);
+	assert_true(a->fl & F_RST);
+	h_fini(&h);
+}
+
+static void test_rst_syn_received(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	h_init(&h, NULL);
+	h_send(&h, F_SYN, 10, 0, 65535, NULL, NULL, 0);
+	assert_non_null(h_next(&h));
+	assert_int_equal(sl_tcp_conn_count(h.s), 1);
+	/* RFC 9293 3.10.7.4: RST in SYN-RECEIVED from passive open: back to LISTEN. */
+	h_send(&h, F_RST, 11, 0, 0, NULL, NULL, 0);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	assert_int_equal(h.nev, 0);
+	h_fini(&h);
+}
+
+static void test_closed_port_rst(void **state)
+{
+	struct harness h;
+	struct out_seg *r;
+
+	(void)state;
+	h_init(&h, NULL);
+	assert_int_equal(sl_tcp_unlisten(h.s, H_LPORT), 0);
+	/* RFC 9293 3.10.7.1: no ACK -> <SEQ=0><ACK=SEG.SEQ+SEG.LEN><RST,ACK>. */
+	h_send(&h, F_SYN, 1000, 0, 65535, NULL, NULL, 0);
+	r = h_next(&h);
+	assert_int_equal(r->fl, F_RST | F_ACK);
+	assert_int_equal(r->seq, 0);
+	assert_int_equal(r->ack, 1001);
+	h_send(&h, F_PSH, 1000, 0, 65535, NULL, pattern, 10);
+	r = h_next(&h);
+	assert_int_equal(r->fl, F_RST | F_ACK);
+	assert_int_equal(r->seq, 0);
+	assert_int_equal(r->ack, 1010);
+	/* With ACK: <SEQ=SEG.ACK><CTL=RST>. */
+	h_send(&h, F_ACK, 1000, 77777, 65535, NULL, pattern, 10);
+	r = h_next(&h);
+	assert_int_equal(r->fl, F_RST);
+	assert_int_equal(r->seq, 77777);
+	/* No RST in answer to a RST. */
+	h_send(&h, F_RST, 5, 0, 0, NULL, NULL, 0);
+	expect_none(&h);
+	assert_int_equal(h_stat(&h, "drop_noconn"), 3);
+	h_fini(&h);
+}
+
+/* ---------------------------------------------------------- retransmission -- */
+
+static void test_rto_backoff_limit(void **state)
+{
+	struct sl_tcp_params p = {.max_retries = 3, .rto_min_us = 200000};
+	struct harness h;
+	uint32_t seq;
+	uint64_t t0;
+
+	(void)state;
+	h_init(&h, &p);
+	h_send(&h, F_SYN, 1, 0, 65535, &(struct popts){.mss = 1460, .ws = -1}, NULL, 0);
+	seq = h_next(&h)->seq + 1;
+	h.pseq = 2;
+	h.pack = seq;
+	h_advance(&h, 10000); /* RTT sample 10 ms: RTO = max(200 ms, 10 + 4*5) */
+	h_send(&h, F_ACK, 2, seq, 65535, NULL, NULL, 0);
+	sl_tcp_send(h.conn, pattern, 100, h.now);
+	assert_int_equal(h_next(&h)->len, 100);
+	t0 = h.now;
+	/* RFC 6298 5.4-5.6: retransmit at RTO, then 2x, 4x. */
+	for (int i = 0; i < 3; i++) {
+		uint64_t rto = 200000ull << i;
+		struct out_seg *r;
+
+		h_advance(&h, t0 + rto - 1000 - h.now);
+		expect_none(&h);
+		h_advance(&h, 1000);
+		r = h_next(&h);
+		assert_non_null(r);
+		assert_int_equal(r->seq, seq);
+		assert_int_equal(r->len, 100);
+		t0 = h.now;
+	}
+	assert_int_equal(h_stat(&h, "rto_timeouts"), 3);
+	/* The retry limit: the next expiry gives up. */
+	h_advance(&h, 1600000);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 1);
+	assert_int_equal(h.ev[h.nev - 1].err, ETIMEDOUT);
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	h_fini(&h);
+}
+
+static void test_rto_recovers_after_tx_drop(void **state)
+{
+	struct harness h;
+	struct out_seg *r;
+
+	(void)state;
+	setup_plain(&h, 0);
+	h.refuse_tx = 1;
+	sl_tcp_send(h.conn, pattern, 500, h.now);
+	assert_int_equal(h_stat(&h, "tx_drops"), 1);
+	h.refuse_tx = 0;
+	h_advance(&h, 1000000);
+	r = h_next(&h);
+	assert_non_null(r);
+	assert_int_equal(r->len, 500);
+	assert_memory_equal(r->data, pattern, 500);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_fast_retransmit_newreno(void **state)
+{
+	struct harness h;
+	uint32_t s0;
+	struct out_seg *r;
+
+	(void)state;
+	setup_plain(&h, SL_TCP_F_NO_SACK);
+	s0 = h.pack;
+	sl_tcp_send(h.conn, pattern, 14600, h.now);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(h_next(&h)->len, 1460);
+	/* Segment 1 lost: ACK of segment 0, then three duplicates (RFC 5681 3.2). */
+	h_send(&h, F_ACK, h.pseq, s0 + 1460, 65535, NULL, NULL, 0);
+	while (h_next(&h) != NULL) /* new data allowed by the ACK */
+		;
+	for (int i = 0; i < 2; i++) {
+		h_send(&h, F_ACK, h.pseq, s0 + 1460, 65535, NULL, NULL, 0);
+		expect_none(&h);
+	}
+	h_send(&h, F_ACK, h.pseq, s0 + 1460, 65535, NULL, NULL, 0);
+	r = h_next(&h);
+	assert_non_null(r);
+	assert_int_equal(r->seq, s0 + 1460);
+	assert_int_equal(r->len, 1460);
+	assert_int_equal(h_stat(&h, "fast_retrans"), 1);
+	/* Partial ACK (segments 1..3 arrived, 4 lost too): retransmit the next
+	 * hole at once (RFC 6582 3.2 step 4). */
+	h.rd = h.nout;
+	h_send(&h, F_ACK, h.pseq, s0 + 4 * 1460, 65535, NULL, NULL, 0);
+	r = h_next(&h);
+	assert_non_null(r);
+	assert_int_equal(r->seq, s0 + 4 * 1460);
+	assert_int_equal(h_stat(&h, "fast_retrans"), 1); /* still the same recovery */
+	/* Full ACK ends recovery; the next loss is a new event. */
+	h_send(&h, F_ACK, h.pseq, s0 + 14600 + 1460, 65535, NULL, NULL, 0);
+	assert_int_equal(h_stat(&h, "rto_timeouts"), 0);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_sack_recovery(void **state)
+{
+	struct harness h;
+	struct popts so = {.mss = 1460, .ws = -1, .sack_ok = 1};
+	uint32_t s0;
+	struct out_seg *r;
+
+	(void)state;
+	h_init(&h, NULL);
+	h_accept(&h, &so, 100);
+	s0 = h.pack;
+	sl_tcp_send(h.conn, pattern, 14600, h.now);
+	for (int i = 0; i < 10; i++)
+		h_next(&h);
+	/* Segments 1 and 3 lost; 2, 4, 5, 6 SACKed. */
+	struct popts d = {.ws = -1, .nsack = 1};
+	d.sack[0][0] = s0 + 2 * 1460;
+	d.sack[0][1] = s0 + 3 * 1460;
+	h_send(&h, F_ACK, h.pseq, s0 + 1460, 65535, &(struct popts){.ws = -1}, NULL, 0);
+	while (h_next(&h) != NULL)
+		;
+	h_send(&h, F_ACK, h.pseq, s0 + 1460, 65535, &d, NULL, 0);
+	d.nsack = 2;
+	d.sack[0][0] = s0 + 4 * 1460;
+	d.sack[0][1] = s0 + 5 * 1460;
+	d.sack[1][0] = s0 + 2 * 1460;
+	d.sack[1][1] = s0 + 3 * 1460;
+	h_send(&h, F_ACK, h.pseq, s0 + 1460, 65535, &d, NULL, 0);
+	d.sack[0][1] = s0 + 7 * 1460;
+	h_send(&h, F_ACK, h.pseq, s0 + 1460, 65535, &d, NULL, 0);
+	/* RFC 6675 5: recovery; NextSeg retransmits the lost holes, never SACKed data. */
+	assert_int_equal(h_stat(&h, "sack_recoveries"), 1);
+	r = h_next(&h);
+	assert_non_null(r);
+	assert_int_equal(r->seq, s0 + 1460);
+	assert_int_equal(r->len, 1460);
+	while ((r = h_next(&h)) != NULL) {
+		uint32_t off = r->seq - s0;
+
+		assert_false(off >= 2 * 1460 && off < 3 * 1460);
+		assert_false(off >= 4 * 1460 && off < 7 * 1460);
+	}
+	/* Cumulative ACK up to the next hole: hole 3 goes out (it is lost:
+	 * 3 segments SACKed above it, RFC 6675 IsLost). */
+	h.rd = h.nout;
+	d.nsack = 1;
+	d.sack[0][0] = s0 + 4 * 1460;
+	d.sack[0][1] = s0 + 7 * 1460;
+	h_send(&h, F_ACK, h.pseq, s0 + 3 * 1460, 65535, &d, NULL, 0);
+	{
+		int seen = 0;
+
+		while ((r = h_next(&h)) != NULL)
+			seen |= r->seq == s0 + 3 * 1460;
+		seen |= h.out[h.nout - 1].seq == s0 + 3 * 1460;
+		for (unsigned int i = 0; i < h.nout; i++)
+			seen |= h.out[i].seq == s0 + 3 * 1460 && i > 10;
+		assert_true(seen);
+	}
+	assert_int_equal(h_stat(&h, "rto_timeouts"), 0);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_zero_window_persist(void **state)
+{
+	struct harness h;
+	struct out_seg *pr;
+	uint32_t s0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	s0 = h.pack;
+	h_send(&h, F_ACK, h.pseq, s0, 0, NULL, NULL, 0); /* window closes */
+	sl_tcp_send(h.conn, pattern, 3000, h.now);
+	expect_none(&h);
+	/* RFC 9293 3.8.6.1: probe after the RTO with one byte. */
+	h_advance(&h, 200000);
+	pr = h_next(&h);
+	assert_non_null(pr);
+	assert_int_equal(pr->seq, s0);
+	assert_int_equal(pr->len, 1);
+	assert_int_equal(pr->data[0], pattern[0]);
+	h_send(&h, F_ACK, h.pseq, s0, 0, NULL, NULL, 0);
+	/* The next probe is backed off (at 2x). */
+	h_advance(&h, 399000);
+	expect_none(&h);
+	h_advance(&h, 1000);
+	pr = h_next(&h);
+	assert_non_null(pr);
+	assert_int_equal(pr->seq, s0);
+	assert_int_equal(h_stat(&h, "persist_probes"), 2);
+	/* Window reopens: the rest goes out (starting at the unacked byte). */
+	h_send(&h, F_ACK, h.pseq, s0, 65535, NULL, NULL, 0);
+	{
+		uint32_t hi = s0;
+		struct out_seg *d;
+
+		while ((d = h_next(&h)) != NULL)
+			if (d->seq + d->len - s0 > hi - s0)
+				hi = d->seq + d->len;
+		assert_int_equal(hi, s0 + 3000);
+	}
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_keepalive(void **state)
+{
+	struct sl_tcp_params p = {.keepidle_us = 10000000, .keepintvl_us = 1000000, .keepcnt = 3};
+	struct harness h;
+	struct out_seg *k;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, NULL, 1);
+	h_advance(&h, 9999000);
+	expect_none(&h);
+	h_advance(&h, 1000);
+	/* RFC 1122 4.2.3.6: probe <SEQ=SND.UNA-1>, no data. */
+	k = h_next(&h);
+	assert_non_null(k);
+	assert_int_equal(k->seq, h.pack - 1);
+	assert_int_equal(k->len, 0);
+	h_send(&h, F_ACK, h.pseq, h.pack, 65535, NULL, NULL, 0); /* answered */
+	h_advance(&h, 10000000);
+	assert_non_null(h_next(&h));
+	h_advance(&h, 1000000);
+	assert_non_null(h_next(&h));
+	h_advance(&h, 1000000);
+	assert_non_null(h_next(&h));
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 0);
+	h_advance(&h, 1000000);
+	k = h_next(&h);
+	assert_non_null(k);
+	assert_true(k->fl & F_RST);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 1);
+	assert_int_equal(h.ev[h.nev - 1].err, ETIMEDOUT);
+	h_fini(&h);
+}
+
+/* --------------------------------------------------------------- TIME-WAIT -- */
+
+static void to_timewait(struct harness *h, uint16_t port)
+{
+	h->pport = port;
+	h->rd = h->nout;
+	h_accept(h, NULL, 1000);
+	sl_tcp_close(h->conn, h->now);
+	h_send(h, F_ACK | F_FIN, h->pseq, h->pack + 1, 65535, NULL, NULL, 0);
+}
+
+static void test_timewait_reuse_and_bound(void **state)
+{
+	struct sl_tcp_params p = {.max_timewait = 2, .flags = SL_TCP_F_NO_TIMESTAMPS};
+	struct harness h;
+	struct out_seg *sa;
+
+	(void)state;
+	h_init(&h, &p);
+	to_timewait(&h, 1001);
+	to_timewait(&h, 1002);
+	assert_int_equal(sl_tcp_conn_count(h.s), 2);
+	to_timewait(&h, 1003);
+	/* Bounded table: the oldest entry goes. */
+	assert_int_equal(sl_tcp_conn_count(h.s), 2);
+	assert_int_equal(h_stat(&h, "timewait_recycled"), 1);
+	/* RFC 9293 3.6.1 / RFC 6191: a SYN above RCV.NXT reuses the pair. */
+	h.pport = 1003;
+	h.rd = h.nout;
+	h_send(&h, F_SYN, 5000, 0, 65535, NULL, NULL, 0);
+	sa = h_next(&h);
+	assert_non_null(sa);
+	assert_int_equal(sa->fl, F_SYN | F_ACK);
+	assert_int_equal(sa->ack, 5001);
+	assert_int_equal(h_stat(&h, "timewait_reused"), 1);
+	/* An old SYN (below RCV.NXT) does not: it gets an ACK. */
+	h.pport = 1002;
+	h_send(&h, F_SYN, 500, 0, 65535, NULL, NULL, 0);
+	sa = h_next(&h);
+	assert_int_equal(sa->fl, F_ACK);
+	assert_int_equal(h_stat(&h, "timewait_reused"), 1);
+	h_fini(&h);
+}
+
+/* ------------------------------------------------------------ SYN cookies -- */
+
+static void test_syn_backlog_and_cookies(void **state)
+{
+	struct sl_tcp_params p = {.flags = SL_TCP_F_SYN_COOKIES};
+	struct harness h;
+	struct out_seg *sa;
+	struct popts o = {.mss = 1460, .ws = 5, .sack_ok = 1, .ts = 1, .tsval = 42};
+	uint8_t buf[16];
+
+	(void)state;
+	h_init(&h, &p);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	assert_int_equal(sl_tcp_listen(h.s, H_LPORT, 1), 0);
+	assert_int_equal(sl_tcp_listen(h.s, H_LPORT, 1), -EADDRINUSE);
+	h.pport = 2000;
+	h_send(&h, F_SYN, 10, 0, 65535, &o, NULL, 0);
+	assert_int_equal(h_next(&h)->fl, F_SYN | F_ACK);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1);
+	/* Backlog (1) full: a cookie SYN-ACK, no state kept. */
+	h.pport = 2001;
+	h_send(&h, F_SYN, 20, 0, 65535, &o, NULL, 0);
+	sa = h_next(&h);
+	assert_int_equal(sa->fl, F_SYN | F_ACK);
+	assert_int_equal(sa->ack, 21);
+	assert_int_equal(sa->ws, 1);
+	assert_true(sa->sack_ok);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1);
+	assert_int_equal(h_stat(&h, "syn_cookies_sent"), 1);
+	/* A forged ACK is refused with a RST. */
+	h_send(&h, F_ACK, 21, sa->seq + 2, 2048, NULL, NULL, 0);
+	assert_int_equal(h_next(&h)->fl, F_RST);
+	assert_int_equal(h_stat(&h, "syn_cookies_bad"), 1);
+	/* The genuine ACK (with data) creates the connection. */
+	{
+		struct popts ao = {.ws = -1, .ts = 1, .tsval = 43, .tsecr = sa->tsval};
+
+		h_send(&h, F_ACK | F_PSH, 21, sa->seq + 1, 2048, &ao, "hello", 5);
+	}
+	assert_int_equal(h_stat(&h, "syn_cookies_ok"), 1);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_ACCEPT), 1);
+	assert_int_equal(sl_tcp_conn_count(h.s), 2);
+	assert_int_equal(sl_tcp_readable(h.conn), 5);
+	sl_tcp_peek(h.conn, 0, buf, 5);
+	assert_memory_equal(buf, "hello", 5);
+	/* Options from the cookie: peer WS 5 applies to its windows, MSS 1460 - TS. */
+	assert_int_equal(sl_tcp_send(h.conn, pattern, 4000, h.now), 4000);
+	{
+		struct out_seg *d = h_next(&h);
+
+		assert_int_equal(d->len, 1448);
+		assert_true(d->has_ts);
+		assert_int_equal(d->tsecr, 43);
+	}
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_backlog_drop_without_cookies(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	h_init(&h, NULL);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	sl_tcp_listen(h.s, H_LPORT, 2);
+	for (uint16_t i = 0; i < 4; i++) {
+		h.pport = (uint16_t)(3000 + i);
+		h_send(&h, F_SYN, 10, 0, 65535, NULL, NULL, 0);
+	}
+	assert_int_equal(h_pending(&h), 2);
+	assert_int_equal(sl_tcp_conn_count(h.s), 2);
+	assert_int_equal(h_stat(&h, "backlog_drops"), 2);
+	h_fini(&h);
+}
+
+/* --------------------------------------------------------------- malformed -- */
+
+static void test_malformed_dropped(void **state)
+{
+	static const uint8_t opt_len0[] = {2, 0, 0, 0};
+	static const uint8_t opt_overrun[] = {1, 1, 8, 12};
+	static const uint8_t opt_mss3[] = {2, 3, 5, 0};
+	static const uint8_t opt_ws4[] = {3, 4, 1, 1};
+	static const uint8_t opt_sack7[] = {5, 7, 0, 0, 0, 0, 0, 0};
+	static const uint8_t opt_trunc[] = {1, 1, 1, 2};
+	struct {
+		const char *name;
+		const uint8_t *opt;
+		unsigned int ol;
+		int how; /* 0 options, 1 doff small, 2 doff big, 3 cksum, 4 frag, 5 syn+fin, 6 ip
+			    len */
+		const char *counter;
+	} cases[] = {
+		{"opt len 0", opt_len0, 4, 0, "drop_opt"},
+		{"opt overrun", opt_overrun, 4, 0, "drop_opt"},
+		{"mss len 3", opt_mss3, 4, 0, "drop_opt"},
+		{"ws len 4", opt_ws4, 4, 0, "drop_opt"},
+		{"sack len 7", opt_sack7, 8, 0, "drop_opt"},
+		{"opt truncated", opt_trunc, 4, 0, "drop_opt"},
+		{"doff 4", NULL, 0, 1, "drop_hdr"},
+		{"doff past end", NULL, 0, 2, "drop_hdr"},
+		{"bad checksum", NULL, 0, 3, "drop_cksum"},
+		{"fragment", NULL, 0, 4, "drop_frag"},
+		{"syn+fin", NULL, 0, 5, "drop_hdr"},
+		{"ip len short", NULL, 0, 6, "drop_hdr"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++) {
+		struct harness h;
+		struct popts o = {.raw = cases[i].opt, .rawlen = cases[i].ol};
+		struct rte_mbuf *m;
+		struct rte_ipv4_hdr *ip;
+		struct rte_tcp_hdr *th;
+
+		h_init(&h, NULL);
+		m = h_frame(&h, F_SYN, 1, 0, 65535, cases[i].opt ? &o : NULL, pattern, 4);
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+		th = (struct rte_tcp_hdr *)(ip + 1);
+		switch (cases[i].how) {
+		case 1:
+			th->data_off = 4 << 4;
+			break;
+		case 2:
+			th->data_off = 15 << 4;
+			break;
+		case 3:
+			th->cksum ^= 0x1234;
+			break;
+		case 4:
+			ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+			break;
+		case 5:
+			th->tcp_flags = F_SYN | F_FIN;
+			break;
+		case 6:
+			ip->total_length = rte_cpu_to_be_16(30);
+			break;
+		default:
+			break;
+		}
+		if (cases[i].how != 3 && cases[i].how != 0) {
+			th->cksum = 0;
+			th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		}
+		h_input(&h, m);
+		expect_none(&h);
+		assert_int_equal(sl_tcp_conn_count(h.s), 0);
+		if (h_stat(&h, cases[i].counter) != 1)
+			fail_msg("%s: counter %s", cases[i].name, cases[i].counter);
+		h_fini(&h);
+	}
+}
+
+static void test_paws(void **state)
+{
+	struct harness h;
+	struct popts o = {.mss = 1460, .ws = -1, .ts = 1, .tsval = 1000};
+	struct popts d = {.ws = -1, .ts = 1, .tsval = 2000};
+	struct out_seg *a;
+
+	(void)state;
+	h_init(&h, NULL);
+	h_accept(&h, &o, 1);
+	h_send(&h, F_ACK, h.pseq, h.pack, 65535, &d, pattern, 10);
+	assert_int_equal(sl_tcp_readable(h.conn), 10);
+	h_advance(&h, 40000);
+	a = &h.out[h.nout - 1];
+	assert_int_equal(a->tsecr, 2000); /* RFC 7323 4.3 */
+	h.rd = h.nout;
+	/* RFC 7323 5.3: an older TSval fails PAWS: dropped, ACKed. */
+	d.tsval = 1500;
+	h_send(&h, F_ACK, h.pseq + 10, h.pack, 65535, &d, pattern, 10);
+	assert_int_equal(sl_tcp_readable(h.conn), 10);
+	assert_int_equal(h_stat(&h, "drop_paws"), 1);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, h.pseq + 10);
+	/* TSval wraps modulo 2^32 (RFC 7323 5.2): 0x10 is newer than 0xfffffff0. */
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_icmp_frag_needed(void **state)
+{
+	struct harness h;
+	uint8_t q[28];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)q;
+	struct out_seg *r;
+	uint32_t s0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	s0 = h.pack;
+	sl_tcp_send(h.conn, pattern, 3000, h.now);
+	while (h_next(&h) != NULL)
+		;
+	memset(q, 0, sizeof(q));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(H_LOCAL_IP);
+	ip->dst_addr = rte_cpu_to_be_32(H_PEER_IP);
+	q[20] = H_LPORT >> 8;
+	q[21] = H_LPORT & 0xff;
+	q[22] = H_PPORT >> 8;
+	q[23] = H_PPORT & 0xff;
+	{
+		uint32_t v = rte_cpu_to_be_32(s0);
+
+		memcpy(q + 24, &v, 4);
+	}
+	/* RFC 1191: MTU 1000 -> MSS 960, resend at once in smaller segments. */
+	sl_tcp_icmp_unreach(h.s, ip, sizeof(q), 4, 1000, h.now);
+	assert_int_equal(h_stat(&h, "pmtu_updates"), 1);
+	r = h_next(&h);
+	assert_non_null(r);
+	assert_int_equal(r->seq, s0);
+	assert_int_equal(r->len, 960);
+	/* RFC 5927 4.1: a quoted sequence number not in flight is ignored. */
+	{
+		uint32_t v = rte_cpu_to_be_32(s0 - 5000);
+
+		memcpy(q + 24, &v, 4);
+	}
+	sl_tcp_icmp_unreach(h.s, ip, sizeof(q), 4, 600, h.now);
+	assert_int_equal(h_stat(&h, "pmtu_updates"), 1);
+	assert_int_equal(h_stat(&h, "icmp_ignored"), 1);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_tx_checksum_offload_flags(void **state)
+{
+	struct sl_tcp_params p = {.flags = SL_TCP_F_TX_CKSUM_OFFLOAD};
+	struct harness h;
+
+	(void)state;
+	h_init(&h, &p);
+	h.refuse_tx = 0;
+	h_send(&h, F_SYN, 1, 0, 65535, NULL, NULL, 0);
+	/* With offload the TCP checksum holds only the pseudo-header sum. */
+	assert_int_equal(h.nout, 1);
+	assert_false(h.out[0].tcp_ok);
+	h_fini(&h);
+}
+
+static void test_stats_names(void **state)
+{
+	const char *d;
+	unsigned int n = 0;
+
+	(void)state;
+	while (sl_tcp_stat_name(n, &d) != NULL) {
+		assert_non_null(d);
+		n++;
+	}
+	assert_int_equal(n, sizeof(struct sl_tcp_stats) / sizeof(uint64_t));
+}
+
+static void test_idle_footprint(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	setup_plain(&h, 0);
+	/* Issue 3: an idle established connection costs at most 1 KiB. */
+	assert_true(sl_tcp_conn_footprint(h.s) <= 1024);
+	assert_int_equal(rte_mempool_in_use_count(h_pool()), 0); /* no buffers held */
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+/* ------------------------------------------------ two stacks, end to end -- */
+
+#define LB_QLEN 8192
+
+struct lb_end {
+	struct sl_tcp *s;
+	struct lb_end *peer;
+	struct rte_mbuf *q[LB_QLEN]; /* frames in flight towards this end */
+	unsigned int qh, qt;
+	uint32_t loss_ppm;
+	uint64_t rng;
+	struct sl_tcp_conn *c;
+	uint64_t to_send, sent, rcvd;
+	int mismatch, eof, closed, closed_err, resets;
+	uint64_t now;
+};
+
+static uint32_t lb_rand(struct lb_end *e)
+{
+	e->rng ^= e->rng << 13;
+	e->rng ^= e->rng >> 7;
+	e->rng ^= e->rng << 17;
+	return (uint32_t)(e->rng % 1000000);
+}
+
+static uint16_t lb_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct lb_end *e = ctx, *d = e->peer;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (d->qt - d->qh == LB_QLEN)
+			break;
+		if (lb_rand(e) < e->loss_ppm) {
+			rte_pktmbuf_free(pkts[i]); /* lost on the wire */
+			continue;
+		}
+		d->q[d->qt++ % LB_QLEN] = pkts[i];
+	}
+	return i;
+}
+
+static void lb_push(struct lb_end *e)
+{
+	while (e->c != NULL && e->sent < e->to_send) {
+		uint64_t off = e->sent % sizeof(pattern);
+		uint32_t n = (uint32_t)SL_MIN(sizeof(pattern) - off, e->to_send - e->sent);
+		int r = sl_tcp_send(e->c, pattern + off, n, e->now);
+
+		if (r <= 0)
+			break;
+		e->sent += (uint64_t)r;
+		if (e->sent == e->to_send)
+			sl_tcp_shutdown(e->c, e->now);
+	}
+}
+
+static void lb_event(void *ctx, struct sl_tcp_conn *c, enum sl_tcp_event ev, int err)
+{
+	struct lb_end *e = ctx;
+	uint8_t buf[4096];
+
+	switch (ev) {
+	case SL_TCP_EV_ACCEPT:
+	case SL_TCP_EV_CONNECTED:
+		e->c = c;
+		lb_push(e);
+		break;
+	case SL_TCP_EV_READABLE:
+		for (;;) {
+			uint32_t n = sl_tcp_peek(c, 0, buf, sizeof(buf));
+
+			if (n == 0)
+				break;
+			for (uint32_t i = 0; i < n; i++)
+				if (buf[i] != pattern[(e->rcvd + i) % sizeof(pattern)])
+					e->mismatch++;
+			e->rcvd += n;
+			sl_tcp_consume(c, n, e->now);
+		}
+		if (sl_tcp_eof(c) && !e->eof) {
+			e->eof = 1;
+			if (e->sent == e->to_send) {
+				sl_tcp_close(c, e->now);
+				e->c = NULL;
+				e->closed = 1; /* handle released: no more events */
+			}
+		}
+		break;
+	case SL_TCP_EV_WRITABLE:
+		lb_push(e);
+		break;
+	case SL_TCP_EV_CLOSED:
+		e->closed = 1;
+		e->closed_err = err;
+		e->c = NULL;
+		break;
+	case SL_TCP_EV_RESET:
+		e->resets++;
+		e->c = NULL;
+		break;
+	}
+}
+
+static void lb_deliver(struct lb_end *e)
+{
+	while (e->qh != e->qt) {
+		struct rte_mbuf *b[SL_BURST];
+		uint16_t n = 0;
+
+		while (e->qh != e->qt && n < SL_BURST)
+			b[n++] = e->q[e->qh++ % LB_QLEN];
+		sl_tcp_input_burst(e->s, b, n, e->now);
+	}
+}
+
+static int lb_resolve(void *ctx, uint32_t ip, struct rte_ether_addr *mac)
+{
+	(void)ctx;
+	(void)ip;
+	memset(mac, 0x02, sizeof(*mac));
+	return 0;
+}
+
+struct lb_case {
+	const char *name;
+	uint32_t flags;
+	const struct sl_tcp_cc_ops *cc;
+	uint32_t loss_ppm;
+	uint64_t bytes;
+};
+
+/* A sends `bytes` to B over a lossy in-memory link; B checks every byte. */
+static void lb_run(const struct lb_case *k)
+{
+	static struct lb_end a, b;
+	struct sl_tcp_params p = {.flags = k->flags,
+				  .cc = k->cc,
+				  .pool = h_pool(),
+				  .tx = lb_tx,
+				  .event = lb_event,
+				  .rto_min_us = 20000,
+				  .msl_us = 100000,
+				  .secret = {1, 2}};
+	uint64_t t;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.peer = &b;
+	b.peer = &a;
+	a.rng = 88172645463325252ull;
+	b.rng = 1442695040888963407ull;
+	a.loss_ppm = b.loss_ppm = k->loss_ppm;
+	a.to_send = k->bytes;
+	p.local_ip = H_LOCAL_IP;
+	p.tx_ctx = p.event_ctx = &a;
+	p.resolve = NULL;
+	a.s = sl_tcp_create(&p);
+	p.local_ip = H_PEER_IP;
+	p.tx_ctx = p.event_ctx = &b;
+	b.s = sl_tcp_create(&p);
+	assert_non_null(a.s);
+	assert_non_null(b.s);
+	assert_int_equal(sl_tcp_listen(b.s, 7000, 64), 0);
+	/* No resolver in A: connect by hand through a stack with one. */
+	{
+		struct sl_tcp_params pa = p;
+
+		sl_tcp_destroy(&a.s);
+		pa.local_ip = H_LOCAL_IP;
+		pa.tx_ctx = pa.event_ctx = &a;
+		pa.resolve = lb_resolve;
+		a.s = sl_tcp_create(&pa);
+	}
+	a.now = b.now = 1000000;
+	assert_non_null(sl_tcp_connect(a.s, H_PEER_IP, 7000, 0, NULL, a.now));
+	for (t = 0; t < 20000000 && !(a.closed && b.closed); t++) {
+		a.now += 100;
+		b.now = a.now;
+		lb_deliver(&b);
+		lb_deliver(&a);
+		sl_tcp_timers(a.s, a.now);
+		sl_tcp_timers(b.s, b.now);
+		lb_push(&a);
+	}
+	if (b.rcvd != k->bytes || b.mismatch != 0 || !a.closed || !b.closed || a.closed_err != 0)
+		fail_msg("%s: t %lu rcvd %lu/%lu mismatch %d closed %d/%d err %d resets %d/%d",
+			 k->name, (unsigned long)t, (unsigned long)b.rcvd, (unsigned long)k->bytes,
+			 b.mismatch, a.closed, b.closed, a.closed_err, a.resets, b.resets);
+	{
+		struct sl_tcp_stats sa, sb;
+
+		sl_tcp_stats_get(a.s, &sa);
+		sl_tcp_stats_get(b.s, &sb);
+		print_message("%-28s %8lu bytes in %6.3f s virtual: segs %lu/%lu retrans %lu "
+			      "rto %lu fastrec %lu sackrec %lu ooo %lu\n",
+			      k->name, (unsigned long)b.rcvd, (double)t * 100 / 1e6,
+			      (unsigned long)sa.segs_out, (unsigned long)sb.segs_out,
+			      (unsigned long)sa.retrans_segs, (unsigned long)sa.rto_timeouts,
+			      (unsigned long)sa.fast_retrans, (unsigned long)sa.sack_recoveries,
+			      (unsigned long)sb.ooo_segs);
+		/* Loss must have been repaired by retransmission, not luck. */
+		if (k->loss_ppm > 0)
+			assert_true(sa.retrans_segs > 0);
+	}
+	lb_deliver(&a);
+	lb_deliver(&b);
+	sl_tcp_destroy(&a.s);
+	sl_tcp_destroy(&b.s);
+	assert_int_equal(rte_mempool_in_use_count(h_pool()), 0);
+}
+
+static void test_loopback_transfer(void **state)
+{
+	static const struct lb_case cases[] = {
+		{"clean", 0, NULL, 0, 4 << 20},
+		{"loss 1% newreno sack", 0, NULL, 10000, 2 << 20},
+		{"loss 1% newreno no-sack", SL_TCP_F_NO_SACK, NULL, 10000, 2 << 20},
+		{"loss 1% cubic", 0, &sl_tcp_cc_cubic, 10000, 2 << 20},
+		{"loss 5% no options",
+		 SL_TCP_F_NO_SACK | SL_TCP_F_NO_TIMESTAMPS | SL_TCP_F_NO_WSCALE, NULL, 50000,
+		 512 << 10},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++)
+		lb_run(&cases[i]);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake_options),
+		cmocka_unit_test(test_active_open),
+		cmocka_unit_test(test_connect_refused_and_unreachable),
+		cmocka_unit_test(test_syn_retransmit_and_timeout),
+		cmocka_unit_test(test_simultaneous_open),
+		cmocka_unit_test(test_data_in_delayed_ack),
+		cmocka_unit_test(test_data_out_iw_writable),
+		cmocka_unit_test(test_window_consume_never_retract),
+		cmocka_unit_test(test_wraparound),
+		cmocka_unit_test(test_out_of_order_sack_blocks),
+		cmocka_unit_test(test_passive_close),
+		cmocka_unit_test(test_active_close_timewait),
+		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_close_with_unread_data_resets),
+		cmocka_unit_test(test_data_after_close_resets),
+		cmocka_unit_test(test_rst_exact_resets),
+		cmocka_unit_test(test_rst_in_window_challenge),
+		cmocka_unit_test(test_rst_syn_received),
+		cmocka_unit_test(test_closed_port_rst),
+		cmocka_unit_test(test_rto_backoff_limit),
+		cmocka_unit_test(test_rto_recovers_after_tx_drop),
+		cmocka_unit_test(test_fast_retransmit_newreno),
+		cmocka_unit_test(test_sack_recovery),
+		cmocka_unit_test(test_zero_window_persist),
+		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_timewait_reuse_and_bound),
+		cmocka_unit_test(test_syn_backlog_and_cookies),
+		cmocka_unit_test(test_backlog_drop_without_cookies),
+		cmocka_unit_test(test_malformed_dropped),
+		cmocka_unit_test(test_paws),
+		cmocka_unit_test(test_icmp_frag_needed),
+		cmocka_unit_test(test_tx_checksum_offload_flags),
+		cmocka_unit_test(test_stats_names),
+		cmocka_unit_test(test_idle_footprint),
+		cmocka_unit_test(test_loopback_transfer),
+	};
+
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	fill_pattern();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
