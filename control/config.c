@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ enum opt_type {
 	OPT_CIDR, /* a.b.c.d/len: fills address and netmask */
 	OPT_IPV4, /* a.b.c.d, or "" for none */
 	OPT_NAME, /* [A-Za-z0-9_-]+ */
+	OPT_SIZE, /* Redis memtoll: 100, 1k, 1kb, 2mb, 1gb... */
 };
 
 struct option_def {
@@ -30,11 +32,28 @@ struct option_def {
 };
 
 static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", NULL};
+static const char *const transports[] = {"dpdk", "kernel", NULL};
+/* Same order as enum sl_store_policy. */
+static const char *const policies[] = {"noeviction",      "allkeys-lru",  "allkeys-lfu",
+				       "allkeys-random",  "volatile-lru", "volatile-lfu",
+				       "volatile-random", "volatile-ttl", NULL};
 
 #define OFF(f)  offsetof(struct sl_config, f)
 #define SIZE(f) sizeof(((struct sl_config *)0)->f)
 
 static const struct option_def options[] = {
+	{"transport", OPT_ENUM, OFF(transport), 0, 0, 0, transports, "dpdk",
+	 "dpdk: the kernel-bypass dataplane on `device`; kernel: ordinary sockets on `bind`"},
+	{"bind", OPT_IPV4, OFF(bind), 0, 0, 0, NULL, "127.0.0.1",
+	 "kernel transport: IPv4 address to listen on"},
+	{"port", OPT_INT, OFF(port), 0, 1, 65535, NULL, "6379", "TCP port clients connect to"},
+	{"requirepass", OPT_STRING, OFF(requirepass), SIZE(requirepass), 0, 0, NULL, "",
+	 "password clients must give with AUTH or HELLO; empty for none"},
+	{"maxmemory", OPT_SIZE, OFF(maxmemory), 0, 0, 0, NULL, "0",
+	 "memory limit for keys and values (100mb, 2gb...); 0 for none"},
+	{"maxmemory-policy", OPT_ENUM, OFF(maxmemory_policy), 0, 0, 0, policies, "noeviction",
+	 "what to do at maxmemory: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, "
+	 "volatile-lru, volatile-lfu, volatile-random or volatile-ttl"},
 	{"device", OPT_STRING, OFF(device), SIZE(device), 0, 0, NULL, "af_xdp:sluice0",
 	 "dataplane NIC: af_xdp:<interface>, tap:<name> or pci:<address>"},
 	{"address", OPT_CIDR, OFF(address), 0, 0, 0, NULL, "198.18.0.1/24",
@@ -111,6 +130,32 @@ static int set_value(struct sl_config *cfg, const struct option_def *o, const ch
 		}
 		*(long long *)field = n;
 		return 0;
+	case OPT_SIZE: {
+		/* Redis memtoll: k/m/g are powers of 1000, kb/mb/gb powers of 1024. */
+		static const struct {
+			const char *unit;
+			long long mul;
+		} units[] = {{"", 1},        {"b", 1},        {"k", 1000},       {"kb", 1024},
+			     {"m", 1000000}, {"mb", 1 << 20}, {"g", 1000000000}, {"gb", 1 << 30}};
+		char *end;
+		size_t u;
+
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		for (u = 0; u < sizeof(units) / sizeof(units[0]); u++)
+			if (strcasecmp(end, units[u].unit) == 0)
+				break;
+		if (end == v || errno != 0 || n < 0 || u == sizeof(units) / sizeof(units[0]) ||
+		    n > LLONG_MAX / units[u].mul) {
+			snprintf(err, errlen,
+				 "%s: expected a size like 100mb or 2gb (k, kb, m, mb, g, gb), got "
+				 "'%s'",
+				 o->name, v);
+			return -EINVAL;
+		}
+		*(long long *)field = n * units[u].mul;
+		return 0;
+	}
 	case OPT_BOOL:
 		if (strcasecmp(v, "yes") == 0) {
 			*(int *)field = 1;

@@ -20,11 +20,22 @@
 
 #define SL_CONFIG_ERR_LEN 512
 
+enum sl_transport {
+	SL_TRANSPORT_DPDK = 0,
+	SL_TRANSPORT_KERNEL,
+};
+
 struct sl_config {
-	char device[96];  /* af_xdp:<iface> | tap:<name> | pci:<address> */
-	uint32_t address; /* network byte order */
-	uint32_t netmask; /* network byte order */
-	uint32_t gateway; /* network byte order; 0 = none */
+	int transport;  /* enum sl_transport */
+	uint32_t bind;  /* kernel transport: listen address, network byte order */
+	long long port; /* TCP port clients connect to */
+	char requirepass[512];
+	long long maxmemory;  /* bytes; 0 = unlimited */
+	int maxmemory_policy; /* enum sl_store_policy order */
+	char device[96];      /* af_xdp:<iface> | tap:<name> | pci:<address> */
+	uint32_t address;     /* network byte order */
+	uint32_t netmask;     /* network byte order */
+	uint32_t gateway;     /* network byte order; 0 = none */
 	long long workers;
 	char lcores[128]; /* EAL --lcores map; empty = automatic */
 	int no_huge;

@@ -33,6 +33,9 @@
 #include "control/log.h"
 #include "control/xdp.h"
 #include "dataplane/worker.h"
+#include "dataplane/cmd/cmd.h"
+#include "dataplane/store/store.h"
+#include "drivers/kernel.h"
 #include "drivers/port.h"
 
 #ifndef SL_BPF_DIR
@@ -150,6 +153,102 @@ static void push(char **argv, int *argc, const char *s)
 		argv[(*argc)++] = strdup(s);
 }
 
+static uint64_t unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void wait_for_signal(void)
+{
+	while (!signalled) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	sl_log(SL_LOG_WARNING, "Received %s, shutting down.",
+	       signalled == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* The shared engine settings from the configuration. */
+static void engine_settings(const struct sl_config *cfg, struct sl_engine_shared *sh,
+			    const char *transport)
+{
+	sl_engine_shared_defaults(sh);
+	sh->requirepass_len = strlen(cfg->requirepass);
+	memcpy(sh->requirepass, cfg->requirepass, sh->requirepass_len);
+	sh->tcp_port = (uint16_t)cfg->port;
+	sh->start_ms = unix_ms();
+	sh->transport_name = transport;
+}
+
+/*
+ * transport kernel: the engine and store over ordinary sockets; no DPDK, no
+ * XDP, no hugepages.
+ */
+static int run_kernel(const struct sl_config *cfg)
+{
+	static struct sl_engine_shared shared;
+	struct sl_kernel_conf kc = {0};
+	struct sl_store_config sc;
+	struct sl_instance_lock lock;
+	struct sl_store *store;
+	struct sl_kernel *k;
+	char err[ERRLEN], dev[32], ip[INET_ADDRSTRLEN];
+
+	if (cfg->workers != 1)
+		die("transport kernel runs one worker for now (workers %lld given): writes to "
+		    "keys owned by another worker are not shipped between threads yet",
+		    cfg->workers);
+	snprintf(dev, sizeof(dev), "kernel-%lld", cfg->port);
+	if (sl_instance_lock(&lock, cfg->run_dir, cfg->instance, dev, err, sizeof(err)) != 0)
+		die("%s", err);
+	sl_store_config_default(&sc);
+	sc.n_parts = (unsigned)cfg->workers;
+	sc.maxmemory = (uint64_t)cfg->maxmemory;
+	sc.policy = (enum sl_store_policy)cfg->maxmemory_policy;
+	store = sl_store_create(&sc);
+	if (store == NULL)
+		die("cannot create the store: %s", strerror(errno));
+	engine_settings(cfg, &shared, "kernel");
+	kc.bind_addr = cfg->bind;
+	kc.port = (uint16_t)cfg->port;
+	kc.workers = (unsigned)cfg->workers;
+	kc.store = store;
+	kc.shared = &shared;
+	install_signals();
+	k = sl_kernel_start(&kc, err, sizeof(err));
+	if (k == NULL) {
+		sl_instance_unlock(&lock);
+		die("%s", err);
+	}
+	inet_ntop(AF_INET, &cfg->bind, ip, sizeof(ip));
+	sl_log(SL_LOG_NOTICE, "kernel transport listening on %s:%lld, %lld worker(s)", ip,
+	       cfg->port, cfg->workers);
+	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
+	wait_for_signal();
+	sl_kernel_stop(&k);
+	sl_store_destroy(&store);
+	sl_instance_unlock(&lock);
+	sl_log(SL_LOG_NOTICE, "sluice is now ready to exit, bye bye...");
+	sl_log_teardown();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct sl_config cfg;
@@ -166,7 +265,6 @@ int main(int argc, char **argv)
 	unsigned lcore, w;
 	uint32_t stale_id = 0;
 	int eal_argc = 0, rc, ifindex = 0;
-	struct sigaction sa;
 
 	sl_config_defaults(&cfg);
 	rc = sl_config_parse_args(&cfg, argc, argv, stdout, err, sizeof(err));
@@ -183,6 +281,10 @@ int main(int argc, char **argv)
 	}
 	log_to_file = cfg.logfile[0] != '\0';
 	inet_ntop(AF_INET, &cfg.address, ip, sizeof(ip));
+	if (cfg.transport == SL_TRANSPORT_KERNEL) {
+		sl_log(SL_LOG_NOTICE, "sluice %s starting: transport kernel", SL_VERSION);
+		return run_kernel(&cfg);
+	}
 	sl_log(SL_LOG_NOTICE, "sluice %s starting: device %s, address %s, %lld worker(s)",
 	       SL_VERSION, cfg.device, ip, cfg.workers);
 
@@ -298,12 +400,7 @@ int main(int argc, char **argv)
 			      RTE_CACHE_LINE_SIZE);
 	if (workers == NULL)
 		die("cannot allocate worker state");
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	install_signals();
 
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)

@@ -1,0 +1,509 @@
+/*
+ * Connection and server commands: PING ECHO QUIT RESET HELLO AUTH SELECT
+ * COMMAND CLIENT TIME FLUSHALL FLUSHDB INFO, with Redis 7.0 semantics and
+ * error texts (networking.c, server.c, acl.c).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "dataplane/cmd/cmd_priv.h"
+
+#define SL_REDIS_COMPAT_VERSION "7.0.15"
+
+void cmd_ping(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	if (argc > 2) {
+		reply_errorf(c, "-ERR wrong number of arguments for 'ping' command");
+		return;
+	}
+	if (argc == 2)
+		reply_bulk(c, argv[1].ptr, argv[1].len);
+	else
+		reply_status(c, "PONG");
+}
+
+void cmd_echo(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	(void)argc;
+	reply_bulk(c, argv[1].ptr, argv[1].len);
+}
+
+void cmd_quit(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	(void)argv;
+	(void)argc;
+	reply_ok(c);
+	c->flags |= SL_CLIENT_CLOSE_AFTER_REPLY;
+}
+
+/*
+ * Compares a candidate password with the configured one in time that
+ * depends only on the configured length, so replies leak nothing about how
+ * much of a guess was right.
+ */
+static int password_ok(const struct sl_engine_shared *s, const char *p, size_t len)
+{
+	unsigned diff = (unsigned)(len != s->requirepass_len);
+	size_t i;
+
+	for (i = 0; i < s->requirepass_len; i++)
+		diff |= (unsigned char)s->requirepass[i] ^ (unsigned char)(i < len ? p[i] : 0);
+	return diff == 0;
+}
+
+static void authenticate(struct sl_client *c)
+{
+	c->flags |= SL_CLIENT_AUTHENTICATED;
+	sl_resp_parser_set_auth(&c->parser, true);
+}
+
+/* AUTH [username] password; only the "default" user exists. */
+static int auth_check(struct sl_client *c, const struct sl_resp_arg *user,
+		      const struct sl_resp_arg *pass)
+{
+	const struct sl_engine_shared *s = c->eng->shared;
+
+	if (user != NULL && !(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) {
+		password_ok(s, pass->ptr, pass->len); /* same time either way */
+		return -EPERM;
+	}
+	return password_ok(s, pass->ptr, pass->len) ? 0 : -EPERM;
+}
+
+void cmd_auth(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	if (argc > 3) {
+		reply_error(c, ERR_SYNTAX);
+		return;
+	}
+	if (argc == 2 && c->eng->shared->requirepass_len == 0) {
+		reply_error(c,
+			    "-ERR AUTH <password> called without any password configured for the "
+			    "default user. Are you sure your configuration is correct?");
+		return;
+	}
+	if (auth_check(c, argc == 3 ? &argv[1] : NULL, &argv[argc - 1]) != 0) {
+		reply_error(c, ERR_WRONGPASS);
+		return;
+	}
+	authenticate(c);
+	reply_ok(c);
+}
+
+/* Redis validates client names: printable ASCII, no spaces. */
+static int valid_name(const struct sl_resp_arg *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->len; i++)
+		if (a->ptr[i] < '!' || a->ptr[i] > '~')
+			return 0;
+	return 1;
+}
+
+static void set_name(struct sl_client *c, const struct sl_resp_arg *a)
+{
+	size_t n = a->len < sizeof(c->name) - 1 ? a->len : sizeof(c->name) - 1;
+
+	memcpy(c->name, a->ptr, n);
+	c->name[n] = '\0';
+}
+
+void cmd_hello(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	const struct sl_resp_arg *user = NULL, *pass = NULL, *name = NULL;
+	long long ver = 0;
+	uint32_t j;
+
+	if (argc >= 2) {
+		if (parse_ll(&argv[1], &ver) != 0) {
+			reply_error(c, "-ERR Protocol version is not an integer or out of range");
+			return;
+		}
+		if (ver < 2 || ver > 3) {
+			reply_error(c, "-NOPROTO unsupported protocol version");
+			return;
+		}
+	}
+	for (j = 2; j < argc; j++) {
+		int more = (int)(argc - j - 1);
+
+		if (arg_is(&argv[j], "auth") && more >= 2) {
+			user = &argv[j + 1];
+			pass = &argv[j + 2];
+			j += 2;
+		} else if (arg_is(&argv[j], "setname") && more >= 1) {
+			name = &argv[j + 1];
+			if (!valid_name(name)) {
+				reply_error(c,
+					    "-ERR Client names cannot contain spaces, newlines or "
+					    "special characters.");
+				return;
+			}
+			j++;
+		} else {
+			reply_errorf(c, "-ERR Syntax error in HELLO option '%.*s'",
+				     (int)argv[j].len, argv[j].ptr);
+			return;
+		}
+	}
+	if (pass != NULL) {
+		if (auth_check(c, user, pass) != 0) {
+			reply_error(c, ERR_WRONGPASS);
+			return;
+		}
+		authenticate(c);
+	}
+	if (!(c->flags & SL_CLIENT_AUTHENTICATED)) {
+		reply_error(c,
+			    "-NOAUTH HELLO must be called with the client already authenticated, "
+			    "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+			    "authenticate the client and select the RESP protocol version at the "
+			    "same time");
+		return;
+	}
+	if (name != NULL)
+		set_name(c, name);
+	if (ver != 0)
+		sl_resp_out_set_proto(&c->out, (int)ver);
+	c->flags |= sl_resp_write_map_len(&c->out, 7) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	reply_bulk(c, "server", 6);
+	reply_bulk(c, "redis", 5);
+	reply_bulk(c, "version", 7);
+	reply_bulk(c, SL_REDIS_COMPAT_VERSION, strlen(SL_REDIS_COMPAT_VERSION));
+	reply_bulk(c, "proto", 5);
+	reply_int(c, c->out.proto);
+	reply_bulk(c, "id", 2);
+	reply_int(c, (int64_t)c->id);
+	reply_bulk(c, "mode", 4);
+	reply_bulk(c, "standalone", 10);
+	reply_bulk(c, "role", 4);
+	reply_bulk(c, "master", 6);
+	reply_bulk(c, "modules", 7);
+	reply_array_len(c, 0);
+}
+
+void cmd_reset(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	(void)argv;
+	(void)argc;
+	c->name[0] = '\0';
+	sl_resp_out_set_proto(&c->out, 2);
+	if (c->eng->shared->requirepass_len != 0) {
+		c->flags &= ~SL_CLIENT_AUTHENTICATED;
+		sl_resp_parser_set_auth(&c->parser, false);
+	}
+	reply_status(c, "RESET");
+}
+
+void cmd_select(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	long long db;
+
+	(void)argc;
+	if (parse_ll(&argv[1], &db) != 0) {
+		reply_error(c, ERR_NOT_INT);
+		return;
+	}
+	/* sluice has one database, number 0. */
+	if (db != 0)
+		reply_error(c, ERR_DB_RANGE);
+	else
+		reply_ok(c);
+}
+
+void cmd_client(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	const struct sl_resp_arg *sub = &argv[1];
+
+	if (arg_is(sub, "id") && argc == 2) {
+		reply_int(c, (int64_t)c->id);
+	} else if (arg_is(sub, "getname") && argc == 2) {
+		if (c->name[0] == '\0')
+			reply_null(c);
+		else
+			reply_bulk(c, c->name, strlen(c->name));
+	} else if (arg_is(sub, "setname") && argc == 3) {
+		if (!valid_name(&argv[2])) {
+			reply_error(c,
+				    "-ERR Client names cannot contain spaces, newlines or special "
+				    "characters.");
+			return;
+		}
+		set_name(c, &argv[2]);
+		reply_ok(c);
+	} else if (arg_is(sub, "id") || arg_is(sub, "getname") || arg_is(sub, "setname")) {
+		char lower[16];
+		size_t i;
+
+		for (i = 0; i < sub->len && i < sizeof(lower) - 1; i++)
+			lower[i] = (char)tolower((unsigned char)sub->ptr[i]);
+		lower[i] = '\0';
+		reply_errorf(c, "-ERR wrong number of arguments for 'client|%s' command", lower);
+	} else {
+		reply_errorf(c, "-ERR unknown subcommand '%.*s'. Try CLIENT HELP.",
+			     (int)(sub->len < 128 ? sub->len : 128), sub->ptr);
+	}
+}
+
+void cmd_time(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	char s[24], us[24];
+	int n1, n2;
+
+	(void)argv;
+	(void)argc;
+	n1 = snprintf(s, sizeof(s), "%llu", (unsigned long long)(c->eng->now_ms / 1000));
+	n2 = snprintf(us, sizeof(us), "%llu", (unsigned long long)(c->eng->now_ms % 1000) * 1000);
+	reply_array_len(c, 2);
+	reply_bulk(c, s, (size_t)n1);
+	reply_bulk(c, us, (size_t)n2);
+}
+
+void cmd_flushall(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	int rc;
+
+	if (argc > 2 || (argc == 2 && !arg_is(&argv[1], "async") && !arg_is(&argv[1], "sync"))) {
+		reply_error(c, ERR_SYNTAX);
+		return;
+	}
+	/* Always lazy: the partition is empty at once, memory is freed in the background. */
+	rc = sl_store_flush(c->eng->store, c->eng->self);
+	if (rc != 0)
+		reply_store_error(c, rc);
+	else
+		reply_ok(c);
+}
+
+/* COMMAND: the table as Redis 7.0 reports it. */
+static void reply_flags(struct sl_client *c, uint32_t f)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{CMD_WRITE, "write"},       {CMD_READONLY, "readonly"},
+		{CMD_DENYOOM, "denyoom"},   {CMD_ADMIN, "admin"},
+		{CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
+		{CMD_STALE, "stale"},       {CMD_FAST, "fast"},
+		{CMD_NOAUTH, "no_auth"},    {CMD_ALLOW_BUSY, "allow_busy"},
+	};
+	unsigned i, n = 0;
+
+	for (i = 0; i < SL_ARRAY_SIZE(names); i++)
+		n += (f & names[i].bit) != 0;
+	c->flags |= sl_resp_write_set_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	for (i = 0; i < SL_ARRAY_SIZE(names); i++)
+		if (f & names[i].bit)
+			reply_status(c, names[i].name);
+}
+
+static void reply_acl(struct sl_client *c, const char *acl)
+{
+	const char *p = acl;
+	unsigned n = 0;
+
+	while (*p != '\0') {
+		n++;
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	c->flags |= sl_resp_write_set_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	for (p = acl; *p != '\0';) {
+		size_t len = strcspn(p, " ");
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "@%.*s", (int)len, p);
+		reply_status(c, buf);
+		p += len;
+		p += strspn(p, " ");
+	}
+}
+
+static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
+{
+	reply_array_len(c, 10);
+	reply_bulk(c, d->name, strlen(d->name));
+	reply_int(c, d->arity);
+	reply_flags(c, d->flags);
+	reply_int(c, d->first_key);
+	reply_int(c, d->last_key);
+	reply_int(c, d->key_step);
+	reply_acl(c, d->acl);
+	c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* tips */
+	reply_array_len(c, 0); /* key specs */
+	reply_array_len(c, 0); /* subcommands */
+}
+
+static void reply_command_docs(struct sl_client *c, const struct cmd_def *d)
+{
+	const char *group = sl_cmd_group_name(d->group);
+
+	reply_bulk(c, d->name, strlen(d->name));
+	c->flags |= sl_resp_write_map_len(&c->out, 3) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	reply_bulk(c, "summary", 7);
+	reply_bulk(c, d->summary, strlen(d->summary));
+	reply_bulk(c, "since", 5);
+	reply_bulk(c, d->since, strlen(d->since));
+	reply_bulk(c, "group", 5);
+	reply_bulk(c, group, strlen(group));
+}
+
+void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	unsigned i;
+	uint32_t j;
+
+	if (argc == 1) {
+		reply_array_len(c, sl_cmd_table_len);
+		for (i = 0; i < sl_cmd_table_len; i++)
+			reply_command_info(c, &sl_cmd_table[i]);
+	} else if (arg_is(&argv[1], "count") && argc == 2) {
+		reply_int(c, sl_cmd_table_len);
+	} else if (arg_is(&argv[1], "info")) {
+		if (argc == 2) {
+			reply_array_len(c, sl_cmd_table_len);
+			for (i = 0; i < sl_cmd_table_len; i++)
+				reply_command_info(c, &sl_cmd_table[i]);
+			return;
+		}
+		reply_array_len(c, argc - 2);
+		for (j = 2; j < argc; j++) {
+			const struct cmd_def *d = sl_cmd_lookup(argv[j].ptr, argv[j].len);
+
+			if (d == NULL)
+				reply_null(c);
+			else
+				reply_command_info(c, d);
+		}
+	} else if (arg_is(&argv[1], "docs")) {
+		unsigned n = 0;
+
+		if (argc == 2) {
+			c->flags |= sl_resp_write_map_len(&c->out, sl_cmd_table_len) != 0
+					    ? SL_CLIENT_CLOSE_NOW
+					    : 0;
+			for (i = 0; i < sl_cmd_table_len; i++)
+				reply_command_docs(c, &sl_cmd_table[i]);
+			return;
+		}
+		for (j = 2; j < argc; j++)
+			n += sl_cmd_lookup(argv[j].ptr, argv[j].len) != NULL;
+		c->flags |= sl_resp_write_map_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+		for (j = 2; j < argc; j++) {
+			const struct cmd_def *d = sl_cmd_lookup(argv[j].ptr, argv[j].len);
+
+			if (d != NULL)
+				reply_command_docs(c, d);
+		}
+	} else if (arg_is(&argv[1], "count") || arg_is(&argv[1], "list")) {
+		if (arg_is(&argv[1], "list") && argc == 2) {
+			reply_array_len(c, sl_cmd_table_len);
+			for (i = 0; i < sl_cmd_table_len; i++)
+				reply_bulk(c, sl_cmd_table[i].name, strlen(sl_cmd_table[i].name));
+		} else {
+			reply_errorf(c, "-ERR wrong number of arguments for 'command|%s' command",
+				     arg_is(&argv[1], "count") ? "count" : "list");
+		}
+	} else {
+		reply_errorf(c, "-ERR unknown subcommand '%.*s'. Try COMMAND HELP.",
+			     (int)(argv[1].len < 128 ? argv[1].len : 128), argv[1].ptr);
+	}
+}
+
+/* INFO: the sections and field names tools read. */
+void cmd_info(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	const struct sl_engine *e = c->eng;
+	struct sl_store_stats st, tot;
+	char buf[4096];
+	size_t n = 0;
+	unsigned p, want = 0;
+	uint32_t j;
+	struct utsname un;
+
+#define SEC_SERVER   1u
+#define SEC_CLIENTS  2u
+#define SEC_MEMORY   4u
+#define SEC_STATS    8u
+#define SEC_KEYSPACE 16u
+#define SEC_ALL      31u
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		int w_ = snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__);                          \
+		if (w_ > 0)                                                                        \
+			n = SL_MIN(sizeof(buf) - 1, n + (size_t)w_);                               \
+	} while (0)
+
+	for (j = 1; j < argc; j++) {
+		if (arg_is(&argv[j], "server"))
+			want |= SEC_SERVER;
+		else if (arg_is(&argv[j], "clients"))
+			want |= SEC_CLIENTS;
+		else if (arg_is(&argv[j], "memory"))
+			want |= SEC_MEMORY;
+		else if (arg_is(&argv[j], "stats"))
+			want |= SEC_STATS;
+		else if (arg_is(&argv[j], "keyspace"))
+			want |= SEC_KEYSPACE;
+		else if (arg_is(&argv[j], "all") || arg_is(&argv[j], "everything") ||
+			 arg_is(&argv[j], "default"))
+			want |= SEC_ALL;
+	}
+	if (argc == 1)
+		want = SEC_ALL;
+	memset(&tot, 0, sizeof(tot));
+	for (p = 0; p < sl_store_n_parts(e->store); p++) {
+		sl_store_part_stats(e->store, p, &st);
+		tot.keys += st.keys;
+		tot.volatile_keys += st.volatile_keys;
+		tot.used_bytes += st.used_bytes;
+		tot.expired += st.expired;
+		tot.evicted += st.evicted;
+	}
+	if (want & SEC_SERVER) {
+		uname(&un);
+		ADD("# Server\r\nredis_version:%s\r\nsluice_version:%s\r\nredis_mode:standalone\r\n"
+		    "os:%s %s %s\r\narch_bits:64\r\nprocess_id:%ld\r\ntcp_port:%u\r\n"
+		    "uptime_in_seconds:%llu\r\nuptime_in_days:%llu\r\ntransport:%s\r\n",
+		    SL_REDIS_COMPAT_VERSION, SL_VERSION, un.sysname, un.release, un.machine,
+		    (long)getpid(), e->shared->tcp_port,
+		    (unsigned long long)((e->now_ms - e->shared->start_ms) / 1000),
+		    (unsigned long long)((e->now_ms - e->shared->start_ms) / 86400000),
+		    e->shared->transport_name);
+	}
+	if (want & SEC_CLIENTS) {
+		ADD("%s# Clients\r\nconnected_clients:%llu\r\n", n ? "\r\n" : "",
+		    (unsigned long long)e->stats.connected_clients);
+	}
+	if (want & SEC_MEMORY) {
+		ADD("%s# Memory\r\nused_memory:%llu\r\nused_memory_dataset:%llu\r\n",
+		    n ? "\r\n" : "", (unsigned long long)tot.used_bytes,
+		    (unsigned long long)tot.used_bytes);
+	}
+	if (want & SEC_STATS) {
+		ADD("%s# "
+		    "Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+		    "rejected_connections:0\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+		    "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\nunexpected_error_replies:0\r\n"
+		    "total_error_replies:%llu\r\n",
+		    n ? "\r\n" : "", (unsigned long long)e->stats.connections_received,
+		    (unsigned long long)e->stats.commands, (unsigned long long)tot.expired,
+		    (unsigned long long)tot.evicted, (unsigned long long)e->stats.keyspace_hits,
+		    (unsigned long long)e->stats.keyspace_misses,
+		    (unsigned long long)(e->stats.unknown_commands + e->stats.rejected_protocol));
+	}
+	if (want & SEC_KEYSPACE) {
+		ADD("%s# Keyspace\r\n", n ? "\r\n" : "");
+		if (tot.keys > 0)
+			ADD("db0:keys=%llu,expires=%llu,avg_ttl=0\r\n",
+			    (unsigned long long)tot.keys, (unsigned long long)tot.volatile_keys);
+	}
+#undef ADD
+	c->flags |= sl_resp_write_verbatim(&c->out, buf, n, "txt") != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+}

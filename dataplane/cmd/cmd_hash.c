@@ -1,0 +1,310 @@
+/*
+ * Hash commands with Redis 7.0 semantics (t_hash.c).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "dataplane/cmd/cmd_priv.h"
+
+#define STORE(c) ((c)->eng->store)
+#define NOW(c)   ((c)->eng->now_ms)
+#define SELF(c)  ((c)->eng->self)
+
+#define HSET_BATCH 64
+
+/* HSET/HMSET: field/value pairs from argv[2..], in batches. */
+static int hset_pairs(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc,
+		      unsigned *added)
+{
+	struct sl_store_field fv[HSET_BATCH];
+	uint32_t i = 2;
+
+	*added = 0;
+	while (i < argc) {
+		unsigned n = 0, a = 0;
+		int rc;
+
+		for (; i + 1 < argc && n < HSET_BATCH; i += 2, n++) {
+			fv[n].field = argv[i].ptr;
+			fv[n].flen = argv[i].len;
+			fv[n].val = argv[i + 1].ptr;
+			fv[n].vlen = argv[i + 1].len;
+		}
+		rc = sl_store_hset(STORE(c), SELF(c), argv[1].ptr, argv[1].len, fv, n, NOW(c), &a);
+		if (rc != 0)
+			return rc;
+		*added += a;
+	}
+	return 0;
+}
+
+static void hset_generic(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc,
+			 const char *name, int reply_added)
+{
+	unsigned added;
+	int rc;
+
+	if ((argc % 2) == 1) {
+		reply_errorf(c, "-ERR wrong number of arguments for '%s' command", name);
+		return;
+	}
+	rc = hset_pairs(c, argv, argc, &added);
+	if (rc != 0)
+		reply_store_error(c, rc);
+	else if (reply_added)
+		reply_int(c, added);
+	else
+		reply_ok(c);
+}
+
+void cmd_hset(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	hset_generic(c, argv, argc, "hset", 1);
+}
+
+void cmd_hmset(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	hset_generic(c, argv, argc, "hmset", 0);
+}
+
+void cmd_hsetnx(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	struct sl_store_value v;
+	unsigned added;
+	int rc = sl_store_hget(STORE(c), argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len, NOW(c),
+			       &v);
+
+	if (rc == 0) {
+		reply_int(c, 0);
+		return;
+	}
+	if (rc != -ENOENT) {
+		reply_store_error(c, rc);
+		return;
+	}
+	rc = hset_pairs(c, argv, argc, &added);
+	if (rc != 0)
+		reply_store_error(c, rc);
+	else
+		reply_int(c, 1);
+}
+
+void cmd_hget(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	struct sl_store_value v;
+	int rc = sl_store_hget(STORE(c), argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len, NOW(c),
+			       &v);
+
+	(void)argc;
+	if (rc == 0)
+		reply_bulk(c, v.ptr, v.len);
+	else if (rc == -ENOENT)
+		reply_null(c);
+	else
+		reply_store_error(c, rc);
+}
+
+void cmd_hmget(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	uint32_t i;
+
+	/* A key of another type is an error for HMGET (unlike MGET). */
+	if (sl_store_type(STORE(c), argv[1].ptr, argv[1].len, NOW(c)) > SL_STORE_T_NONE &&
+	    sl_store_type(STORE(c), argv[1].ptr, argv[1].len, NOW(c)) != SL_STORE_T_HASH) {
+		reply_store_error(c, -EPROTOTYPE);
+		return;
+	}
+	reply_array_len(c, argc - 2);
+	for (i = 2; i < argc; i++) {
+		struct sl_store_value v;
+
+		if (sl_store_hget(STORE(c), argv[1].ptr, argv[1].len, argv[i].ptr, argv[i].len,
+				  NOW(c), &v) == 0)
+			reply_bulk(c, v.ptr, v.len);
+		else
+			reply_null(c);
+	}
+}
+
+void cmd_hdel(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	struct sl_store_field f[HSET_BATCH];
+	unsigned total = 0;
+	uint32_t i = 2;
+
+	while (i < argc) {
+		unsigned n = 0, removed = 0;
+		int rc;
+
+		for (; i < argc && n < HSET_BATCH; i++, n++) {
+			f[n].field = argv[i].ptr;
+			f[n].flen = argv[i].len;
+		}
+		rc = sl_store_hdel(STORE(c), SELF(c), argv[1].ptr, argv[1].len, f, n, NOW(c),
+				   &removed);
+		if (rc != 0) {
+			reply_store_error(c, rc);
+			return;
+		}
+		total += removed;
+	}
+	reply_int(c, total);
+}
+
+void cmd_hexists(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	struct sl_store_value v;
+	int rc = sl_store_hget(STORE(c), argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len, NOW(c),
+			       &v);
+
+	(void)argc;
+	if (rc == 0 || rc == -ENOENT)
+		reply_int(c, rc == 0);
+	else
+		reply_store_error(c, rc);
+}
+
+void cmd_hlen(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	uint64_t n;
+	int rc = sl_store_hlen(STORE(c), argv[1].ptr, argv[1].len, NOW(c), &n);
+
+	(void)argc;
+	if (rc != 0)
+		reply_store_error(c, rc);
+	else
+		reply_int(c, (int64_t)n);
+}
+
+void cmd_hstrlen(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	struct sl_store_value v;
+	int rc = sl_store_hget(STORE(c), argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len, NOW(c),
+			       &v);
+
+	(void)argc;
+	if (rc == 0 || rc == -ENOENT)
+		reply_int(c, rc == 0 ? (int64_t)v.len : 0);
+	else
+		reply_store_error(c, rc);
+}
+
+void cmd_hincrby(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	long long d;
+	int64_t result;
+	int rc;
+
+	(void)argc;
+	if (get_ll_or_reply(c, &argv[3], &d) != 0)
+		return;
+	rc = sl_store_hincrby(STORE(c), SELF(c), argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len,
+			      d, NOW(c), &result);
+	if (rc == -EINVAL)
+		reply_error(c, "-ERR hash value is not an integer");
+	else if (rc != 0)
+		reply_store_error(c, rc);
+	else
+		reply_int(c, result);
+}
+
+void cmd_hincrbyfloat(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	struct sl_store_field fv;
+	struct sl_store_value v;
+	long double d, cur = 0;
+	char buf[SL_RESP_LD_MAX];
+	unsigned added;
+	size_t n;
+	int rc;
+
+	(void)argc;
+	if (parse_ld(&argv[3], &d) != 0) {
+		reply_error(c, ERR_NOT_FLOAT);
+		return;
+	}
+	/* The owner is the only writer of its partition, so read-modify-write is atomic. */
+	rc = sl_store_hget(STORE(c), argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len, NOW(c),
+			   &v);
+	if (rc == 0) {
+		struct sl_resp_arg a = {(const char *)v.ptr, v.len, 0};
+
+		if (parse_ld(&a, &cur) != 0) {
+			reply_error(c, "-ERR hash value is not a float");
+			return;
+		}
+	} else if (rc != -ENOENT) {
+		reply_store_error(c, rc);
+		return;
+	}
+	cur += d;
+	if (isnan(cur) || isinf(cur)) {
+		reply_error(c, ERR_NAN);
+		return;
+	}
+	n = sl_resp_format_human_long_double(buf, cur);
+	fv.field = argv[2].ptr;
+	fv.flen = argv[2].len;
+	fv.val = buf;
+	fv.vlen = n;
+	rc = sl_store_hset(STORE(c), SELF(c), argv[1].ptr, argv[1].len, &fv, 1, NOW(c), &added);
+	if (rc != 0)
+		reply_store_error(c, rc);
+	else
+		reply_bulk(c, buf, n);
+}
+
+enum walk_what { WALK_KEYS = 1, WALK_VALS = 2, WALK_BOTH = 3 };
+
+struct walk_ctx {
+	struct sl_client *c;
+	enum walk_what what;
+};
+
+static void walk_emit(void *arg, const uint8_t *field, size_t flen, const uint8_t *val, size_t vlen)
+{
+	struct walk_ctx *w = arg;
+
+	if (w->what & WALK_KEYS)
+		reply_bulk(w->c, field, flen);
+	if (w->what & WALK_VALS)
+		reply_bulk(w->c, val, vlen);
+}
+
+static void hwalk_generic(struct sl_client *c, const struct sl_resp_arg *key, enum walk_what what)
+{
+	struct walk_ctx w = {c, what};
+	uint64_t n;
+	int rc = sl_store_hlen(STORE(c), key->ptr, key->len, NOW(c), &n);
+
+	if (rc != 0) {
+		reply_store_error(c, rc);
+		return;
+	}
+	if (what == WALK_BOTH)
+		c->flags |= sl_resp_write_map_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	else
+		reply_array_len(c, n);
+	if (n > 0)
+		sl_store_hwalk(STORE(c), key->ptr, key->len, NOW(c), walk_emit, &w);
+}
+
+void cmd_hgetall(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	(void)argc;
+	hwalk_generic(c, &argv[1], WALK_BOTH);
+}
+
+void cmd_hkeys(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	(void)argc;
+	hwalk_generic(c, &argv[1], WALK_KEYS);
+}
+
+void cmd_hvals(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	(void)argc;
+	hwalk_generic(c, &argv[1], WALK_VALS);
+}

@@ -1,0 +1,106 @@
+/*
+ * Private to dataplane/cmd: the command definition, the handler signature
+ * and helpers shared by the command families.
+ */
+#ifndef SL_DATAPLANE_CMD_CMD_PRIV_H
+#define SL_DATAPLANE_CMD_CMD_PRIV_H
+
+#include <string.h>
+#include <strings.h>
+
+#include "dataplane/cmd/cmd.h"
+
+/* Command flags (Redis 7.0 names, as COMMAND INFO reports them). */
+#define CMD_WRITE      (1u << 0)
+#define CMD_READONLY   (1u << 1)
+#define CMD_DENYOOM    (1u << 2)
+#define CMD_ADMIN      (1u << 3)
+#define CMD_FAST       (1u << 4)
+#define CMD_NOAUTH     (1u << 5) /* "no_auth": allowed before AUTH */
+#define CMD_LOADING    (1u << 6)
+#define CMD_STALE      (1u << 7)
+#define CMD_NOSCRIPT   (1u << 8)
+#define CMD_ALLOW_BUSY (1u << 9)
+
+/* Redis command groups, for COMMAND DOCS and docs/commands.md. */
+enum cmd_group {
+	GROUP_STRING,
+	GROUP_GENERIC,
+	GROUP_HASH,
+	GROUP_CONNECTION,
+	GROUP_SERVER,
+};
+
+typedef void cmd_fn(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc);
+
+struct cmd_def {
+	const char *name; /* lower case */
+	cmd_fn *fn;
+	int arity; /* Redis semantics: > 0 exact, < 0 at least -arity */
+	uint32_t flags;
+	int first_key, last_key, key_step; /* Redis legacy key spec; 0 = no keys */
+	enum cmd_group group;
+	const char *since;
+	const char *summary;
+	const char *acl; /* space-separated ACL categories without '@' */
+};
+
+/* The table (table.c) and lookup by name (case-insensitive). */
+extern const struct cmd_def sl_cmd_table[];
+extern const unsigned sl_cmd_table_len;
+const struct cmd_def *sl_cmd_lookup(const char *name, size_t len);
+const char *sl_cmd_group_name(enum cmd_group g);
+
+/* Handlers, by family. */
+cmd_fn cmd_ping, cmd_echo, cmd_quit, cmd_hello, cmd_auth, cmd_select, cmd_command, cmd_client,
+	cmd_time, cmd_dbsize, cmd_flushall, cmd_info, cmd_reset;
+cmd_fn cmd_get, cmd_set, cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel, cmd_getex,
+	cmd_mget, cmd_mset, cmd_msetnx, cmd_append, cmd_strlen, cmd_getrange, cmd_setrange,
+	cmd_incr, cmd_decr, cmd_incrby, cmd_decrby, cmd_incrbyfloat;
+cmd_fn cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_expireat, cmd_pexpireat, cmd_ttl,
+	cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist, cmd_touch, cmd_rename, cmd_renamenx,
+	cmd_keys, cmd_scan, cmd_randomkey;
+cmd_fn cmd_hset, cmd_hsetnx, cmd_hget, cmd_hmset, cmd_hmget, cmd_hgetall, cmd_hdel, cmd_hexists,
+	cmd_hlen, cmd_hstrlen, cmd_hincrby, cmd_hincrbyfloat, cmd_hkeys, cmd_hvals;
+
+/* ---- shared helpers (client.c) ---- */
+
+/* Redis's error texts. */
+#define ERR_SYNTAX     "-ERR syntax error"
+#define ERR_NOT_INT    "-ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT  "-ERR value is not a valid float"
+#define ERR_WRONGTYPE  "-WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_OVERFLOW   "-ERR increment or decrement would overflow"
+#define ERR_NAN        "-ERR increment would produce NaN or Infinity"
+#define ERR_DB_RANGE   "-ERR DB index is out of range"
+#define ERR_NOAUTH     "-NOAUTH Authentication required."
+#define ERR_WRONGPASS  "-WRONGPASS invalid username-password pair or user is disabled."
+#define ERR_STR_TOOBIG "-ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+static inline int arg_is(const struct sl_resp_arg *a, const char *s)
+{
+	size_t n = strlen(s);
+
+	return a->len == n && strncasecmp(a->ptr, s, n) == 0;
+}
+
+/* Writes an error reply: text is the whole error line without CRLF ("-ERR ...", "-WRONGTYPE ...").
+ */
+void reply_error(struct sl_client *c, const char *text);
+void reply_errorf(struct sl_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_ok(struct sl_client *c);
+void reply_int(struct sl_client *c, int64_t v);
+void reply_bulk(struct sl_client *c, const void *p, size_t len);
+void reply_null(struct sl_client *c);
+void reply_status(struct sl_client *c, const char *s);
+void reply_array_len(struct sl_client *c, uint64_t n);
+/* Maps a store error code to its Redis reply. */
+void reply_store_error(struct sl_client *c, int rc);
+
+/* Redis string2ll / string2ld rules. Return 0 or -EINVAL. */
+int parse_ll(const struct sl_resp_arg *a, long long *out);
+int parse_ld(const struct sl_resp_arg *a, long double *out);
+/* parse_ll, replying ERR_NOT_INT on failure. Returns 0 or -EINVAL. */
+int get_ll_or_reply(struct sl_client *c, const struct sl_resp_arg *a, long long *out);
+
+#endif /* SL_DATAPLANE_CMD_CMD_PRIV_H */

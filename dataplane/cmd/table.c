@@ -1,0 +1,237 @@
+/*
+ * The command table: one declarative entry per command (Redis 7.0 name,
+ * arity, flags, legacy key positions, group, since, summary, ACL
+ * categories). Dispatch, COMMAND INFO/DOCS/COUNT and docs/commands.md are
+ * all generated from it. A command missing here answers Redis's
+ * unknown-command error.
+ */
+#include <ctype.h>
+#include <pthread.h>
+
+#include "dataplane/cmd/cmd_priv.h"
+
+#define W          CMD_WRITE
+#define R          CMD_READONLY
+#define OOM        CMD_DENYOOM
+#define F          CMD_FAST
+#define CONN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NOAUTH | CMD_ALLOW_BUSY)
+
+/* name, handler, arity, flags, first, last, step, group, since, summary, acl */
+const struct cmd_def sl_cmd_table[] = {
+	/* strings */
+	{"get", cmd_get, 2, R | F, 1, 1, 1, GROUP_STRING, "1.0.0", "Get the value of a key",
+	 "read string fast"},
+	{"set", cmd_set, -3, W | OOM, 1, 1, 1, GROUP_STRING, "1.0.0",
+	 "Set the string value of a key", "write string slow"},
+	{"setnx", cmd_setnx, 3, W | OOM | F, 1, 1, 1, GROUP_STRING, "1.0.0",
+	 "Set the value of a key, only if the key does not exist", "write string fast"},
+	{"setex", cmd_setex, 4, W | OOM, 1, 1, 1, GROUP_STRING, "2.0.0",
+	 "Set the value and expiration of a key", "write string slow"},
+	{"psetex", cmd_psetex, 4, W | OOM, 1, 1, 1, GROUP_STRING, "2.6.0",
+	 "Set the value and expiration in milliseconds of a key", "write string slow"},
+	{"getset", cmd_getset, 3, W | OOM | F, 1, 1, 1, GROUP_STRING, "1.0.0",
+	 "Set the string value of a key and return its old value", "write string fast"},
+	{"getdel", cmd_getdel, 2, W | F, 1, 1, 1, GROUP_STRING, "6.2.0",
+	 "Get the value of a key and delete the key", "write string fast"},
+	{"getex", cmd_getex, -2, W | F, 1, 1, 1, GROUP_STRING, "6.2.0",
+	 "Get the value of a key and optionally set its expiration", "write string fast"},
+	{"mget", cmd_mget, -2, R | F, 1, -1, 1, GROUP_STRING, "1.0.0",
+	 "Get the values of all the given keys", "read string fast"},
+	{"mset", cmd_mset, -3, W | OOM, 1, -1, 2, GROUP_STRING, "1.0.1",
+	 "Set multiple keys to multiple values", "write string slow"},
+	{"msetnx", cmd_msetnx, -3, W | OOM, 1, -1, 2, GROUP_STRING, "1.0.1",
+	 "Set multiple keys to multiple values, only if none of the keys exist",
+	 "write string slow"},
+	{"append", cmd_append, 3, W | OOM | F, 1, 1, 1, GROUP_STRING, "2.0.0",
+	 "Append a value to a key", "write string fast"},
+	{"strlen", cmd_strlen, 2, R | F, 1, 1, 1, GROUP_STRING, "2.2.0",
+	 "Get the length of the value stored in a key", "read string fast"},
+	{"getrange", cmd_getrange, 4, R, 1, 1, 1, GROUP_STRING, "2.4.0",
+	 "Get a substring of the string stored at a key", "read string slow"},
+	{"setrange", cmd_setrange, 4, W | OOM, 1, 1, 1, GROUP_STRING, "2.2.0",
+	 "Overwrite part of a string at key starting at the specified offset", "write string slow"},
+	{"incr", cmd_incr, 2, W | OOM | F, 1, 1, 1, GROUP_STRING, "1.0.0",
+	 "Increment the integer value of a key by one", "write string fast"},
+	{"decr", cmd_decr, 2, W | OOM | F, 1, 1, 1, GROUP_STRING, "1.0.0",
+	 "Decrement the integer value of a key by one", "write string fast"},
+	{"incrby", cmd_incrby, 3, W | OOM | F, 1, 1, 1, GROUP_STRING, "1.0.0",
+	 "Increment the integer value of a key by the given amount", "write string fast"},
+	{"decrby", cmd_decrby, 3, W | OOM | F, 1, 1, 1, GROUP_STRING, "1.0.0",
+	 "Decrement the integer value of a key by the given number", "write string fast"},
+	{"incrbyfloat", cmd_incrbyfloat, 3, W | OOM | F, 1, 1, 1, GROUP_STRING, "2.6.0",
+	 "Increment the float value of a key by the given amount", "write string fast"},
+
+	/* keys */
+	{"del", cmd_del, -2, W, 1, -1, 1, GROUP_GENERIC, "1.0.0", "Delete a key",
+	 "keyspace write slow"},
+	{"unlink", cmd_del, -2, W | F, 1, -1, 1, GROUP_GENERIC, "4.0.0",
+	 "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but "
+	 "non blocking.",
+	 "keyspace write fast"},
+	{"exists", cmd_exists, -2, R | F, 1, -1, 1, GROUP_GENERIC, "1.0.0",
+	 "Determine if a key exists", "keyspace read fast"},
+	{"touch", cmd_touch, -2, R | F, 1, -1, 1, GROUP_GENERIC, "3.2.1",
+	 "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+	 "keyspace read fast"},
+	{"type", cmd_type, 2, R | F, 1, 1, 1, GROUP_GENERIC, "1.0.0",
+	 "Determine the type stored at key", "keyspace read fast"},
+	{"expire", cmd_expire, -3, W | F, 1, 1, 1, GROUP_GENERIC, "1.0.0",
+	 "Set a key's time to live in seconds", "keyspace write fast"},
+	{"pexpire", cmd_pexpire, -3, W | F, 1, 1, 1, GROUP_GENERIC, "2.6.0",
+	 "Set a key's time to live in milliseconds", "keyspace write fast"},
+	{"expireat", cmd_expireat, -3, W | F, 1, 1, 1, GROUP_GENERIC, "1.2.0",
+	 "Set the expiration for a key as a UNIX timestamp", "keyspace write fast"},
+	{"pexpireat", cmd_pexpireat, -3, W | F, 1, 1, 1, GROUP_GENERIC, "2.6.0",
+	 "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+	 "keyspace write fast"},
+	{"ttl", cmd_ttl, 2, R | F, 1, 1, 1, GROUP_GENERIC, "1.0.0",
+	 "Get the time to live for a key in seconds", "keyspace read fast"},
+	{"pttl", cmd_pttl, 2, R | F, 1, 1, 1, GROUP_GENERIC, "2.6.0",
+	 "Get the time to live for a key in milliseconds", "keyspace read fast"},
+	{"expiretime", cmd_expiretime, 2, R | F, 1, 1, 1, GROUP_GENERIC, "7.0.0",
+	 "Get the expiration Unix timestamp for a key", "keyspace read fast"},
+	{"pexpiretime", cmd_pexpiretime, 2, R | F, 1, 1, 1, GROUP_GENERIC, "7.0.0",
+	 "Get the expiration Unix timestamp for a key in milliseconds", "keyspace read fast"},
+	{"persist", cmd_persist, 2, W | F, 1, 1, 1, GROUP_GENERIC, "2.2.0",
+	 "Remove the expiration from a key", "keyspace write fast"},
+	{"rename", cmd_rename, 3, W, 1, 2, 1, GROUP_GENERIC, "1.0.0", "Rename a key",
+	 "keyspace write slow"},
+	{"renamenx", cmd_renamenx, 3, W | F, 1, 2, 1, GROUP_GENERIC, "1.0.0",
+	 "Rename a key, only if the new key does not exist", "keyspace write fast"},
+	{"keys", cmd_keys, 2, R, 0, 0, 0, GROUP_GENERIC, "1.0.0",
+	 "Find all keys matching the given pattern", "keyspace read slow dangerous"},
+	{"scan", cmd_scan, -2, R, 0, 0, 0, GROUP_GENERIC, "2.8.0",
+	 "Incrementally iterate the keys space", "keyspace read slow"},
+	{"randomkey", cmd_randomkey, 1, R, 0, 0, 0, GROUP_GENERIC, "1.0.0",
+	 "Return a random key from the keyspace", "keyspace read slow"},
+
+	/* hashes */
+	{"hset", cmd_hset, -4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Set the string value of a hash field", "write hash fast"},
+	{"hsetnx", cmd_hsetnx, 4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Set the value of a hash field, only if the field does not exist", "write hash fast"},
+	{"hmset", cmd_hmset, -4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Set multiple hash fields to multiple values", "write hash fast"},
+	{"hget", cmd_hget, 3, R | F, 1, 1, 1, GROUP_HASH, "2.0.0", "Get the value of a hash field",
+	 "read hash fast"},
+	{"hmget", cmd_hmget, -3, R | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Get the values of all the given hash fields", "read hash fast"},
+	{"hgetall", cmd_hgetall, 2, R, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Get all the fields and values in a hash", "read hash slow"},
+	{"hdel", cmd_hdel, -3, W | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Delete one or more hash fields", "write hash fast"},
+	{"hexists", cmd_hexists, 3, R | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Determine if a hash field exists", "read hash fast"},
+	{"hlen", cmd_hlen, 2, R | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Get the number of fields in a hash", "read hash fast"},
+	{"hstrlen", cmd_hstrlen, 3, R | F, 1, 1, 1, GROUP_HASH, "3.2.0",
+	 "Get the length of the value of a hash field", "read hash fast"},
+	{"hincrby", cmd_hincrby, 4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.0.0",
+	 "Increment the integer value of a hash field by the given number", "write hash fast"},
+	{"hincrbyfloat", cmd_hincrbyfloat, 4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.6.0",
+	 "Increment the float value of a hash field by the given amount", "write hash fast"},
+	{"hkeys", cmd_hkeys, 2, R, 1, 1, 1, GROUP_HASH, "2.0.0", "Get all the fields in a hash",
+	 "read hash slow"},
+	{"hvals", cmd_hvals, 2, R, 1, 1, 1, GROUP_HASH, "2.0.0", "Get all the values in a hash",
+	 "read hash slow"},
+
+	/* connection */
+	{"ping", cmd_ping, -1, F, 0, 0, 0, GROUP_CONNECTION, "1.0.0", "Ping the server",
+	 "fast connection"},
+	{"echo", cmd_echo, 2, F, 0, 0, 0, GROUP_CONNECTION, "1.0.0", "Echo the given string",
+	 "fast connection"},
+	{"quit", cmd_quit, -1, CONN_FLAGS, 0, 0, 0, GROUP_CONNECTION, "1.0.0",
+	 "Close the connection", "fast connection"},
+	{"reset", cmd_reset, 1, CONN_FLAGS, 0, 0, 0, GROUP_CONNECTION, "6.2.0",
+	 "Reset the connection", "fast connection"},
+	{"hello", cmd_hello, -1, CONN_FLAGS, 0, 0, 0, GROUP_CONNECTION, "6.0.0",
+	 "Handshake with Redis", "fast connection"},
+	{"auth", cmd_auth, -2, CONN_FLAGS, 0, 0, 0, GROUP_CONNECTION, "1.0.0",
+	 "Authenticate to the server", "fast connection"},
+	{"select", cmd_select, 2, CMD_LOADING | CMD_STALE | F, 0, 0, 0, GROUP_CONNECTION, "1.0.0",
+	 "Change the selected database for the current connection", "fast connection"},
+	{"client", cmd_client, -2, 0, 0, 0, 0, GROUP_CONNECTION, "2.4.0",
+	 "A container for client connection commands", "slow"},
+
+	/* server */
+	{"command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, GROUP_SERVER, "2.8.13",
+	 "Get array of Redis command details", "slow connection"},
+	{"info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, GROUP_SERVER, "1.0.0",
+	 "Get information and statistics about the server", "slow dangerous"},
+	{"time", cmd_time, 1, CMD_LOADING | CMD_STALE | F, 0, 0, 0, GROUP_SERVER, "2.6.0",
+	 "Return the current server time", "fast"},
+	{"dbsize", cmd_dbsize, 1, R | F, 0, 0, 0, GROUP_SERVER, "1.0.0",
+	 "Return the number of keys in the selected database", "keyspace read fast"},
+	{"flushall", cmd_flushall, -1, W, 0, 0, 0, GROUP_SERVER, "1.0.0",
+	 "Remove all keys from all databases", "keyspace write slow dangerous"},
+	{"flushdb", cmd_flushall, -1, W, 0, 0, 0, GROUP_SERVER, "1.0.0",
+	 "Remove all keys from the current database", "keyspace write slow dangerous"},
+};
+
+const unsigned sl_cmd_table_len = sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]);
+
+const char *sl_cmd_group_name(enum cmd_group g)
+{
+	static const char *const names[] = {
+		[GROUP_STRING] = "string", [GROUP_GENERIC] = "generic",
+		[GROUP_HASH] = "hash",     [GROUP_CONNECTION] = "connection",
+		[GROUP_SERVER] = "server",
+	};
+
+	return (unsigned)g < SL_ARRAY_SIZE(names) ? names[g] : "unknown";
+}
+
+unsigned sl_cmd_count(void)
+{
+	return sl_cmd_table_len;
+}
+
+/*
+ * Lookup: an open-addressing index over lower-cased names, built once.
+ * 256 slots for well under 128 commands keeps probes short.
+ */
+#define INDEX_SLOTS 256
+static uint8_t index_slot[INDEX_SLOTS]; /* table position + 1; 0 = empty */
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static uint32_t name_hash(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (uint8_t)tolower((unsigned char)p[i])) * 16777619u;
+	return h;
+}
+
+static void build_index(void)
+{
+	unsigned i;
+
+	static_assert(sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]) < INDEX_SLOTS / 2,
+		      "command index too small");
+	for (i = 0; i < sl_cmd_table_len; i++) {
+		uint32_t s = name_hash(sl_cmd_table[i].name, strlen(sl_cmd_table[i].name));
+
+		while (index_slot[s % INDEX_SLOTS] != 0)
+			s++;
+		index_slot[s % INDEX_SLOTS] = (uint8_t)(i + 1);
+	}
+}
+
+const struct cmd_def *sl_cmd_lookup(const char *name, size_t len)
+{
+	uint32_t s;
+
+	pthread_once(&index_once, build_index);
+	for (s = name_hash(name, len);; s++) {
+		unsigned slot = index_slot[s % INDEX_SLOTS];
+		const struct cmd_def *d;
+
+		if (slot == 0)
+			return NULL;
+		d = &sl_cmd_table[slot - 1];
+		if (strlen(d->name) == len && strncasecmp(d->name, name, len) == 0)
+			return d;
+	}
+}

@@ -1,0 +1,380 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drivers/kernel.h"
+
+#define SEG_SIZE     (16 * 1024)
+#define OUT_HIGH     (1024 * 1024)
+#define OUT_LOW      (256 * 1024)
+#define MAX_EVENTS   64
+#define READS_PER_EV 4
+#define TICK_MS      10
+
+struct seg {
+	struct seg *next;
+	char data[SEG_SIZE];
+};
+
+struct kconn {
+	int fd;
+	bool closing;  /* send what is queued, then close */
+	bool paused;   /* input not read: output over the high watermark */
+	bool want_out; /* EPOLLOUT registered */
+	struct seg *rbuf;
+	struct seg *held; /* segments an unfinished request still points into */
+	struct kconn *prev, *next;
+	struct sl_client client;
+};
+
+struct kworker {
+	pthread_t thread;
+	unsigned self;
+	int epfd;
+	int lfd;
+	struct sl_kernel *k;
+	struct kconn *conns;
+	struct sl_engine eng;
+} __attribute__((aligned(64)));
+
+struct sl_kernel {
+	struct sl_kernel_conf conf;
+	atomic_int stop;
+	unsigned started;
+	struct kworker *w;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void free_segs(struct seg *s)
+{
+	while (s != NULL) {
+		struct seg *n = s->next;
+
+		free(s);
+		s = n;
+	}
+}
+
+static void conn_close(struct kworker *w, struct kconn *c)
+{
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	sl_client_deinit(&c->client);
+	free(c->rbuf);
+	free_segs(c->held);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+static void update_events(struct kworker *w, struct kconn *c)
+{
+	struct epoll_event ev = {0};
+
+	ev.data.ptr = c;
+	ev.events = (c->paused || c->closing ? 0 : EPOLLIN) | (c->want_out ? EPOLLOUT : 0);
+	epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Writes what the reply chain holds. Returns -1 if the connection was closed. */
+static int conn_flush(struct kworker *w, struct kconn *c)
+{
+	struct sl_resp_out *o = &c->client.out;
+	bool want_out = false, paused;
+
+	while (sl_resp_out_pending(o) > 0) {
+		struct iovec iov[64];
+		size_t n = sl_resp_out_peek(o, iov, 64);
+		ssize_t sent;
+
+		if (n == 0)
+			break; /* a deferred header not filled in yet */
+		sent = writev(c->fd, iov, (int)n);
+		if (sent == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				want_out = true;
+				break;
+			}
+			if (errno == EINTR)
+				continue;
+			conn_close(w, c);
+			return -1;
+		}
+		sl_resp_out_consume(o, (size_t)sent);
+	}
+	if (c->closing && sl_resp_out_pending(o) == 0) {
+		conn_close(w, c);
+		return -1;
+	}
+	paused = c->paused ? sl_resp_out_pending(o) > OUT_LOW : sl_resp_out_pending(o) > OUT_HIGH;
+	if (want_out != c->want_out || paused != c->paused) {
+		c->want_out = want_out;
+		c->paused = paused;
+		update_events(w, c);
+	}
+	return 0;
+}
+
+/* Reads and runs what the socket has. Returns -1 if the connection was closed. */
+static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < READS_PER_EV && !c->paused && !c->closing; i++) {
+		ssize_t n;
+		bool held;
+		int rc;
+
+		if (c->rbuf == NULL) {
+			c->rbuf = malloc(sizeof(*c->rbuf));
+			if (c->rbuf == NULL) {
+				conn_close(w, c);
+				return -1;
+			}
+		}
+		n = read(c->fd, c->rbuf->data, SEG_SIZE);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			conn_close(w, c);
+			return -1;
+		}
+		if (n == -1)
+			break;
+		rc = sl_client_input(&c->client, c->rbuf->data, (size_t)n, now, &held);
+		if (held) {
+			c->rbuf->next = c->held;
+			c->held = c->rbuf;
+			c->rbuf = NULL;
+		} else if (c->held != NULL) {
+			free_segs(c->held);
+			c->held = NULL;
+		}
+		if (rc != 0) {
+			if (c->client.flags & SL_CLIENT_CLOSE_NOW) {
+				conn_close(w, c);
+				return -1;
+			}
+			c->closing = true;
+			update_events(w, c);
+		}
+		if (conn_flush(w, c) != 0)
+			return -1;
+		if ((size_t)n < SEG_SIZE)
+			break;
+	}
+	return 0;
+}
+
+static void accept_all(struct kworker *w, uint64_t now)
+{
+	for (;;) {
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		struct epoll_event ev = {0};
+		char addr[64], ip[INET_ADDRSTRLEN];
+		struct kconn *c;
+		int one = 1;
+		int fd = accept4(w->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+		snprintf(addr, sizeof(addr), "%s:%u", ip, ntohs(sa.sin_port));
+		c->fd = fd;
+		sl_client_init(&c->client, &w->eng, addr, now);
+		c->next = w->conns;
+		if (w->conns != NULL)
+			w->conns->prev = c;
+		w->conns = c;
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+			conn_close(w, c);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct kworker *w = arg;
+	struct sl_store *store = w->k->conf.store;
+	struct epoll_event evs[MAX_EVENTS];
+
+	sl_store_reader_online(store, w->self);
+	while (atomic_load_explicit(&w->k->stop, memory_order_relaxed) == 0) {
+		int n = epoll_wait(w->epfd, evs, MAX_EVENTS, TICK_MS), i;
+		uint64_t now = now_ms();
+
+		for (i = 0; i < n; i++) {
+			struct kconn *c = evs[i].data.ptr;
+
+			if (c == NULL) {
+				accept_all(w, now);
+				continue;
+			}
+			if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN)) {
+				conn_close(w, c);
+				continue;
+			}
+			if ((evs[i].events & EPOLLOUT) && conn_flush(w, c) != 0)
+				continue;
+			if (evs[i].events & EPOLLIN)
+				conn_read(w, c, now);
+		}
+		/* Borrowed store views are not held across iterations. */
+		sl_store_quiescent(store, w->self);
+		sl_store_maintain(store, w->self, now);
+	}
+	while (w->conns != NULL)
+		conn_close(w, w->conns);
+	sl_store_reader_offline(store, w->self);
+	return NULL;
+}
+
+static int listen_on(const struct sl_kernel_conf *conf, char *err, size_t errlen)
+{
+	struct sockaddr_in sa = {0};
+	char ip[INET_ADDRSTRLEN];
+	int one = 1, e;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(conf->port);
+	sa.sin_addr.s_addr = conf->bind_addr;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || listen(fd, 511) == -1)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	inet_ntop(AF_INET, &conf->bind_addr, ip, sizeof(ip));
+	snprintf(err, errlen, "cannot listen on %s:%u: %s", ip, conf->port, strerror(e));
+	if (fd != -1)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
+struct sl_kernel *sl_kernel_start(const struct sl_kernel_conf *conf, char *err, size_t errlen)
+{
+	struct sl_kernel *k = calloc(1, sizeof(*k));
+	unsigned i;
+	int e;
+
+	if (k == NULL)
+		return NULL;
+	k->conf = *conf;
+	atomic_init(&k->stop, 0);
+	k->w = aligned_alloc(64, sizeof(*k->w) * conf->workers);
+	if (k->w == NULL)
+		goto nomem;
+	memset(k->w, 0, sizeof(*k->w) * conf->workers);
+	for (i = 0; i < conf->workers; i++) {
+		struct kworker *w = &k->w[i];
+		struct epoll_event ev = {0};
+
+		w->self = i;
+		w->k = k;
+		w->epfd = -1;
+		w->lfd = listen_on(conf, err, errlen);
+		if (w->lfd == -1)
+			goto fail;
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		ev.events = EPOLLIN;
+		ev.data.ptr = NULL; /* the listener */
+		if (w->epfd == -1 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lfd, &ev) == -1) {
+			snprintf(err, errlen, "epoll: %s", strerror(errno));
+			goto fail;
+		}
+		if (sl_engine_init(&w->eng, conf->store, i, conf->shared) != 0)
+			goto nomem;
+	}
+	for (i = 0; i < conf->workers; i++) {
+		e = pthread_create(&k->w[i].thread, NULL, worker_main, &k->w[i]);
+		if (e != 0) {
+			snprintf(err, errlen, "cannot start worker thread: %s", strerror(e));
+			errno = e;
+			goto fail;
+		}
+		k->started++;
+	}
+	return k;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	errno = ENOMEM;
+fail:
+	e = errno;
+	sl_kernel_stop(&k);
+	errno = e;
+	return NULL;
+}
+
+void sl_kernel_stop(struct sl_kernel **kp)
+{
+	struct sl_kernel *k = *kp;
+	unsigned i;
+
+	if (k == NULL)
+		return;
+	atomic_store(&k->stop, 1);
+	for (i = 0; i < k->started; i++)
+		pthread_join(k->w[i].thread, NULL);
+	for (i = 0; k->w != NULL && i < k->conf.workers; i++) {
+		if (k->w[i].lfd > 0)
+			close(k->w[i].lfd);
+		if (k->w[i].epfd > 0)
+			close(k->w[i].epfd);
+		sl_engine_deinit(&k->w[i].eng);
+	}
+	free(k->w);
+	free(k);
+	*kp = NULL;
+}
+
+void sl_kernel_stats(const struct sl_kernel *k, struct sl_engine_stats *out)
+{
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < k->conf.workers; i++) {
+		const struct sl_engine_stats *s = &k->w[i].eng.stats;
+
+		out->connected_clients += s->connected_clients;
+		out->commands += s->commands;
+		out->connections_received += s->connections_received;
+		out->rejected_protocol += s->rejected_protocol;
+		out->unknown_commands += s->unknown_commands;
+		out->keyspace_hits += s->keyspace_hits;
+		out->keyspace_misses += s->keyspace_misses;
+	}
+}

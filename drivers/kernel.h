@@ -1,0 +1,48 @@
+/*
+ * The kernel-socket transport: the same engine and store as the DPDK path,
+ * over ordinary TCP sockets. One thread per worker, each with its own epoll
+ * set and its own listening socket on the same address (SO_REUSEPORT, so the
+ * kernel spreads connections over workers). For development, for hosts
+ * without a DPDK-capable NIC, and to measure what kernel bypass buys.
+ *
+ * Per connection: input is read into 16 KiB segments and fed to the engine;
+ * a segment that still holds part of an unfinished request is kept until
+ * that request completes. Output is written with writev from the reply
+ * chain. Backpressure: while a connection has more than 1 MiB of unsent
+ * replies its input is not read (its TCP window closes, the client waits);
+ * reading resumes below 256 KiB.
+ */
+#ifndef SL_DRIVERS_KERNEL_H
+#define SL_DRIVERS_KERNEL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/cmd/cmd.h"
+#include "dataplane/store/store.h"
+
+struct sl_kernel;
+
+struct sl_kernel_conf {
+	uint32_t bind_addr; /* IPv4, network byte order */
+	uint16_t port;
+	unsigned workers;                /* = store partitions */
+	struct sl_store *store;          /* borrowed */
+	struct sl_engine_shared *shared; /* borrowed */
+};
+
+/*
+ * Binds and listens (one socket per worker) and starts the worker threads.
+ * Returns the transport, or NULL with errno set and a message in err.
+ * Control thread.
+ */
+struct sl_kernel *sl_kernel_start(const struct sl_kernel_conf *conf, char *err, size_t errlen);
+
+/* Asks the workers to stop, joins them, closes every connection. *k is NULLed. */
+void sl_kernel_stop(struct sl_kernel **k);
+
+/* Sum of the workers' engine statistics (relaxed reads). */
+void sl_kernel_stats(const struct sl_kernel *k, struct sl_engine_stats *out);
+
+#endif /* SL_DRIVERS_KERNEL_H */
