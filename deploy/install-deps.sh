@@ -14,6 +14,7 @@ PACKAGES=(
 	dpdk iproute2 ethtool kmod util-linux
 	# test
 	iputils-ping arping bpftool python3 clang-format
+	redis-server redis-tools # reference server and clients for side-by-side tests
 )
 
 [ "$(id -u)" = 0 ] || { echo "install-deps: must run as root" >&2; exit 1; }
