@@ -303,8 +303,10 @@ int sl_resp_write_push_len(struct sl_resp_out *o, uint64_t n); /* >n | *n */
 int sl_resp_write_bool(struct sl_resp_out *o, bool b);         /* #t/#f | :1/:0 */
 /* Redis addReplyDouble: RESP3 ",%.17g", RESP2 a bulk of "%.17g"; inf/-inf. */
 int sl_resp_write_double(struct sl_resp_out *o, double d);
-/* Redis addReplyHumanLongDouble (INCRBYFLOAT): "%.17Lf" with trailing zeros
- * and point trimmed, "-0" -> "0"; RESP3 ',' type, RESP2 bulk. */
+/* Redis addReplyHumanLongDouble: "%.17Lf" with trailing zeros and point
+ * trimmed, "-0" -> "0"; RESP3 ',' type, RESP2 bulk. Note: INCRBYFLOAT and
+ * HINCRBYFLOAT do not use it; they reply the stored string as a bulk in both
+ * protocols (format it with sl_resp_format_human_long_double). */
 int sl_resp_write_human_long_double(struct sl_resp_out *o, long double d);
 /* RESP3 "(<digits>", RESP2 bulk string. */
 int sl_resp_write_bignum(struct sl_resp_out *o, const char *num, size_t len);
