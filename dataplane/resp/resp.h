@@ -216,17 +216,22 @@ typedef void sl_resp_release_fn(void *arg, const void *ptr, size_t len);
 #define SL_RESP_CHUNK_BYTES (16 * 1024)
 /* Bulk values at least this long are referenced rather than copied. */
 #define SL_RESP_REF_MIN 1024
+/* Copy room in a reference chunk, after the value. */
+#define SL_RESP_REF_TAIL 64
 
-/* One link of the output chain (private). A copy chunk stores its bytes in
- * data[cap]; a reference chunk points at a borrowed value. */
+/* One link of the output chain (private). Its bytes are ref[0..ref_len)
+ * (a borrowed value, when ref != NULL) followed by data[0..len) (copied
+ * protocol text, capacity cap). A reference chunk gets a small data tail so
+ * the CRLF and the next small replies after the value need no new chunk. */
 struct sl_resp_chunk {
 	struct sl_resp_chunk *next;
-	const char *ref; /* NULL for a copy chunk */
+	const char *ref;
+	size_t ref_len;
 	sl_resp_release_fn *release;
 	void *release_arg;
-	size_t len;    /* bytes written (copy) or referenced */
-	size_t off;    /* bytes already consumed */
-	size_t cap;    /* capacity of data[] (0 for a reference) */
+	size_t len;    /* bytes in data[] */
+	size_t off;    /* bytes of ref then data already consumed */
+	size_t cap;    /* capacity of data[] */
 	bool deferred; /* a reserved aggregate header not set yet */
 	char data[];
 };
@@ -234,7 +239,8 @@ struct sl_resp_chunk {
 /*
  * Output of one connection. sl_resp_out_mem() is exact: for every chunk held,
  * sizeof(struct sl_resp_chunk) + cap, plus the length of every value held by
- * reference. chunk_size and ref_min may be changed between writes.
+ * reference (until its last byte is consumed). chunk_size and ref_min may be changed between
+ * writes.
  */
 struct sl_resp_out {
 	struct sl_resp_chunk *head;
