@@ -213,8 +213,11 @@ static int push_arg(struct sl_resp_parser *p, const char *ptr, size_t len, uint3
 {
 	if (p->argc == p->argv_cap) {
 		uint32_t cap = p->argv_cap * 2;
-		struct sl_resp_arg *v = palloc(p, cap * sizeof(*v));
+		struct sl_resp_arg *v;
 
+		if (p->argv_cap > UINT32_MAX / 2)
+			return -ENOMEM;
+		v = palloc(p, (size_t)cap * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
 		memcpy(v, p->argv, p->argc * sizeof(*v));
