@@ -148,7 +148,8 @@ void sl_resp_limits_default(struct sl_resp_limits *lim);
 void sl_resp_parser_init(struct sl_resp_parser *p, const struct sl_resp_limits *lim,
 			 const struct sl_resp_alloc_ops *ops);
 
-/* Release everything the parser holds (owned arguments, line buffer). */
+/* Release everything the parser holds (owned arguments, line buffer). The
+ * parser must be initialised again before it is used again. */
 void sl_resp_parser_deinit(struct sl_resp_parser *p);
 
 /* Whether the connection is authenticated (Redis: !authRequired(c)). */
@@ -280,10 +281,12 @@ size_t sl_resp_out_peek(const struct sl_resp_out *o, struct iovec *iov, size_t m
 void sl_resp_out_consume(struct sl_resp_out *o, size_t n);
 
 /*
- * Reply writers. Each returns 0 or -ENOMEM (nothing of that reply element is
- * written on failure, and the connection should be closed). Strings are
- * borrowed for the call only, except in sl_resp_write_bulk_ref.
+ * Reply writers. Each returns 0 or -ENOMEM; after -ENOMEM the output may end
+ * in a partial reply and the connection must be closed. Strings are borrowed
+ * for the call only, except in sl_resp_write_bulk_ref. o->proto selects the
+ * RESP2 or RESP3 form where they differ.
  */
+/* Preformatted protocol bytes, copied as they are. */
 int sl_resp_write_raw(struct sl_resp_out *o, const void *p, size_t len);
 /* "+<s>\r\n"; CR and LF inside s are sent as spaces. */
 int sl_resp_write_status(struct sl_resp_out *o, const char *s, size_t len);
