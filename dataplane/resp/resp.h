@@ -293,7 +293,12 @@ int sl_resp_write_status(struct sl_resp_out *o, const char *s, size_t len);
 /* "-ERR <s>\r\n", or "<s>\r\n" when s starts with '-' (it carries its own
  * code, e.g. "-WRONGTYPE ..."); CR and LF inside s are sent as spaces. */
 int sl_resp_write_error(struct sl_resp_out *o, const char *s, size_t len);
+/* printf-style sl_resp_write_error (Redis addReplyErrorFormat). */
+int sl_resp_write_errorf(struct sl_resp_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int sl_resp_write_int(struct sl_resp_out *o, int64_t v);
+/* An integer as a bulk string (Redis addReplyBulkLongLong). */
+int sl_resp_write_bulk_int(struct sl_resp_out *o, int64_t v);
 int sl_resp_write_bulk(struct sl_resp_out *o, const void *p, size_t len);
 /*
  * Bulk string whose payload is appended by reference: ptr must stay valid

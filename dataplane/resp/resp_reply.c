@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,45 @@ int sl_resp_write_error(struct sl_resp_out *o, const char *s, size_t len)
 	if (write_sanitized(o, s, len) != 0)
 		return -ENOMEM;
 	return append(o, "\r\n", 2);
+}
+
+int sl_resp_write_errorf(struct sl_resp_out *o, const char *fmt, ...)
+{
+	char small[256];
+	char *buf = small;
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= sizeof(small)) {
+		/* A long message (e.g. an argument quoted in it): error path only. */
+		buf = o->ops.alloc(o->ops.ctx, (size_t)n + 1);
+		if (buf == NULL)
+			return -ENOMEM;
+		va_start(ap, fmt);
+		vsnprintf(buf, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	rc = sl_resp_write_error(o, buf, (size_t)n);
+	if (buf != small)
+		o->ops.free(o->ops.ctx, buf, (size_t)n + 1);
+	return rc;
+}
+
+int sl_resp_write_bulk_int(struct sl_resp_out *o, int64_t v)
+{
+	char buf[24];
+	char *end = buf + sizeof(buf);
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *s = u64_digits(end, mag);
+
+	if (v < 0)
+		*--s = '-';
+	return sl_resp_write_bulk(o, s, (size_t)(end - s));
 }
 
 int sl_resp_write_int(struct sl_resp_out *o, int64_t v)

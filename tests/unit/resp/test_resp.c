@@ -841,6 +841,35 @@ static void test_write_format_helpers(void **state)
 	assert_int_equal(sl_resp_format_human_long_double(buf, 5.0e3L), 4);
 	assert_string_equal(buf, "5000");
 	assert_int_equal(sl_resp_out_set_proto(&(struct sl_resp_out){0}, 4), -EINVAL);
+	{
+		struct sl_resp_out o;
+		char longarg[600];
+		struct strbuf expect = {0};
+		size_t len;
+		char *got;
+
+		memset(longarg, 'k', sizeof(longarg) - 1);
+		longarg[sizeof(longarg) - 1] = '\0';
+		sl_resp_out_init(&o, NULL);
+		assert_int_equal(sl_resp_write_errorf(
+					 &o, "wrong number of arguments for '%s' command", "get"),
+				 0);
+		assert_int_equal(sl_resp_write_errorf(&o, "-WRONGTYPE %s\n", "x"), 0);
+		assert_int_equal(sl_resp_write_errorf(&o, "unknown command '%s'", longarg), 0);
+		assert_int_equal(sl_resp_write_bulk_int(&o, -1234), 0);
+		assert_int_equal(sl_resp_write_bulk_int(&o, INT64_MIN), 0);
+		assert_int_equal(sl_resp_write_bulk_int(&o, 0), 0);
+		sb_str(&expect, "-ERR wrong number of arguments for 'get' command\r\n"
+				"-WRONGTYPE x\r\n-ERR unknown command '");
+		sb_str(&expect, longarg);
+		sb_str(&expect, "'\r\n$5\r\n-1234\r\n$20\r\n-9223372036854775808\r\n$1\r\n0\r\n");
+		got = gather(&o, &len);
+		assert_int_equal(len, expect.len);
+		assert_memory_equal(got, expect.p, len);
+		free(got);
+		free(expect.p);
+		sl_resp_out_deinit(&o);
+	}
 }
 
 struct release_log {
