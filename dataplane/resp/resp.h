@@ -13,9 +13,9 @@
  *   buffer itself (sl_resp_parser_bulk_dest/commit) or adopt it
  *   (sl_resp_parser_take_arg) so a big value is never copied twice.
  * - All scanning state (line length so far, digits of a count line, bytes of a
- *   bulk still expected) lives in struct sl_resp_parser, so no byte is looked
- *   at twice whatever the segmentation; the outcome for a byte stream does not
- *   depend on where it is split.
+ *   bulk still expected) lives in struct sl_resp_parser, so bytes consumed by
+ *   one call are never scanned again by a later one; the outcome for a byte
+ *   stream does not depend on where it is split.
  * - The writer appends to a chain of output chunks; values of at least
  *   ref_min bytes are appended by reference (pointer, length, release hook) and
  *   still counted in the connection's output memory.
@@ -92,8 +92,10 @@ struct sl_resp_limits {
 	uint64_t max_query_buf; /* client-query-buffer-limit, 0 = none */
 };
 
-/* The argument was assembled in a buffer from the allocator (it crossed a
- * segment boundary or needed unquoting); otherwise it points into input. */
+/* A bulk argument that crossed a segment boundary, assembled in its own
+ * buffer from the allocator (sl_resp_parser_take_arg can adopt it). Without
+ * the flag the argument points into input, or into the parser's inline line
+ * buffer (inline lines that crossed segments or needed unquoting). */
 #define SL_RESP_ARG_OWNED 1u
 
 struct sl_resp_arg {
