@@ -90,6 +90,7 @@ struct sl_resp_limits {
 	uint32_t unauth_mbulk;  /* count limit before AUTH (10) */
 	uint32_t unauth_bulk;   /* bulk limit before AUTH (16384) */
 	uint64_t max_query_buf; /* client-query-buffer-limit, 0 = none */
+	int64_t big_arg;        /* SL_RESP_MBULK_BIG_ARG */
 };
 
 /* A bulk argument that crossed a segment boundary, assembled in its own
