@@ -1238,6 +1238,104 @@ static void test_idle_footprint(void **state)
 	h_fini(&h);
 }
 
+static void test_timestamp_rttm(void **state)
+{
+	struct sl_tcp_params p = {.rto_min_us = 100000};
+	struct harness h;
+	struct popts o = {.mss = 1460, .ws = -1, .ts = 1, .tsval = 10};
+	struct out_seg *d;
+	uint64_t t1;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, &o, 1);
+	sl_tcp_send(h.conn, pattern, 100, h.now);
+	d = h_next(&h);
+	assert_true(d->has_ts);
+	/* The ACK echoes our TSval 50 ms later (RFC 7323 4.1: RTTM). */
+	h_advance(&h, 50000);
+	h_send(&h, F_ACK, h.pseq, h.pack + 100, 65535,
+	       &(struct popts){.ws = -1, .ts = 1, .tsval = 11, .tsecr = d->tsval}, NULL, 0);
+	/* RFC 6298 2.2: SRTT 50 ms, RTTVAR 25 ms, RTO = 50 + 4 * 25 = 150 ms. */
+	expect_none(&h);
+	sl_tcp_send(h.conn, pattern, 100, h.now);
+	assert_non_null(h_next(&h));
+	t1 = h.now;
+	h_advance(&h, 149000);
+	expect_none(&h);
+	h_advance(&h, 1000);
+	d = h_next(&h);
+	assert_non_null(d);
+	assert_int_equal(d->seq, h.pack + 100);
+	assert_int_equal(h.now - t1, 150000);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_shutdown_before_established(void **state)
+{
+	struct harness h;
+	struct sl_tcp_conn *c;
+	struct out_seg *syn, *o;
+
+	(void)state;
+	h_init(&h, NULL);
+	h.pport = H_PPORT;
+	c = sl_tcp_connect(h.s, H_PEER_IP, H_PPORT, H_LPORT, NULL, h.now);
+	syn = h_next(&h);
+	assert_int_equal(sl_tcp_send(c, "ping", 4, h.now), 4);
+	assert_int_equal(sl_tcp_shutdown(c, h.now), 0);
+	expect_none(&h); /* nothing before the handshake completes */
+	h_send(&h, F_SYN | F_ACK, 70, syn->seq + 1, 65535, &(struct popts){.mss = 1460, .ws = -1},
+	       NULL, 0);
+	/* Queued data then the FIN (RFC 9293 3.10.4: CLOSE in SYN-SENT queues). */
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->len, 4);
+	assert_memory_equal(o->data, "ping", 4);
+	if (!(o->fl & F_FIN))
+		o = h_next(&h);
+	assert_non_null(o);
+	assert_true(o->fl & F_FIN);
+	assert_string_equal(sl_tcp_conn_state(c), "FIN-WAIT-1");
+	sl_tcp_abort(c, h.now);
+	h_fini(&h);
+}
+
+static void test_many_connections_table(void **state)
+{
+	struct sl_tcp_params p = {.max_conns = 300};
+	struct harness h;
+	uint32_t ack123 = 0;
+
+	(void)state;
+	h_init(&h, &p);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	sl_tcp_listen(h.s, H_LPORT, 1000);
+
+	for (uint16_t i = 0; i < 300; i++) {
+		h.pport = (uint16_t)(20000 + i);
+		h.rd = h.nout = 0;
+		h_accept(&h, NULL, 1000u * i);
+		if (i == 123)
+			ack123 = h.pack;
+	}
+	assert_int_equal(sl_tcp_conn_count(h.s), 300);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_ACCEPT), 300);
+	/* Table full: the next SYN finds no control block (counted). */
+	h.pport = 30000;
+	h.rd = h.nout = 0;
+	h_send(&h, F_SYN, 1, 0, 65535, NULL, NULL, 0);
+	expect_none(&h);
+	assert_int_equal(h_stat(&h, "drop_nomem"), 0);
+	assert_int_equal(h_stat(&h, "backlog_drops"), 1);
+	/* Data to one of them still finds it (4-tuple lookup). */
+	h.pport = 20123;
+	h_send(&h, F_ACK, 123000 + 1, ack123, 65535, NULL, pattern, 5);
+	assert_int_equal(h_stat(&h, "bytes_in"), 5);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -1505,6 +1603,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stats_names),
 		cmocka_unit_test(test_idle_footprint),
 		cmocka_unit_test(test_loopback_transfer),
+		cmocka_unit_test(test_timestamp_rttm),
+		cmocka_unit_test(test_shutdown_before_established),
+		cmocka_unit_test(test_many_connections_table),
 	};
 
 	if (rte_eal_init(argc, argv) < 0) {
