@@ -917,8 +917,12 @@ static unsigned int send_new(struct sl_tcp_conn *c, uint32_t budget_bytes, uint6
 			break;
 		/* RFC 9293 3.8.6.2.1 sender SWS avoidance (no Nagle: the
 		 * request/response application wants every byte out). */
-		if (len < c->mss && len < avail && len < c->max_sndwnd / 2)
-			break;
+		uint32_t inflight = c->snd_nxt - c->snd_una;
+		uint32_t peer_room = c->snd_wnd > inflight ? c->snd_wnd - inflight : 0;
+
+		if (len < c->mss && len < avail && peer_room <= len && len < c->max_sndwnd / 2 &&
+		    inflight != 0)
+			break; /* window-limited: an ACK will open more */
 		if (c->snd_nxt == c->snd_max && !(c->flags & (TF_TS | TF_RTT_TIMING)) && len > 0) {
 			c->flags |= TF_RTT_TIMING;
 			c->rtt_seq = c->snd_nxt;
@@ -1843,7 +1847,7 @@ static void listen_input(struct sl_tcp *s, struct tcp_listener *l, struct seg *g
 	}
 	if (!(g->fl & RTE_TCP_SYN_FLAG))
 		return;
-	if (l->syn_rcvd >= l->backlog || s->nconns >= s->p.max_conns) {
+	if (l->syn_rcvd >= l->backlog || (s->nconns >= s->p.max_conns && s->tw_head == NULL)) {
 		if (s->p.flags & SL_TCP_F_SYN_COOKIES) {
 			/* Stateless SYN-ACK (SYN flood defence). */
 			struct sl_tcp_conn tmp;
@@ -2105,6 +2109,12 @@ static void on_rexmt(struct sl_tcp_conn *c, uint64_t now)
 		c->high_rxt = c->snd_una;
 		c->snd_nxt = c->snd_una;
 		tcp_output(c, now);
+		if (c->t_persist != 0) {
+			/* Zero window: the persist timer owns the connection;
+			 * a peer that ACKs probes is never timed out. */
+			c->t_rexmt = 0;
+			return;
+		}
 	}
 	c->t_rexmt = now + rto_backed_off(c);
 }

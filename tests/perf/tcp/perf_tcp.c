@@ -200,7 +200,8 @@ static void throughput(unsigned int nconn, uint64_t bytes)
 	uint64_t t0, t1;
 	struct sl_tcp_stats st;
 
-	pair_create(&a, &b, nconn + 16, 1 << 20);
+	/* Windows sized so that all in flight fits the in-memory link queue. */
+	pair_create(&a, &b, nconn + 16, nconn == 1 ? (1u << 20) : (1u << 18));
 	memset(sent, 0, sizeof(sent));
 	a.conns = conns;
 	a.sent = sent;
