@@ -1331,9 +1331,23 @@ static void send_rst_conn(struct sl_tcp_conn *c, uint64_t now)
 	emit(c, c->snd_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0, now);
 }
 
+#define CHALLENGE_ACKS_PER_SEC 1000
+
 static void challenge_ack(struct sl_tcp_conn *c, uint64_t now)
 {
-	ST(c->stack, challenge_acks);
+	struct sl_tcp *s = c->stack;
+
+	/* RFC 5961 7: limit challenge ACKs per stack and second. */
+	if (now - s->challenge_epoch >= 1000000 || s->challenge_epoch == 0) {
+		s->challenge_epoch = now;
+		s->challenge_left = CHALLENGE_ACKS_PER_SEC;
+	}
+	if (s->challenge_left == 0) {
+		ST(s, challenge_limited);
+		return;
+	}
+	s->challenge_left--;
+	ST(s, challenge_acks);
 	emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
 }
 
@@ -1772,6 +1786,13 @@ static struct sl_tcp_conn *conn_alloc(struct sl_tcp *s)
 {
 	struct sl_tcp_conn *c = s->free_list;
 
+	if (c == NULL && s->conns_used < s->p.max_conns) {
+		/* Control blocks are handed out in order, so memory (and the
+		 * pages behind it) is only touched as the table grows. */
+		c = &s->conns[s->conns_used++];
+		c->hnext = NULL;
+		s->free_list = c;
+	}
 	if (c == NULL && s->tw_head != NULL) {
 		ST(s, timewait_recycled);
 		conn_drop(s->tw_head, 0, SL_TCP_EV_CLOSED);
@@ -2356,10 +2377,6 @@ struct sl_tcp *sl_tcp_create(const struct sl_tcp_params *params)
 	if (s->buckets == NULL || s->conns == NULL || s->listeners == NULL)
 		goto nomem;
 	s->nbuckets_mask = nb - 1;
-	for (uint32_t i = p.max_conns; i-- > 0;) {
-		s->conns[i].hnext = s->free_list;
-		s->free_list = &s->conns[i];
-	}
 	s->ephemeral_next = 49152;
 	return s;
 nomem:
@@ -2381,7 +2398,7 @@ void sl_tcp_destroy(struct sl_tcp **sp)
 		return;
 	s = *sp;
 	sl_tcp_flush(s);
-	for (uint32_t i = 0; i < s->p.max_conns; i++) {
+	for (uint32_t i = 0; i < s->conns_used; i++) {
 		struct sl_tcp_conn *c = &s->conns[i];
 
 		if (c->stack == NULL)

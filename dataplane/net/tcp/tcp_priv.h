@@ -163,6 +163,9 @@ struct sl_tcp {
 	struct sl_tcp_conn *conns; /* array of max_conns */
 	struct sl_tcp_conn *free_list;
 	uint32_t nconns;
+	uint32_t conns_used;     /* high-water mark: conns[] above it never touched */
+	uint32_t challenge_left; /* RFC 5961 7: challenge ACKs left this second */
+	uint64_t challenge_epoch;
 	struct tcp_listener *listeners;
 	struct sl_tcp_conn *wheel[WHEEL_SLOTS];
 	uint64_t wheel_tick; /* next tick to process */

@@ -1480,6 +1480,31 @@ static void test_zero_window_outlives_retry_limit(void **state)
 	h_fini(&h);
 }
 
+static void test_challenge_ack_rate_limit(void **state)
+{
+	struct harness h;
+	unsigned int acks = 0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	/* RFC 5961 7: at most 1000 challenge ACKs per second (our limit). */
+	for (int i = 0; i < 1005; i++) {
+		h.rd = h.nout = 0;
+		h_send(&h, F_RST, h.pseq + 1 + (uint32_t)i, 0, 0, NULL, NULL, 0);
+		acks += h.nout;
+	}
+	assert_int_equal(acks, 1000);
+	assert_int_equal(h_stat(&h, "challenge_limited"), 5);
+	/* The next second has a fresh budget. */
+	h_advance(&h, 1000000);
+	h.rd = h.nout = 0;
+	h_send(&h, F_RST, h.pseq + 7, 0, 0, NULL, NULL, 0);
+	assert_int_equal(h.nout, 1);
+	assert_string_equal(sl_tcp_conn_state(h.conn), "ESTABLISHED");
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -1753,6 +1778,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rst_every_state),
 		cmocka_unit_test(test_cc_ops),
 		cmocka_unit_test(test_zero_window_outlives_retry_limit),
+		cmocka_unit_test(test_challenge_ack_rate_limit),
 	};
 
 	if (rte_eal_init(argc, argv) < 0) {
