@@ -13,9 +13,9 @@
  *   buffer itself (sl_resp_parser_bulk_dest/commit) or adopt it
  *   (sl_resp_parser_take_arg) so a big value is never copied twice.
  * - All scanning state (line length so far, digits of a count line, bytes of a
- *   bulk still expected) lives in struct sl_resp_parser, so no byte is looked
- *   at twice whatever the segmentation; the outcome for a byte stream does not
- *   depend on where it is split.
+ *   bulk still expected) lives in struct sl_resp_parser, so bytes consumed by
+ *   one call are never scanned again by a later one; the outcome for a byte
+ *   stream does not depend on where it is split.
  * - The writer appends to a chain of output chunks; values of at least
  *   ref_min bytes are appended by reference (pointer, length, release hook) and
  *   still counted in the connection's output memory.
@@ -90,10 +90,13 @@ struct sl_resp_limits {
 	uint32_t unauth_mbulk;  /* count limit before AUTH (10) */
 	uint32_t unauth_bulk;   /* bulk limit before AUTH (16384) */
 	uint64_t max_query_buf; /* client-query-buffer-limit, 0 = none */
+	int64_t big_arg;        /* SL_RESP_MBULK_BIG_ARG */
 };
 
-/* The argument was assembled in a buffer from the allocator (it crossed a
- * segment boundary or needed unquoting); otherwise it points into input. */
+/* A bulk argument that crossed a segment boundary, assembled in its own
+ * buffer from the allocator (sl_resp_parser_take_arg can adopt it). Without
+ * the flag the argument points into input, or into the parser's inline line
+ * buffer (inline lines that crossed segments or needed unquoting). */
 #define SL_RESP_ARG_OWNED 1u
 
 struct sl_resp_arg {
@@ -148,7 +151,8 @@ void sl_resp_limits_default(struct sl_resp_limits *lim);
 void sl_resp_parser_init(struct sl_resp_parser *p, const struct sl_resp_limits *lim,
 			 const struct sl_resp_alloc_ops *ops);
 
-/* Release everything the parser holds (owned arguments, line buffer). */
+/* Release everything the parser holds (owned arguments, line buffer). The
+ * parser must be initialised again before it is used again. */
 void sl_resp_parser_deinit(struct sl_resp_parser *p);
 
 /* Whether the connection is authenticated (Redis: !authRequired(c)). */
@@ -216,17 +220,22 @@ typedef void sl_resp_release_fn(void *arg, const void *ptr, size_t len);
 #define SL_RESP_CHUNK_BYTES (16 * 1024)
 /* Bulk values at least this long are referenced rather than copied. */
 #define SL_RESP_REF_MIN 1024
+/* Copy room in a reference chunk, after the value. */
+#define SL_RESP_REF_TAIL 64
 
-/* One link of the output chain (private). A copy chunk stores its bytes in
- * data[cap]; a reference chunk points at a borrowed value. */
+/* One link of the output chain (private). Its bytes are ref[0..ref_len)
+ * (a borrowed value, when ref != NULL) followed by data[0..len) (copied
+ * protocol text, capacity cap). A reference chunk gets a small data tail so
+ * the CRLF and the next small replies after the value need no new chunk. */
 struct sl_resp_chunk {
 	struct sl_resp_chunk *next;
-	const char *ref; /* NULL for a copy chunk */
+	const char *ref;
+	size_t ref_len;
 	sl_resp_release_fn *release;
 	void *release_arg;
-	size_t len;    /* bytes written (copy) or referenced */
-	size_t off;    /* bytes already consumed */
-	size_t cap;    /* capacity of data[] (0 for a reference) */
+	size_t len;    /* bytes in data[] */
+	size_t off;    /* bytes of ref then data already consumed */
+	size_t cap;    /* capacity of data[] */
 	bool deferred; /* a reserved aggregate header not set yet */
 	char data[];
 };
@@ -234,7 +243,8 @@ struct sl_resp_chunk {
 /*
  * Output of one connection. sl_resp_out_mem() is exact: for every chunk held,
  * sizeof(struct sl_resp_chunk) + cap, plus the length of every value held by
- * reference. chunk_size and ref_min may be changed between writes.
+ * reference (until its last byte is consumed). chunk_size and ref_min may be changed between
+ * writes.
  */
 struct sl_resp_out {
 	struct sl_resp_chunk *head;
@@ -274,17 +284,24 @@ size_t sl_resp_out_peek(const struct sl_resp_out *o, struct iovec *iov, size_t m
 void sl_resp_out_consume(struct sl_resp_out *o, size_t n);
 
 /*
- * Reply writers. Each returns 0 or -ENOMEM (nothing of that reply element is
- * written on failure, and the connection should be closed). Strings are
- * borrowed for the call only, except in sl_resp_write_bulk_ref.
+ * Reply writers. Each returns 0 or -ENOMEM; after -ENOMEM the output may end
+ * in a partial reply and the connection must be closed. Strings are borrowed
+ * for the call only, except in sl_resp_write_bulk_ref. o->proto selects the
+ * RESP2 or RESP3 form where they differ.
  */
+/* Preformatted protocol bytes, copied as they are. */
 int sl_resp_write_raw(struct sl_resp_out *o, const void *p, size_t len);
 /* "+<s>\r\n"; CR and LF inside s are sent as spaces. */
 int sl_resp_write_status(struct sl_resp_out *o, const char *s, size_t len);
 /* "-ERR <s>\r\n", or "<s>\r\n" when s starts with '-' (it carries its own
  * code, e.g. "-WRONGTYPE ..."); CR and LF inside s are sent as spaces. */
 int sl_resp_write_error(struct sl_resp_out *o, const char *s, size_t len);
+/* printf-style sl_resp_write_error (Redis addReplyErrorFormat). */
+int sl_resp_write_errorf(struct sl_resp_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int sl_resp_write_int(struct sl_resp_out *o, int64_t v);
+/* An integer as a bulk string (Redis addReplyBulkLongLong). */
+int sl_resp_write_bulk_int(struct sl_resp_out *o, int64_t v);
 int sl_resp_write_bulk(struct sl_resp_out *o, const void *p, size_t len);
 /*
  * Bulk string whose payload is appended by reference: ptr must stay valid
@@ -303,8 +320,10 @@ int sl_resp_write_push_len(struct sl_resp_out *o, uint64_t n); /* >n | *n */
 int sl_resp_write_bool(struct sl_resp_out *o, bool b);         /* #t/#f | :1/:0 */
 /* Redis addReplyDouble: RESP3 ",%.17g", RESP2 a bulk of "%.17g"; inf/-inf. */
 int sl_resp_write_double(struct sl_resp_out *o, double d);
-/* Redis addReplyHumanLongDouble (INCRBYFLOAT): "%.17Lf" with trailing zeros
- * and point trimmed, "-0" -> "0"; RESP3 ',' type, RESP2 bulk. */
+/* Redis addReplyHumanLongDouble: "%.17Lf" with trailing zeros and point
+ * trimmed, "-0" -> "0"; RESP3 ',' type, RESP2 bulk. Note: INCRBYFLOAT and
+ * HINCRBYFLOAT do not use it; they reply the stored string as a bulk in both
+ * protocols (format it with sl_resp_format_human_long_double). */
 int sl_resp_write_human_long_double(struct sl_resp_out *o, long double d);
 /* RESP3 "(<digits>", RESP2 bulk string. */
 int sl_resp_write_bignum(struct sl_resp_out *o, const char *num, size_t len);

@@ -87,6 +87,7 @@ void sl_resp_limits_default(struct sl_resp_limits *lim)
 	lim->unauth_mbulk = SL_RESP_UNAUTH_MAX_MBULK;
 	lim->unauth_bulk = SL_RESP_UNAUTH_MAX_BULK;
 	lim->max_query_buf = SL_RESP_QUERY_BUF_LIMIT;
+	lim->big_arg = SL_RESP_MBULK_BIG_ARG;
 }
 
 void sl_resp_parser_init(struct sl_resp_parser *p, const struct sl_resp_limits *lim,
@@ -213,8 +214,11 @@ static int push_arg(struct sl_resp_parser *p, const char *ptr, size_t len, uint3
 {
 	if (p->argc == p->argv_cap) {
 		uint32_t cap = p->argv_cap * 2;
-		struct sl_resp_arg *v = palloc(p, cap * sizeof(*v));
+		struct sl_resp_arg *v;
 
+		if (p->argv_cap > UINT32_MAX / 2)
+			return -ENOMEM;
+		v = palloc(p, (size_t)cap * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
 		memcpy(v, p->argv, p->argc * sizeof(*v));
@@ -630,7 +634,7 @@ static enum sl_resp_status end_bulk_line(struct sl_resp_parser *p, size_t avail)
 	p->state = ST_BULK_BODY;
 	/* A big payload that will not fit in this segment: get its buffer now
 	 * so that the transport can fill it directly (bulk_dest). */
-	if ((uint64_t)ll > avail && ll >= SL_RESP_MBULK_BIG_ARG) {
+	if ((uint64_t)ll > avail && ll >= p->limits->big_arg) {
 		p->bulk_buf = palloc(p, (size_t)ll);
 		if (p->bulk_buf == NULL)
 			return fail(p, SL_RESP_ERR_NOMEM);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,14 +67,14 @@ uint64_t sl_resp_out_mem(const struct sl_resp_out *o)
 
 static size_t chunk_mem(const struct sl_resp_chunk *c)
 {
-	return sizeof(*c) + (c->ref != NULL ? c->len : c->cap);
+	return sizeof(*c) + c->cap + c->ref_len;
 }
 
 static void chunk_free(struct sl_resp_out *o, struct sl_resp_chunk *c)
 {
 	o->mem -= chunk_mem(c);
 	if (c->ref != NULL && c->release != NULL)
-		c->release(c->release_arg, c->ref, c->len);
+		c->release(c->release_arg, c->ref, c->ref_len);
 	o->ops.free(o->ops.ctx, c, sizeof(*c) + c->cap);
 }
 
@@ -116,9 +117,11 @@ static struct sl_resp_chunk *chunk_new(struct sl_resp_out *o, size_t cap)
 static int append(struct sl_resp_out *o, const void *p, size_t len)
 {
 	struct sl_resp_chunk *t = o->tail;
-	size_t room = (t != NULL && t->ref == NULL && !t->deferred) ? t->cap - t->len : 0;
+	size_t room = (t != NULL && !t->deferred) ? t->cap - t->len : 0;
 	struct sl_resp_chunk *fresh = NULL;
 
+	if (len == 0)
+		return 0;
 	if (len > room) {
 		fresh = chunk_new(o, SL_MAX((size_t)o->chunk_size, len - room));
 		if (fresh == NULL)
@@ -142,22 +145,69 @@ static int append(struct sl_resp_out *o, const void *p, size_t len)
 	return 0;
 }
 
+/*
+ * a, b, then CRLF: one copy into the tail when it fits (the usual case),
+ * else three appends.
+ */
+static int append3(struct sl_resp_out *o, const char *a, size_t alen, const void *b, size_t blen)
+{
+	struct sl_resp_chunk *t = o->tail;
+	size_t total = alen + blen + 2;
+
+	if (t != NULL && !t->deferred && t->cap - t->len >= total) {
+		char *d = t->data + t->len;
+
+		memcpy(d, a, alen);
+		if (blen > 0)
+			memcpy(d + alen, b, blen);
+		d[alen + blen] = '\r';
+		d[alen + blen + 1] = '\n';
+		t->len += total;
+		o->pending += total;
+		return 0;
+	}
+	if (append(o, a, alen) != 0 || append(o, b, blen) != 0)
+		return -ENOMEM;
+	return append(o, "\r\n", 2);
+}
+
 size_t sl_resp_out_peek(const struct sl_resp_out *o, struct iovec *iov, size_t max)
 {
 	size_t n = 0;
 
 	for (const struct sl_resp_chunk *c = o->head; c != NULL && n < max; c = c->next) {
-		const char *base = c->ref != NULL ? c->ref : c->data;
+		size_t off = c->off;
 
 		if (c->deferred)
 			break; /* the bytes after it must wait for its count */
-		if (c->len == c->off)
-			continue;
-		iov[n].iov_base = (void *)(base + c->off);
-		iov[n].iov_len = c->len - c->off;
-		n++;
+		if (off < c->ref_len) {
+			iov[n].iov_base = (void *)(c->ref + off);
+			iov[n].iov_len = c->ref_len - off;
+			n++;
+			off = c->ref_len;
+			if (n == max)
+				break;
+		}
+		off -= c->ref_len;
+		if (off < c->len) {
+			iov[n].iov_base = (void *)(c->data + off);
+			iov[n].iov_len = c->len - off;
+			n++;
+		}
 	}
 	return n;
+}
+
+/* The value of a reference chunk was sent: release it now, not when the
+ * chunk's copy tail is done too. */
+static void drop_ref(struct sl_resp_out *o, struct sl_resp_chunk *c)
+{
+	o->mem -= c->ref_len;
+	c->off -= c->ref_len;
+	if (c->release != NULL)
+		c->release(c->release_arg, c->ref, c->ref_len);
+	c->ref = NULL;
+	c->ref_len = 0;
 }
 
 void sl_resp_out_consume(struct sl_resp_out *o, size_t n)
@@ -166,17 +216,18 @@ void sl_resp_out_consume(struct sl_resp_out *o, size_t n)
 	o->pending -= n;
 	while (o->head != NULL) {
 		struct sl_resp_chunk *c = o->head;
-		size_t left = c->len - c->off;
+		size_t left = c->ref_len + c->len - c->off;
 
 		if (c->deferred)
 			return;
 		if (n < left) {
 			c->off += n;
+			if (c->ref != NULL && c->off >= c->ref_len)
+				drop_ref(o, c);
 			return;
 		}
 		n -= left;
-		/* A copy chunk that is the tail keeps filling only if it has
-		 * room; drop it anyway so an idle connection holds nothing. */
+		/* Fully sent: free it, so that an idle connection holds nothing. */
 		o->head = c->next;
 		if (o->head == NULL)
 			o->tail = NULL;
@@ -272,6 +323,8 @@ int sl_resp_set_deferred_len(struct sl_resp_out *o, struct sl_resp_chunk *h, enu
 
 int sl_resp_write_status(struct sl_resp_out *o, const char *s, size_t len)
 {
+	if (memchr(s, '\r', len) == NULL && memchr(s, '\n', len) == NULL)
+		return append3(o, "+", 1, s, len);
 	if (append(o, "+", 1) != 0 || write_sanitized(o, s, len) != 0)
 		return -ENOMEM;
 	return append(o, "\r\n", 2);
@@ -282,11 +335,55 @@ int sl_resp_write_error(struct sl_resp_out *o, const char *s, size_t len)
 	/* As addReplyErrorFormat: trailing CR/LF trimmed, inner ones mapped. */
 	while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == '\n'))
 		len--;
+	if (memchr(s, '\r', len) == NULL && memchr(s, '\n', len) == NULL) {
+		if (len > 0 && s[0] == '-')
+			return append3(o, "", 0, s, len);
+		return append3(o, "-ERR ", 5, s, len);
+	}
 	if ((len == 0 || s[0] != '-') && append(o, "-ERR ", 5) != 0)
 		return -ENOMEM;
 	if (write_sanitized(o, s, len) != 0)
 		return -ENOMEM;
 	return append(o, "\r\n", 2);
+}
+
+int sl_resp_write_errorf(struct sl_resp_out *o, const char *fmt, ...)
+{
+	char small[256];
+	char *buf = small;
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= sizeof(small)) {
+		/* A long message (e.g. an argument quoted in it): error path only. */
+		buf = o->ops.alloc(o->ops.ctx, (size_t)n + 1);
+		if (buf == NULL)
+			return -ENOMEM;
+		va_start(ap, fmt);
+		vsnprintf(buf, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	rc = sl_resp_write_error(o, buf, (size_t)n);
+	if (buf != small)
+		o->ops.free(o->ops.ctx, buf, (size_t)n + 1);
+	return rc;
+}
+
+int sl_resp_write_bulk_int(struct sl_resp_out *o, int64_t v)
+{
+	char buf[24];
+	char *end = buf + sizeof(buf);
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *s = u64_digits(end, mag);
+
+	if (v < 0)
+		*--s = '-';
+	return sl_resp_write_bulk(o, s, (size_t)(end - s));
 }
 
 int sl_resp_write_int(struct sl_resp_out *o, int64_t v)
@@ -296,9 +393,14 @@ int sl_resp_write_int(struct sl_resp_out *o, int64_t v)
 
 int sl_resp_write_bulk(struct sl_resp_out *o, const void *p, size_t len)
 {
-	if (write_prefixed(o, '$', (int64_t)len) != 0 || append(o, p, len) != 0)
-		return -ENOMEM;
-	return append(o, "\r\n", 2);
+	char buf[32];
+	char *end = buf + sizeof(buf) - 2;
+	char *s = u64_digits(end, len);
+
+	*--s = '$';
+	end[0] = '\r';
+	end[1] = '\n';
+	return append3(o, s, (size_t)(end + 2 - s), p, len);
 }
 
 int sl_resp_write_bulk_ref(struct sl_resp_out *o, const void *ptr, size_t len,
@@ -311,23 +413,25 @@ int sl_resp_write_bulk_ref(struct sl_resp_out *o, const void *ptr, size_t len,
 		rc = sl_resp_write_bulk(o, ptr, len);
 		goto out_release;
 	}
-	c = chunk_new(o, 0);
+	c = chunk_new(o, SL_RESP_REF_TAIL);
 	if (c == NULL) {
 		rc = -ENOMEM;
 		goto out_release;
 	}
 	if (write_prefixed(o, '$', (int64_t)len) != 0) {
-		o->ops.free(o->ops.ctx, c, sizeof(*c));
+		o->ops.free(o->ops.ctx, c, sizeof(*c) + c->cap);
 		rc = -ENOMEM;
 		goto out_release;
 	}
 	c->ref = ptr;
-	c->len = len;
+	c->ref_len = len;
 	c->release = release;
 	c->release_arg = arg;
+	memcpy(c->data, "\r\n", 2);
+	c->len = 2;
 	chain(o, c);
-	o->pending += len;
-	return append(o, "\r\n", 2);
+	o->pending += len + 2;
+	return 0;
 
 out_release:
 	if (release != NULL)

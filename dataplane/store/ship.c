@@ -223,8 +223,9 @@ unsigned sl_store_ship_drain(struct sl_store_ship *sh, unsigned self, uint64_t n
 		uint32_t n = spsc_count(rq);
 		if (n == 0)
 			continue;
+		uint32_t room = spsc_free_space(cq); /* not inside SL_MIN: evaluated once */
 		n = SL_MIN(n, budget - done);
-		n = SL_MIN(n, spsc_free_space(cq));
+		n = SL_MIN(n, room);
 		for (uint32_t i = 0; i < n; i++) {
 			struct sl_store_completion c;
 			apply(sh->s, self, spsc_peek(rq, i), now_ms, &c);

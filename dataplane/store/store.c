@@ -297,6 +297,7 @@ void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind 
 			return;
 		}
 		OWN_ADD(p->alloc, nallocx(ncap * sizeof(*nq), p->mflags));
+		WR(p->meta, nallocx(ncap * sizeof(*nq), p->mflags));
 		for (uint64_t i = p->rq_head; i != p->rq_tail; i++)
 			nq[i & (ncap - 1)] = p->rq[i & (p->rq_cap - 1)];
 		if (p->rq != NULL) {
@@ -382,6 +383,7 @@ static bool lazy_step(struct part *p, unsigned budget)
 		if (p->lazy_head == NULL)
 			p->lazy_tail = NULL;
 		part_free_flags(p, t, table_bytes(nb), TABLE_FLAGS, true);
+		OWN_SUB(p->pending, 1);
 	}
 	return true;
 }
@@ -400,7 +402,7 @@ static void reclaim_one(struct part *p, struct retire *r)
 		break;
 	case RK_TABLE:
 		lazy_push(p, r->ptr);
-		break;
+		return; /* still pending until lazy_step has freed it */
 	}
 	OWN_SUB(p->pending, 1);
 }
@@ -1576,6 +1578,7 @@ void sl_store_part_stats(const struct sl_store *s, unsigned part, struct sl_stor
 	st->expired = RD(p->expired);
 	st->evicted = RD(p->evicted);
 	st->retired_pending = RD(p->pending);
+	st->meta_bytes = RD(p->meta);
 }
 
 int sl_store_part_jemalloc_bytes(struct sl_store *s, unsigned part, uint64_t *bytes)

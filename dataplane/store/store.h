@@ -133,10 +133,11 @@ struct sl_store_stats {
 	uint64_t used_bytes;    /* live bytes (what maxmemory compares) */
 	uint64_t alloc_bytes;   /* live + retired not yet reclaimed + lazily freed */
 	uint64_t buckets;
-	uint64_t resizing; /* 1 while an incremental resize is running */
-	uint64_t expired;  /* keys removed by active or lazy expiry */
-	uint64_t evicted;  /* keys removed by maxmemory */
-	uint64_t retired_pending;
+	uint64_t resizing;        /* 1 while an incremental resize is running */
+	uint64_t expired;         /* keys removed by active or lazy expiry */
+	uint64_t evicted;         /* keys removed by maxmemory */
+	uint64_t retired_pending; /* retired objects (items, tables...) not yet freed */
+	uint64_t meta_bytes;      /* the retire queue's own array (inside alloc_bytes) */
 };
 
 /* Fill c with Redis-like defaults (one partition). */

@@ -117,6 +117,7 @@ struct part {
 	_Atomic uint64_t expired;
 	_Atomic uint64_t evicted;
 	_Atomic uint64_t pending;
+	_Atomic uint64_t meta;
 
 	/* owner only, from here on */
 	unsigned arena;

@@ -186,6 +186,48 @@ static void bufq_free(struct bufq *q)
 	q->len = 0;
 }
 
+/* Copy from the send queue at off through a cursor, so that sending a large
+ * window does not walk the queue from its head for every segment. */
+static void sndq_copy(struct sl_tcp_conn *c, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	struct rte_mbuf *m = c->sndq.head;
+	uint32_t base = 0;
+
+	if (c->snd_cur != NULL && off >= c->snd_cur_off) {
+		m = c->snd_cur;
+		base = c->snd_cur_off;
+	}
+	while (m != NULL && off - base >= m->data_len) {
+		base += m->data_len;
+		m = m->next;
+	}
+	c->snd_cur = m;
+	c->snd_cur_off = base;
+	off -= base;
+	while (m != NULL && len > 0) {
+		uint32_t n = SL_MIN((uint32_t)m->data_len - off, len);
+
+		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
+		dst += n;
+		len -= n;
+		off = 0;
+		m = m->next;
+	}
+}
+
+static void sndq_drop(struct sl_tcp_conn *c, uint32_t n)
+{
+	if (c->snd_cur != NULL) {
+		if (n >= c->snd_cur_off + c->snd_cur->data_len)
+			c->snd_cur = NULL; /* freed below */
+		else if (n > c->snd_cur_off)
+			c->snd_cur_off = 0; /* becomes the (trimmed) head */
+		else
+			c->snd_cur_off -= n;
+	}
+	bufq_drop(&c->sndq, n);
+}
+
 static void ooo_free(struct sl_tcp_conn *c)
 {
 	struct rte_mbuf *m = c->ooo;
@@ -658,7 +700,7 @@ static int emit(struct sl_tcp_conn *c, uint32_t seq, uint8_t fl, uint32_t len, u
 	th->tcp_urp = 0;
 	memcpy(th + 1, opt, ol);
 	if (len > 0) {
-		bufq_copy(&c->sndq, seq - c->snd_una, (uint8_t *)(th + 1) + ol, len);
+		sndq_copy(c, seq - c->snd_una, (uint8_t *)(th + 1) + ol, len);
 		s->st.bytes_out += len;
 	}
 	if (fl & RTE_TCP_ACK_FLAG) {
@@ -875,8 +917,12 @@ static unsigned int send_new(struct sl_tcp_conn *c, uint32_t budget_bytes, uint6
 			break;
 		/* RFC 9293 3.8.6.2.1 sender SWS avoidance (no Nagle: the
 		 * request/response application wants every byte out). */
-		if (len < c->mss && len < avail && len < c->max_sndwnd / 2)
-			break;
+		uint32_t inflight = c->snd_nxt - c->snd_una;
+		uint32_t peer_room = c->snd_wnd > inflight ? c->snd_wnd - inflight : 0;
+
+		if (len < c->mss && len < avail && peer_room <= len && len < c->max_sndwnd / 2 &&
+		    inflight != 0)
+			break; /* window-limited: an ACK will open more */
 		if (c->snd_nxt == c->snd_max && !(c->flags & (TF_TS | TF_RTT_TIMING)) && len > 0) {
 			c->flags |= TF_RTT_TIMING;
 			c->rtt_seq = c->snd_nxt;
@@ -1026,12 +1072,12 @@ static void ack_new(struct sl_tcp_conn *c, const struct seg *g, uint64_t now)
 		uint32_t ms = tcp_ts_now(now) - g->tsecr;
 
 		if (ms < 60000)
-			rtt_sample(c, ms * 1000 + 500);
+			rtt_sample(c, ms * 1000);
 	} else if ((c->flags & TF_RTT_TIMING) && SEQ_GT(g->ack, c->rtt_seq)) {
 		c->flags &= ~TF_RTT_TIMING;
 		rtt_sample(c, (uint32_t)SL_MIN(now - c->rtt_start, (uint64_t)UINT32_MAX));
 	}
-	bufq_drop(&c->sndq, data_acked);
+	sndq_drop(c, data_acked);
 	c->snd_una = g->ack;
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -1233,6 +1279,7 @@ static void enter_timewait(struct sl_tcp_conn *c, uint64_t now)
 	c->t_rexmt = c->t_persist = c->t_keep = 0;
 	c->t_2msl = now + 2ull * s->p.msl_us;
 	bufq_free(&c->sndq);
+	c->snd_cur = NULL;
 	ooo_free(c);
 	c->twprev = s->tw_tail;
 	c->twnext = NULL;
@@ -1270,6 +1317,7 @@ static void conn_drop(struct sl_tcp_conn *c, int err, enum sl_tcp_event ev)
 	c->state = TCPS_CLOSED;
 	timers_clear(c);
 	bufq_free(&c->sndq);
+	c->snd_cur = NULL;
 	bufq_free(&c->rcvq);
 	ooo_free(c);
 	c->err = (int16_t)err;
@@ -1283,9 +1331,23 @@ static void send_rst_conn(struct sl_tcp_conn *c, uint64_t now)
 	emit(c, c->snd_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0, now);
 }
 
+#define CHALLENGE_ACKS_PER_SEC 1000
+
 static void challenge_ack(struct sl_tcp_conn *c, uint64_t now)
 {
-	ST(c->stack, challenge_acks);
+	struct sl_tcp *s = c->stack;
+
+	/* RFC 5961 7: limit challenge ACKs per stack and second. */
+	if (now - s->challenge_epoch >= 1000000 || s->challenge_epoch == 0) {
+		s->challenge_epoch = now;
+		s->challenge_left = CHALLENGE_ACKS_PER_SEC;
+	}
+	if (s->challenge_left == 0) {
+		ST(s, challenge_limited);
+		return;
+	}
+	s->challenge_left--;
+	ST(s, challenge_acks);
 	emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
 }
 
@@ -1355,6 +1417,8 @@ static void syn_sent_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 		c->t_rexmt = 0;
 		c->state = TCPS_ESTABLISHED;
 		c->flags &= ~TF_RTT_TIMING;
+		if (c->flags & TF_FIN_QUEUED)
+			c->state = TCPS_FIN_WAIT_1;
 		ev_post(c, SL_TCP_EV_CONNECTED);
 		if (g->len > 0)
 			rcv_data(c, g, g->seq + 1, g->poff, g->len, now);
@@ -1722,6 +1786,13 @@ static struct sl_tcp_conn *conn_alloc(struct sl_tcp *s)
 {
 	struct sl_tcp_conn *c = s->free_list;
 
+	if (c == NULL && s->conns_used < s->p.max_conns) {
+		/* Control blocks are handed out in order, so memory (and the
+		 * pages behind it) is only touched as the table grows. */
+		c = &s->conns[s->conns_used++];
+		c->hnext = NULL;
+		s->free_list = c;
+	}
 	if (c == NULL && s->tw_head != NULL) {
 		ST(s, timewait_recycled);
 		conn_drop(s->tw_head, 0, SL_TCP_EV_CLOSED);
@@ -1797,7 +1868,7 @@ static void listen_input(struct sl_tcp *s, struct tcp_listener *l, struct seg *g
 	}
 	if (!(g->fl & RTE_TCP_SYN_FLAG))
 		return;
-	if (l->syn_rcvd >= l->backlog || s->nconns >= s->p.max_conns) {
+	if (l->syn_rcvd >= l->backlog || (s->nconns >= s->p.max_conns && s->tw_head == NULL)) {
 		if (s->p.flags & SL_TCP_F_SYN_COOKIES) {
 			/* Stateless SYN-ACK (SYN flood defence). */
 			struct sl_tcp_conn tmp;
@@ -2059,6 +2130,12 @@ static void on_rexmt(struct sl_tcp_conn *c, uint64_t now)
 		c->high_rxt = c->snd_una;
 		c->snd_nxt = c->snd_una;
 		tcp_output(c, now);
+		if (c->t_persist != 0) {
+			/* Zero window: the persist timer owns the connection;
+			 * a peer that ACKs probes is never timed out. */
+			c->t_rexmt = 0;
+			return;
+		}
 	}
 	c->t_rexmt = now + rto_backed_off(c);
 }
@@ -2300,10 +2377,6 @@ struct sl_tcp *sl_tcp_create(const struct sl_tcp_params *params)
 	if (s->buckets == NULL || s->conns == NULL || s->listeners == NULL)
 		goto nomem;
 	s->nbuckets_mask = nb - 1;
-	for (uint32_t i = p.max_conns; i-- > 0;) {
-		s->conns[i].hnext = s->free_list;
-		s->free_list = &s->conns[i];
-	}
 	s->ephemeral_next = 49152;
 	return s;
 nomem:
@@ -2325,12 +2398,13 @@ void sl_tcp_destroy(struct sl_tcp **sp)
 		return;
 	s = *sp;
 	sl_tcp_flush(s);
-	for (uint32_t i = 0; i < s->p.max_conns; i++) {
+	for (uint32_t i = 0; i < s->conns_used; i++) {
 		struct sl_tcp_conn *c = &s->conns[i];
 
 		if (c->stack == NULL)
 			continue;
 		bufq_free(&c->sndq);
+		c->snd_cur = NULL;
 		bufq_free(&c->rcvq);
 		ooo_free(c);
 	}
@@ -2513,13 +2587,8 @@ int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now)
 		c->state = TCPS_LAST_ACK;
 		break;
 	case TCPS_SYN_RECEIVED:
-		break; /* FIN once established (RFC 9293 3.10.4) */
 	case TCPS_SYN_SENT:
-		enter(s, now);
-		c->flags |= TF_APP_CLOSED;
-		conn_drop(c, 0, SL_TCP_EV_CLOSED);
-		leave(s);
-		return 0;
+		break; /* FIN once established (RFC 9293 3.10.4) */
 	default:
 		return -ENOTCONN;
 	}

@@ -117,9 +117,11 @@ struct sl_tcp_conn {
 	uint64_t t_deadline; /* min of the above; the wheel slot key */
 	uint64_t idle_since;
 
-	struct bufq sndq;     /* bytes from snd_una */
-	struct bufq rcvq;     /* in-order bytes not consumed */
-	struct rte_mbuf *ooo; /* sorted by seq in m->hash.usr; one segment each */
+	struct bufq sndq;         /* bytes from snd_una */
+	struct rte_mbuf *snd_cur; /* copy cursor in sndq (NULL: from head) */
+	uint32_t snd_cur_off;     /* sndq offset of snd_cur's first byte */
+	struct bufq rcvq;         /* in-order bytes not consumed */
+	struct rte_mbuf *ooo;     /* sorted by seq in m->hash.usr; one segment each */
 	uint32_t ooo_bytes;
 	uint32_t ooo_last; /* seq of most recently queued OOO segment (RFC 2018 4) */
 	uint32_t ooo_fin_seq;
@@ -161,6 +163,9 @@ struct sl_tcp {
 	struct sl_tcp_conn *conns; /* array of max_conns */
 	struct sl_tcp_conn *free_list;
 	uint32_t nconns;
+	uint32_t conns_used;     /* high-water mark: conns[] above it never touched */
+	uint32_t challenge_left; /* RFC 5961 7: challenge ACKs left this second */
+	uint64_t challenge_epoch;
 	struct tcp_listener *listeners;
 	struct sl_tcp_conn *wheel[WHEEL_SLOTS];
 	uint64_t wheel_tick; /* next tick to process */

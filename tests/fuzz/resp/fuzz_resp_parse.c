@@ -66,6 +66,7 @@ static void limits_small(struct sl_resp_limits *lim)
 	lim->unauth_mbulk = 4;
 	lim->unauth_bulk = 40;
 	lim->max_query_buf = 2000;
+	lim->big_arg = 50;
 }
 
 /* Compose argv as a multibulk request, parse it back, compare. */

@@ -27,8 +27,22 @@ static char *build(const char *kind, int n, size_t *len)
 
 	if (buf == NULL)
 		exit(1);
+	if (strcmp(kind, "SET64K") == 0) {
+		cap = (size_t)n * (65536 + 64);
+		buf = realloc(buf, cap);
+		if (buf == NULL)
+			exit(1);
+	}
 	for (int i = 0; i < n; i++) {
-		if (strcmp(kind, "GET") == 0)
+		if (strcmp(kind, "SET64K") == 0) {
+			off += (size_t)snprintf(buf + off, cap - off,
+						"*3\r\n$3\r\nSET\r\n$12\r\nkey:%08d\r\n$65536\r\n",
+						i);
+			memset(buf + off, 'v', 65536);
+			off += 65536;
+			memcpy(buf + off, "\r\n", 2);
+			off += 2;
+		} else if (strcmp(kind, "GET") == 0)
 			off += (size_t)snprintf(buf + off, cap - off,
 						"*2\r\n$3\r\nGET\r\n$12\r\nkey:%08d\r\n", i);
 		else
@@ -73,8 +87,14 @@ static void bench_parse(const char *kind, int n, int rounds, size_t seg)
 		}
 	}
 	t1 = now_ns();
-	printf("parse %-3s segment %10zu B: %7.1f ns/request (%ld requests, %.0f MB/s)\n", kind,
-	       seg, (t1 - t0) / (double)reqs, reqs, (double)len * rounds / ((t1 - t0) / 1e9) / 1e6);
+	char segname[32];
+
+	if (seg >= len)
+		snprintf(segname, sizeof(segname), "one segment");
+	else
+		snprintf(segname, sizeof(segname), "%zu B segments", seg);
+	printf("parse %-6s %-16s: %7.1f ns/request (%ld requests, %.0f MB/s)\n", kind, segname,
+	       (t1 - t0) / (double)reqs, reqs, (double)len * rounds / ((t1 - t0) / 1e9) / 1e6);
 	sl_resp_parser_deinit(&p);
 	free(buf);
 }
@@ -146,6 +166,7 @@ int main(int argc, char **argv)
 	bench_parse("GET", 10000, rounds, 1448);
 	bench_parse("SET", 10000, rounds, (size_t)1 << 30);
 	bench_parse("SET", 10000, rounds, 1448);
+	bench_parse("SET64K", 100, rounds, 1448);
 	bench_reply(R_STATUS, "+OK", (long)rounds * 10000);
 	bench_reply(R_INT, "integer", (long)rounds * 10000);
 	bench_reply(R_BULK32, "bulk 32B", (long)rounds * 10000);

@@ -841,6 +841,35 @@ static void test_write_format_helpers(void **state)
 	assert_int_equal(sl_resp_format_human_long_double(buf, 5.0e3L), 4);
 	assert_string_equal(buf, "5000");
 	assert_int_equal(sl_resp_out_set_proto(&(struct sl_resp_out){0}, 4), -EINVAL);
+	{
+		struct sl_resp_out o;
+		char longarg[600];
+		struct strbuf expect = {0};
+		size_t len;
+		char *got;
+
+		memset(longarg, 'k', sizeof(longarg) - 1);
+		longarg[sizeof(longarg) - 1] = '\0';
+		sl_resp_out_init(&o, NULL);
+		assert_int_equal(sl_resp_write_errorf(
+					 &o, "wrong number of arguments for '%s' command", "get"),
+				 0);
+		assert_int_equal(sl_resp_write_errorf(&o, "-WRONGTYPE %s\n", "x"), 0);
+		assert_int_equal(sl_resp_write_errorf(&o, "unknown command '%s'", longarg), 0);
+		assert_int_equal(sl_resp_write_bulk_int(&o, -1234), 0);
+		assert_int_equal(sl_resp_write_bulk_int(&o, INT64_MIN), 0);
+		assert_int_equal(sl_resp_write_bulk_int(&o, 0), 0);
+		sb_str(&expect, "-ERR wrong number of arguments for 'get' command\r\n"
+				"-WRONGTYPE x\r\n-ERR unknown command '");
+		sb_str(&expect, longarg);
+		sb_str(&expect, "'\r\n$5\r\n-1234\r\n$20\r\n-9223372036854775808\r\n$1\r\n0\r\n");
+		got = gather(&o, &len);
+		assert_int_equal(len, expect.len);
+		assert_memory_equal(got, expect.p, len);
+		free(got);
+		free(expect.p);
+		sl_resp_out_deinit(&o);
+	}
 }
 
 struct release_log {
@@ -891,6 +920,9 @@ static void test_write_chain_and_refs(void **state)
 	assert_int_equal(sl_resp_write_bulk_ref(&o, "tiny", 4, on_release, &small), 0);
 	assert_int_equal(small.calls, 1);
 	assert_int_equal(small.len, 4);
+	/* chunks: 3 copy chunks of 8 ("$4000\r\n" spilled into the third),
+	 * then the reference chunk whose 64-byte tail took "\r\n$4\r\ntiny\r\n" */
+	assert_int_equal(sl_resp_out_mem(&o), 3 * (hs + 8) + hs + SL_RESP_REF_TAIL + vlen);
 
 	sb_str(&expect, "+OK\r\n:12345\r\n$4000\r\n");
 	sb_add(&expect, val, vlen);
@@ -924,6 +956,9 @@ static void test_write_chain_and_refs(void **state)
 	assert_int_equal(big.calls, 1);
 	assert_ptr_equal(big.ptr, val);
 	assert_int_equal(big.len, vlen);
+	/* released as soon as sent: only the reference chunk's tail is left */
+	assert_int_equal(sl_resp_out_mem(&o), hs + SL_RESP_REF_TAIL);
+	assert_int_equal(sl_resp_out_pending(&o), 12);
 	assert_int_equal(ca.live, (int64_t)sl_resp_out_mem(&o));
 	sl_resp_out_consume(&o, 1000); /* more than pending: clamps */
 	assert_int_equal(sl_resp_out_pending(&o), 0);
@@ -934,7 +969,7 @@ static void test_write_chain_and_refs(void **state)
 	/* deinit releases a reference that was never sent */
 	big.calls = 0;
 	assert_int_equal(sl_resp_write_bulk_ref(&o, val, vlen, on_release, &big), 0);
-	assert_int_equal(sl_resp_out_mem(&o), (hs + 8) + (hs + vlen) + (hs + 8));
+	assert_int_equal(sl_resp_out_mem(&o), (hs + 8) + (hs + SL_RESP_REF_TAIL + vlen));
 	sl_resp_out_deinit(&o);
 	assert_int_equal(big.calls, 1);
 	assert_int_equal(ca.live, 0);
@@ -951,6 +986,49 @@ static void test_write_chain_and_refs(void **state)
 	assert_int_equal(ca.live, 0);
 	free(expect.p);
 	free(val);
+}
+
+/* Back-to-back references: each header rides in the previous chunk's tail. */
+static void test_write_refs_back_to_back(void **state)
+{
+	struct sl_resp_out o;
+	struct release_log rel = {0};
+	static char a[2000], b[3000];
+	size_t hs = sizeof(struct sl_resp_chunk), len;
+	struct iovec iov[8];
+	struct strbuf expect = {0};
+	char *got;
+
+	(void)state;
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	sl_resp_out_init(&o, NULL);
+	assert_int_equal(sl_resp_write_array_len(&o, 3), 0);
+	assert_int_equal(sl_resp_write_bulk_ref(&o, a, sizeof(a), on_release, &rel), 0);
+	assert_int_equal(sl_resp_write_bulk_ref(&o, b, sizeof(b), on_release, &rel), 0);
+	assert_int_equal(sl_resp_write_int(&o, 1), 0);
+	assert_int_equal(rel.calls, 0);
+	assert_int_equal(sl_resp_out_mem(&o), (hs + SL_RESP_CHUNK_BYTES) +
+						      2 * (hs + SL_RESP_REF_TAIL) + sizeof(a) +
+						      sizeof(b));
+	sb_str(&expect, "*3\r\n$2000\r\n");
+	sb_add(&expect, a, sizeof(a));
+	sb_str(&expect, "\r\n$3000\r\n");
+	sb_add(&expect, b, sizeof(b));
+	sb_str(&expect, "\r\n:1\r\n");
+	got = gather(&o, &len);
+	assert_int_equal(len, expect.len);
+	assert_memory_equal(got, expect.p, len);
+	free(got);
+	/* pieces: header chunk, a, tail, b, tail */
+	assert_int_equal(sl_resp_out_peek(&o, iov, 8), 5);
+	assert_int_equal(sl_resp_out_peek(&o, iov, 2), 2);
+	assert_ptr_equal(iov[1].iov_base, a);
+	sl_resp_out_consume(&o, expect.len);
+	assert_int_equal(rel.calls, 2);
+	assert_int_equal(sl_resp_out_mem(&o), 0);
+	sl_resp_out_deinit(&o);
+	free(expect.p);
 }
 
 static void test_write_deferred(void **state)
@@ -1074,6 +1152,7 @@ int main(void)
 		cmocka_unit_test(test_write_table),
 		cmocka_unit_test(test_write_format_helpers),
 		cmocka_unit_test(test_write_chain_and_refs),
+		cmocka_unit_test(test_write_refs_back_to_back),
 		cmocka_unit_test(test_write_deferred),
 		cmocka_unit_test(test_round_trip),
 	};

@@ -23,7 +23,7 @@
 #define H_LPORT    6379
 #define H_PPORT    40000
 #define H_MAX_OUT  512
-#define H_MAX_EV   256
+#define H_MAX_EV   1024
 
 #define F_FIN RTE_TCP_FIN_FLAG
 #define F_SYN RTE_TCP_SYN_FLAG

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <rte_eal.h>
 
+#include "dataplane/net/tcp/tcp_priv.h" /* cc ops and their state */
 #include "tests/unit/tcp/tcp_harness.h"
 
 static uint8_t pattern[65536];
@@ -1238,6 +1239,272 @@ static void test_idle_footprint(void **state)
 	h_fini(&h);
 }
 
+static void test_timestamp_rttm(void **state)
+{
+	struct sl_tcp_params p = {.rto_min_us = 100000};
+	struct harness h;
+	struct popts o = {.mss = 1460, .ws = -1, .ts = 1, .tsval = 10};
+	struct out_seg *d;
+	uint64_t t1;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, &o, 1);
+	sl_tcp_send(h.conn, pattern, 100, h.now);
+	d = h_next(&h);
+	assert_true(d->has_ts);
+	/* The ACK echoes our TSval 50 ms later (RFC 7323 4.1: RTTM). */
+	h_advance(&h, 50000);
+	h_send(&h, F_ACK, h.pseq, h.pack + 100, 65535,
+	       &(struct popts){.ws = -1, .ts = 1, .tsval = 11, .tsecr = d->tsval}, NULL, 0);
+	/* RFC 6298 2.2: SRTT 50 ms, RTTVAR 25 ms, RTO = 50 + 4 * 25 = 150 ms. */
+	expect_none(&h);
+	sl_tcp_send(h.conn, pattern, 100, h.now);
+	assert_non_null(h_next(&h));
+	t1 = h.now;
+	h_advance(&h, 149000);
+	expect_none(&h);
+	h_advance(&h, 1000);
+	d = h_next(&h);
+	assert_non_null(d);
+	assert_int_equal(d->seq, h.pack + 100);
+	assert_int_equal(h.now - t1, 150000);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_shutdown_before_established(void **state)
+{
+	struct harness h;
+	struct sl_tcp_conn *c;
+	struct out_seg *syn, *o;
+
+	(void)state;
+	h_init(&h, NULL);
+	h.pport = H_PPORT;
+	c = sl_tcp_connect(h.s, H_PEER_IP, H_PPORT, H_LPORT, NULL, h.now);
+	syn = h_next(&h);
+	assert_int_equal(sl_tcp_send(c, "ping", 4, h.now), 4);
+	assert_int_equal(sl_tcp_shutdown(c, h.now), 0);
+	expect_none(&h); /* nothing before the handshake completes */
+	h_send(&h, F_SYN | F_ACK, 70, syn->seq + 1, 65535, &(struct popts){.mss = 1460, .ws = -1},
+	       NULL, 0);
+	/* Queued data then the FIN (RFC 9293 3.10.4: CLOSE in SYN-SENT queues). */
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->len, 4);
+	assert_memory_equal(o->data, "ping", 4);
+	if (!(o->fl & F_FIN))
+		o = h_next(&h);
+	assert_non_null(o);
+	assert_true(o->fl & F_FIN);
+	assert_string_equal(sl_tcp_conn_state(c), "FIN-WAIT-1");
+	sl_tcp_abort(c, h.now);
+	h_fini(&h);
+}
+
+static void test_many_connections_table(void **state)
+{
+	struct sl_tcp_params p = {.max_conns = 300};
+	struct harness h;
+	uint32_t ack123 = 0;
+
+	(void)state;
+	h_init(&h, &p);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	sl_tcp_listen(h.s, H_LPORT, 1000);
+
+	for (uint16_t i = 0; i < 300; i++) {
+		h.pport = (uint16_t)(20000 + i);
+		h.rd = h.nout = 0;
+		h_accept(&h, NULL, 1000u * i);
+		if (i == 123)
+			ack123 = h.pack;
+	}
+	assert_int_equal(sl_tcp_conn_count(h.s), 300);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_ACCEPT), 300);
+	/* Table full: the next SYN finds no control block (counted). */
+	h.pport = 30000;
+	h.rd = h.nout = 0;
+	h_send(&h, F_SYN, 1, 0, 65535, NULL, NULL, 0);
+	expect_none(&h);
+	assert_int_equal(h_stat(&h, "drop_nomem"), 0);
+	assert_int_equal(h_stat(&h, "backlog_drops"), 1);
+	/* Data to one of them still finds it (4-tuple lookup). */
+	h.pport = 20123;
+	h_send(&h, F_ACK, 123000 + 1, ack123, 65535, NULL, pattern, 5);
+	assert_int_equal(h_stat(&h, "bytes_in"), 5);
+	h_fini(&h);
+}
+
+/* Bring a fresh passive connection to a named state; returns RCV.NXT. */
+static uint32_t to_state(struct harness *h, const char *st)
+{
+	struct sl_tcp_params p = {.msl_us = 1000000};
+
+	h_init(h, &p);
+	h_accept(h, NULL, 1);
+	if (strcmp(st, "CLOSE-WAIT") == 0 || strcmp(st, "LAST-ACK") == 0) {
+		h_send(h, F_ACK | F_FIN, h->pseq, h->pack, 65535, NULL, NULL, 0);
+		h->pseq++;
+		if (strcmp(st, "LAST-ACK") == 0)
+			sl_tcp_shutdown(h->conn, h->now);
+	} else if (strcmp(st, "FIN-WAIT-1") == 0 || strcmp(st, "FIN-WAIT-2") == 0 ||
+		   strcmp(st, "CLOSING") == 0) {
+		sl_tcp_shutdown(h->conn, h->now);
+		if (strcmp(st, "FIN-WAIT-2") == 0)
+			h_send(h, F_ACK, h->pseq, h->pack + 1, 65535, NULL, NULL, 0);
+		if (strcmp(st, "CLOSING") == 0) {
+			h_send(h, F_ACK | F_FIN, h->pseq, h->pack, 65535, NULL, NULL, 0);
+			h->pseq++;
+		}
+	}
+	assert_non_null(h->conn);
+	assert_string_equal(sl_tcp_conn_state(h->conn), st);
+	h->rd = h->nout;
+	return h->pseq;
+}
+
+static void test_rst_every_state(void **state)
+{
+	static const char *const states[] = {"ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
+					     "CLOSE-WAIT",  "CLOSING",    "LAST-ACK"};
+
+	(void)state;
+	for (size_t i = 0; i < SL_ARRAY_SIZE(states); i++) {
+		struct harness h;
+		uint32_t rn;
+		struct out_seg *a;
+
+		/* RFC 5961 3.2: in window, not RCV.NXT: challenge ACK, state kept. */
+		rn = to_state(&h, states[i]);
+		h_send(&h, F_RST, rn + 10, 0, 0, NULL, NULL, 0);
+		a = h_next(&h);
+		assert_non_null(a);
+		assert_int_equal(a->fl & (F_ACK | F_RST), F_ACK);
+		assert_int_equal(a->ack, rn);
+		assert_string_equal(sl_tcp_conn_state(h.conn), states[i]);
+		/* Out of window: silently dropped. */
+		h_send(&h, F_RST, rn - 100000, 0, 0, NULL, NULL, 0);
+		expect_none(&h);
+		/* Exactly RCV.NXT: the connection is reset. */
+		h_send(&h, F_RST, rn, 0, 0, NULL, NULL, 0);
+		assert_int_equal(sl_tcp_conn_count(h.s), 0);
+		assert_int_equal(h_count_ev(&h, SL_TCP_EV_RESET), 1);
+		assert_int_equal(h.ev[h.nev - 1].err, ECONNRESET);
+		expect_none(&h);
+		h_fini(&h);
+	}
+}
+
+static void test_cc_ops(void **state)
+{
+	struct sl_tcp_conn c;
+	uint32_t th;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.mss = 1000;
+	/* NewReno, RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
+	c.snd_una = 0;
+	c.snd_max = 50000;
+	assert_int_equal(sl_tcp_cc_newreno.ssthresh(&c, 0), 25000);
+	c.snd_max = 1000;
+	assert_int_equal(sl_tcp_cc_newreno.ssthresh(&c, 0), 2000);
+	/* Congestion avoidance: about one SMSS per cwnd of acked bytes (3.1). */
+	c.cwnd = 10000;
+	c.ssthresh = 5000;
+	for (int i = 0; i < 10; i++)
+		sl_tcp_cc_newreno.ack(&c, 1000, 0);
+	assert_int_equal(c.cwnd, 11000);
+	/* CUBIC, RFC 9438 4.6: ssthresh = cwnd * beta (0.7). */
+	memset(&c, 0, sizeof(c));
+	c.mss = 1000;
+	c.cwnd = 100000;
+	sl_tcp_cc_cubic.init(&c);
+	th = sl_tcp_cc_cubic.ssthresh(&c, 0);
+	assert_int_equal(th, 70000);
+	assert_true(c.w_max > 99.9f && c.w_max < 100.1f);
+	/* 4.7 fast convergence: a loss below the last W_max lowers W_max to
+	 * cwnd * (1 + beta) / 2. */
+	c.cwnd = 80000;
+	sl_tcp_cc_cubic.ssthresh(&c, 0);
+	assert_true(c.w_max > 67.9f && c.w_max < 68.1f);
+	/* 4.2: after a loss at W_max 100 with cwnd 70, K = cbrt(30 / 0.4) = 4.217 s
+	 * and growth is concave: at t = 0 the window barely moves. */
+	memset(&c, 0, sizeof(c));
+	c.mss = 1000;
+	c.cwnd = 100000;
+	c.srtt = 10000;
+	sl_tcp_cc_cubic.init(&c);
+	c.ssthresh = sl_tcp_cc_cubic.ssthresh(&c, 0);
+	c.cwnd = c.ssthresh;
+	sl_tcp_cc_cubic.ack(&c, 1000, 1000000);
+	assert_true(c.cubic_k > 4.21f && c.cubic_k < 4.22f);
+	assert_true(c.cwnd <= 71000);
+	/* Near t = K the window is back near W_max (here capped at 1.5x per RTT). */
+	for (uint64_t t = 1000000; t < 1000000 + 4217000; t += 10000)
+		sl_tcp_cc_cubic.ack(&c, c.cwnd / 10, t);
+	assert_true(c.cwnd >= 97000 && c.cwnd <= 103000);
+}
+
+static void test_zero_window_outlives_retry_limit(void **state)
+{
+	struct sl_tcp_params p = {.max_retries = 2};
+	struct harness h;
+	uint32_t s0;
+	struct out_seg *o;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, NULL, 1);
+	s0 = h.pack;
+	sl_tcp_send(h.conn, pattern, 3000, h.now);
+	/* In flight; the peer then closes its window without ACKing data. */
+	h_send(&h, F_ACK, h.pseq, s0, 0, NULL, NULL, 0);
+	/* RFC 1122 4.2.2.17: while the peer answers probes the connection
+	 * lives on, whatever the retransmission limit. */
+	for (int i = 0; i < 12; i++) {
+		h_advance(&h, 5000000);
+		h.rd = h.nout;
+		h_send(&h, F_ACK, h.pseq, s0, 0, NULL, NULL, 0);
+	}
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 0);
+	assert_true(h_stat(&h, "persist_probes") >= 3);
+	h_send(&h, F_ACK, h.pseq, s0, 65535, NULL, NULL, 0);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_true(o->seq - s0 <= 1); /* the probe byte may already be out */
+	assert_true(o->len > 0);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_challenge_ack_rate_limit(void **state)
+{
+	struct harness h;
+	unsigned int acks = 0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	/* RFC 5961 7: at most 1000 challenge ACKs per second (our limit). */
+	for (int i = 0; i < 1005; i++) {
+		h.rd = h.nout = 0;
+		h_send(&h, F_RST, h.pseq + 1 + (uint32_t)i, 0, 0, NULL, NULL, 0);
+		acks += h.nout;
+	}
+	assert_int_equal(acks, 1000);
+	assert_int_equal(h_stat(&h, "challenge_limited"), 5);
+	/* The next second has a fresh budget. */
+	h_advance(&h, 1000000);
+	h.rd = h.nout = 0;
+	h_send(&h, F_RST, h.pseq + 7, 0, 0, NULL, NULL, 0);
+	assert_int_equal(h.nout, 1);
+	assert_string_equal(sl_tcp_conn_state(h.conn), "ESTABLISHED");
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -1505,6 +1772,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stats_names),
 		cmocka_unit_test(test_idle_footprint),
 		cmocka_unit_test(test_loopback_transfer),
+		cmocka_unit_test(test_timestamp_rttm),
+		cmocka_unit_test(test_shutdown_before_established),
+		cmocka_unit_test(test_many_connections_table),
+		cmocka_unit_test(test_rst_every_state),
+		cmocka_unit_test(test_cc_ops),
+		cmocka_unit_test(test_zero_window_outlives_retry_limit),
+		cmocka_unit_test(test_challenge_ack_rate_limit),
 	};
 
 	if (rte_eal_init(argc, argv) < 0) {
