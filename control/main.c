@@ -256,7 +256,11 @@ int main(int argc, char **argv)
 	static struct sl_port port;
 	static struct sl_xdp xdp;
 	struct sl_instance_lock lock;
+	static struct sl_engine_shared shared;
 	struct sl_worker *workers = NULL;
+	struct sl_server *servers = NULL;
+	struct sl_store_config sc;
+	struct sl_store *store = NULL;
 	struct rte_mempool *pool;
 	struct sl_net_iface iface;
 	char err[ERRLEN], buf[PATH_MAX + 64], *eal_argv[MAX_EAL_ARGS];
@@ -294,6 +298,10 @@ int main(int argc, char **argv)
 		    "and pins BPF maps (run it with sudo or as a root service)");
 	if (sl_port_parse(cfg.device, &pconf, err, sizeof(err)) != 0)
 		die("config error: device: %s", err);
+	if (cfg.workers != 1)
+		die("workers %lld: the dataplane serves RESP with one worker for now (writes to "
+		    "keys owned by another worker are not shipped between lcores yet)",
+		    cfg.workers);
 	pconf.nb_queues = (uint16_t)cfg.workers;
 	pconf.nb_rxd = (uint16_t)cfg.rx_descriptors;
 	pconf.nb_txd = (uint16_t)cfg.tx_descriptors;
@@ -398,8 +406,18 @@ int main(int argc, char **argv)
 	iface.gateway = cfg.gateway;
 	workers = rte_zmalloc("sl_workers", sizeof(*workers) * (size_t)cfg.workers,
 			      RTE_CACHE_LINE_SIZE);
-	if (workers == NULL)
+	servers = rte_zmalloc("sl_servers", sizeof(*servers) * (size_t)cfg.workers,
+			      RTE_CACHE_LINE_SIZE);
+	if (workers == NULL || servers == NULL)
 		die("cannot allocate worker state");
+	sl_store_config_default(&sc);
+	sc.n_parts = (unsigned)cfg.workers;
+	sc.maxmemory = (uint64_t)cfg.maxmemory;
+	sc.policy = (enum sl_store_policy)cfg.maxmemory_policy;
+	store = sl_store_create(&sc);
+	if (store == NULL)
+		die("cannot create the store: %s", strerror(errno));
+	engine_settings(&cfg, &shared, "dpdk");
 	install_signals();
 
 	w = 0;
@@ -407,32 +425,66 @@ int main(int argc, char **argv)
 	{
 		if (w == cfg.workers)
 			break;
+		struct sl_server_params sp = {0};
+
 		sl_worker_init(&workers[w], port.port_id, (uint16_t)w, &iface, pool, &workers_stop);
 		workers[w].announce = w == 0;
+		sp.ip = cfg.address;
+		sp.mac = port.mac;
+		sp.port = (uint16_t)cfg.port;
+		sp.pool = pool;
+		sp.tx = sl_worker_tcp_tx;
+		sp.tx_ctx = &workers[w];
+		sp.tx_cksum_offload = (port.tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
+				      (port.tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+		sp.max_conns = 65536;
+		sp.store = store;
+		sp.self = w;
+		sp.shared = &shared;
+		sp.unix_ms = unix_ms();
+		rc = sl_server_init(&servers[w], &sp);
+		if (rc != 0)
+			die("cannot start the TCP server on worker %u: %s", w, strerror(-rc));
+		sl_worker_attach_server(&workers[w], &servers[w], store, w);
 		rte_eal_remote_launch(sl_worker_main, &workers[w], lcore);
 		w++;
 	}
 	rte_ether_format_addr(buf, sizeof(buf), &port.mac);
 	sl_log(SL_LOG_NOTICE, "dataplane up: %s at %s on %s, %u queue(s), link %u Mb/s", ip, buf,
 	       cfg.device, port.nb_queues, port.link_speed_mbps);
-	sl_log(SL_LOG_NOTICE, "Ready: answering ARP and ICMP echo for %s", ip);
+	sl_log(SL_LOG_NOTICE, "serving RESP on %s:%lld", ip, cfg.port);
+	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
 
-	while (!signalled) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
-
-		nanosleep(&ts, NULL);
-	}
-	sl_log(SL_LOG_WARNING, "Received %s, shutting down.",
-	       signalled == SIGINT ? "SIGINT" : "SIGTERM");
+	wait_for_signal();
 	atomic_store(&workers_stop, 1);
 	rte_eal_mp_wait_lcore();
 	for (w = 0; w < cfg.workers; w++) {
 		const struct sl_net_stats *s = &workers[w].net.stats;
 
+		struct sl_tcp_stats ts;
+		const uint64_t *tv = (const uint64_t *)&ts;
+		const char *desc;
+		unsigned i;
+		char line[2048];
+		size_t off = 0;
+
 		sl_log(SL_LOG_NOTICE,
 		       "worker %u: %" PRIu64 " frames in, %" PRIu64 " out, %" PRIu64
-		       " ARP replies, %" PRIu64 " echo replies",
-		       w, s->rx_frames, s->tx_frames, s->tx_arp_replies, s->tx_icmp_echo_replies);
+		       " ARP replies, %" PRIu64 " echo replies, %" PRIu64 " connections accepted",
+		       w, s->rx_frames, s->tx_frames, s->tx_arp_replies, s->tx_icmp_echo_replies,
+		       servers[w].stats.accepted);
+		sl_tcp_stats_get(servers[w].tcp, &ts);
+		for (i = 0; sl_tcp_stat_name(i, &desc) != NULL && off < sizeof(line) - 64; i++)
+			if (tv[i] != 0)
+				off += (size_t)snprintf(line + off, sizeof(line) - off,
+							" %s=%" PRIu64, sl_tcp_stat_name(i, &desc),
+							tv[i]);
+		for (i = 0; i < SL_NET_DROP__MAX && off < sizeof(line) - 64; i++)
+			if (s->drops[i] != 0)
+				off += (size_t)snprintf(line + off, sizeof(line) - off,
+							" drop_%s=%" PRIu64, sl_net_drop_name(i),
+							s->drops[i]);
+		sl_log(SL_LOG_NOTICE, "worker %u counters:%s", w, off ? line : " none");
 	}
 	if (pconf.kind == SL_PORT_AF_XDP)
 		sl_xdp_deactivate(&xdp);
@@ -444,6 +496,10 @@ int main(int argc, char **argv)
 		snprintf(buf, sizeof(buf), "%s/sluice", cfg.bpffs);
 		rmdir(buf); /* only succeeds when no other instance has pins */
 	}
+	for (w = 0; w < cfg.workers; w++)
+		sl_server_deinit(&servers[w]);
+	sl_store_destroy(&store);
+	rte_free(servers);
 	rte_free(workers);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

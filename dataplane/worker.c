@@ -17,6 +17,35 @@ static uint16_t port_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 	return rte_eth_tx_burst(w->port_id, w->queue_id, pkts, n);
 }
 
+static void collect_tcp(void *ctx, struct rte_mbuf *m, uint64_t now)
+{
+	struct sl_worker *w = ctx;
+
+	(void)now;
+	/* net hands at most one burst per call, so this never overflows */
+	w->tcp_pkts[w->tcp_n++] = m;
+}
+
+uint16_t sl_worker_tcp_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct sl_worker *w = ctx;
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		sl_net_output(&w->net, pkts[i]);
+	return n;
+}
+
+void sl_worker_attach_server(struct sl_worker *w, struct sl_server *srv, struct sl_store *store,
+			     unsigned self)
+{
+	w->srv = srv;
+	w->store = store;
+	w->self = self;
+	w->net.tcp_input = collect_tcp;
+	w->net.tcp_ctx = w;
+}
+
 int sl_worker_init(struct sl_worker *w, uint16_t port_id, uint16_t queue_id,
 		   const struct sl_net_iface *iface, struct rte_mempool *pool,
 		   const atomic_int *stop)
@@ -44,6 +73,8 @@ int sl_worker_main(void *arg)
 	uint64_t last_flush = rte_rdtsc();
 
 	w->lcore_id = rte_lcore_id();
+	if (w->store != NULL)
+		sl_store_reader_online(w->store, w->self);
 	if (w->announce) {
 		struct rte_mbuf *m = sl_net_arp_announce(&w->net, w->pool);
 
@@ -56,6 +87,16 @@ int sl_worker_main(void *arg)
 
 		if (n > 0)
 			sl_net_input_burst(&w->net, pkts, n, t0);
+		if (w->tcp_n > 0) {
+			sl_server_input(w->srv, w->tcp_pkts, w->tcp_n, t0);
+			w->tcp_n = 0;
+		}
+		if (w->srv != NULL) {
+			sl_server_poll(w->srv, t0);
+			/* No borrowed store view survives an iteration. */
+			sl_store_quiescent(w->store, w->self);
+			sl_store_maintain(w->store, w->self, w->srv->now_ms);
+		}
 		if (w->net.tx_n > 0 &&
 		    (n == 0 || w->net.tx_n >= SL_BURST || t0 - last_flush >= w->drain_tsc)) {
 			sl_net_flush(&w->net);
@@ -71,5 +112,7 @@ int sl_worker_main(void *arg)
 		}
 	}
 	sl_net_flush(&w->net);
+	if (w->store != NULL)
+		sl_store_reader_offline(w->store, w->self);
 	return 0;
 }

@@ -18,6 +18,8 @@
 
 #include "dataplane/common.h"
 #include "dataplane/net/net.h"
+#include "dataplane/server.h"
+#include "dataplane/store/store.h"
 
 /* Loop counters, written by the worker, read by the control thread. */
 struct sl_worker_stats {
@@ -38,6 +40,11 @@ struct sl_worker {
 	int announce;             /* send a gratuitous ARP when starting */
 
 	struct sl_net net;
+	struct sl_server *srv;  /* NULL: TCP is not served */
+	struct sl_store *store; /* borrowed; this worker owns partition `self` */
+	unsigned self;
+	uint16_t tcp_n;
+	struct rte_mbuf *tcp_pkts[SL_BURST];
 	struct sl_worker_stats stats SL_CACHE_ALIGNED;
 } SL_CACHE_ALIGNED;
 
@@ -48,6 +55,18 @@ struct sl_worker {
 int sl_worker_init(struct sl_worker *w, uint16_t port_id, uint16_t queue_id,
 		   const struct sl_net_iface *iface, struct rte_mempool *pool,
 		   const atomic_int *stop);
+
+/*
+ * Serves TCP (RESP) on this worker with srv, whose TCP stack must send
+ * through sl_worker_tcp_tx with this worker as ctx. store partition `self`
+ * belongs to this worker; the worker brings its reader online, announces a
+ * quiescent state every iteration and runs the partition's housekeeping.
+ */
+void sl_worker_attach_server(struct sl_worker *w, struct sl_server *srv, struct sl_store *store,
+			     unsigned self);
+
+/* TCP stack tx function (ctx: struct sl_worker *): queues frames on the net TX buffer. */
+uint16_t sl_worker_tcp_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n);
 
 /*
  * Lcore entry point (rte_lcore_function_t); arg is a struct sl_worker *.

@@ -62,9 +62,20 @@ if ! ping -c 3 -W 1 -q "$ADDR" >/dev/null; then
 	echo "quickstart: sluice runs but $ADDR does not answer ping; log: $LOG" >&2
 	exit 1
 fi
+for _ in $(seq 50); do
+	redis-cli -h "$ADDR" ping 2>/dev/null | grep -q PONG && break
+	sleep 0.1
+done
+echo
+echo "An example session:"
+for cmd in "SET greeting hello" "GET greeting" "INCR visits" "EXPIRE greeting 60" "TTL greeting"; do
+	# shellcheck disable=SC2086
+	printf '  redis-cli -h %s %-20s -> %s\n' "$ADDR" "$cmd" "$(redis-cli -h "$ADDR" $cmd)"
+done
 cat <<MSG
 
 sluice is running (pid $(cat "$PIDFILE")) on af_xdp:sluice0 at $ADDR.
+  Connect:       redis-cli -h $ADDR
   It answers:    ping $ADDR   arping -I sluice0-host $ADDR
   XDP counters:  $BUILD/tools/sluicectl stats
   Log:           $LOG

@@ -2,7 +2,7 @@
 """Sends one scripted command stream to two servers (sluice and redis-server)
 and compares every reply byte for byte.
 
-usage: resp_diff.py SCRIPT PORT_A PORT_B   (both on 127.0.0.1)
+usage: resp_diff.py SCRIPT HOST_A:PORT_A HOST_B:PORT_B
 
 SCRIPT has one command per line, arguments split on spaces. FLUSHALL is sent
 first. Prints each mismatch and a final "compared N mismatches M" line; exits
@@ -16,8 +16,9 @@ def enc(args):
         a = a.encode() if isinstance(a, str) else a
         out += b"$%d\r\n%s\r\n" % (len(a), a)
     return out
-def run(port, cmds):
-    s = socket.create_connection(("127.0.0.1", port))
+def run(addr, cmds):
+    host, port = addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)))
     s.sendall(b"".join(enc(c) for c in cmds) + enc(["PING", "__end__"]))
     buf = b""
     while not buf.endswith(b"$7\r\n__end__\r\n"):
@@ -27,7 +28,7 @@ def run(port, cmds):
     s.close()
     return buf
 cmds = [l.split() for l in open(sys.argv[1]).read().splitlines() if l.strip()]
-a = run(int(sys.argv[2]), [["FLUSHALL"]] + cmds); b = run(int(sys.argv[3]), [["FLUSHALL"]] + cmds)
+a = run(sys.argv[2], [["FLUSHALL"]] + cmds); b = run(sys.argv[3], [["FLUSHALL"]] + cmds)
 # split replies roughly per command using a RESP reader
 def replies(buf):
     out=[]; i=0

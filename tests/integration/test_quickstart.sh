@@ -28,6 +28,10 @@ check "arping $ADDR: replies from the dataplane port's MAC $dp_mac" \
 	bash -c "arping -c 3 -w 5 -I sluice0-host $ADDR | grep -qi 'from $dp_mac'"
 check "the frames went through sluice's XDP program" \
 	bash -c "'$SLUICECTL' stats | awk -F: '/^xdp_redirect_ipv4:/ {exit !(\$2 >= 3)}'"
+check "quickstart.sh printed an example redis-cli session" \
+	bash -c "echo \"\$1\" | grep -q 'GET greeting *-> hello'" _ "$out"
+check "redis-cli -h $ADDR: SET/GET through the dataplane" \
+	bash -c "redis-cli -h $ADDR set qs ok | grep -qx OK && redis-cli -h $ADDR get qs | grep -qx ok"
 check "quickstart.sh is idempotent (second run reuses the instance)" \
 	bash -c "SLUICE_BUILD=$BUILD '$ROOT/deploy/quickstart.sh' | grep -q 'already running'"
 "$ROOT/deploy/quickstart.sh" stop >/dev/null 2>&1

@@ -1,0 +1,294 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_random.h>
+
+#include "dataplane/server.h"
+
+#define SEG_SIZE (16 * 1024)
+#define OUT_HIGH (1024 * 1024)
+#define OUT_LOW  (256 * 1024)
+
+struct seg {
+	struct seg *next;
+	char data[SEG_SIZE];
+};
+
+struct sl_server_conn {
+	struct sl_server *srv;
+	struct sl_tcp_conn *tc;
+	struct seg *rbuf;
+	struct seg *held; /* segments an unfinished request still points into */
+	bool closing;     /* send what is queued, then close */
+	bool paused;      /* input not taken: output over the high watermark */
+	struct sl_server_conn *next_free;
+	struct sl_server_conn *prev, *next; /* live connections */
+	struct sl_client client;
+};
+
+static void free_segs(struct seg *g)
+{
+	while (g != NULL) {
+		struct seg *n = g->next;
+
+		free(g);
+		g = n;
+	}
+}
+
+static void set_time(struct sl_server *s, uint64_t tsc)
+{
+	uint64_t d = tsc - s->start_tsc;
+
+	s->now_us = d / s->tsc_per_us;
+	s->now_ms = s->start_unix_ms + d / s->tsc_per_ms;
+}
+
+static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *tc)
+{
+	struct sl_server_conn *c = s->free_conns;
+	char addr[64];
+	uint32_t rip;
+	uint16_t rport;
+
+	if (c != NULL)
+		s->free_conns = c->next_free;
+	else
+		c = malloc(sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	memset(c, 0, offsetof(struct sl_server_conn, client));
+	c->srv = s;
+	c->tc = tc;
+	sl_tcp_conn_tuple(tc, NULL, NULL, &rip, &rport);
+	snprintf(addr, sizeof(addr), "%u.%u.%u.%u:%u", rip >> 24, (rip >> 16) & 0xff,
+		 (rip >> 8) & 0xff, rip & 0xff, rport);
+	sl_client_init(&c->client, &s->eng, addr, s->now_ms);
+	c->next = s->live;
+	if (s->live != NULL)
+		s->live->prev = c;
+	s->live = c;
+	s->stats.accepted++;
+	return c;
+}
+
+/* The handle is already released (by the stack or by us): recycle c. */
+static void conn_free(struct sl_server *s, struct sl_server_conn *c)
+{
+	sl_client_deinit(&c->client);
+	free(c->rbuf);
+	free_segs(c->held);
+	c->rbuf = c->held = NULL;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->live = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next_free = s->free_conns;
+	s->free_conns = c;
+	s->stats.closed++;
+}
+
+/* Moves replies into the send buffer. Returns -1 if c was freed. */
+static int conn_write(struct sl_server *s, struct sl_server_conn *c)
+{
+	struct sl_resp_out *o = &c->client.out;
+
+	while (sl_resp_out_pending(o) > 0) {
+		struct iovec iov[16];
+		size_t n = sl_resp_out_peek(o, iov, 16), i, sent = 0;
+		bool full = false;
+
+		if (n == 0)
+			break;
+		for (i = 0; i < n && !full; i++) {
+			int r = sl_tcp_send(c->tc, iov[i].iov_base, (uint32_t)iov[i].iov_len,
+					    s->now_us);
+
+			if (r < 0) {
+				sl_tcp_abort(c->tc, s->now_us);
+				s->stats.aborted++;
+				conn_free(s, c);
+				return -1;
+			}
+			sent += (size_t)r;
+			full = (size_t)r < iov[i].iov_len;
+		}
+		sl_resp_out_consume(o, sent);
+		if (full)
+			break;
+	}
+	if (c->closing && sl_resp_out_pending(o) == 0) {
+		sl_tcp_close(c->tc, s->now_us);
+		conn_free(s, c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes and runs the input the stack holds. Returns -1 if c was freed. */
+static int conn_read(struct sl_server *s, struct sl_server_conn *c)
+{
+	while (!c->closing && !c->paused) {
+		uint32_t avail = sl_tcp_readable(c->tc), n;
+		bool held;
+		int rc;
+
+		if (avail == 0) {
+			if (sl_tcp_eof(c->tc)) {
+				/* The client half-closed: answer what it sent, then close. */
+				c->closing = true;
+				return conn_write(s, c);
+			}
+			return 0;
+		}
+		if (c->rbuf == NULL) {
+			c->rbuf = malloc(sizeof(*c->rbuf));
+			if (c->rbuf == NULL)
+				goto abort;
+		}
+		n = avail < SEG_SIZE ? avail : SEG_SIZE;
+		sl_tcp_peek(c->tc, 0, c->rbuf->data, n);
+		sl_tcp_consume(c->tc, n, s->now_us);
+		rc = sl_client_input(&c->client, c->rbuf->data, n, s->now_ms, &held);
+		if (held) {
+			c->rbuf->next = c->held;
+			c->held = c->rbuf;
+			c->rbuf = NULL;
+		} else if (c->held != NULL) {
+			free_segs(c->held);
+			c->held = NULL;
+		}
+		if (rc != 0) {
+			if (c->client.flags & SL_CLIENT_CLOSE_NOW)
+				goto abort;
+			c->closing = true;
+		}
+		if (conn_write(s, c) != 0)
+			return -1;
+		if (sl_resp_out_pending(&c->client.out) > OUT_HIGH) {
+			c->paused = true;
+			s->stats.paused++;
+		}
+	}
+	return 0;
+abort:
+	sl_tcp_abort(c->tc, s->now_us);
+	s->stats.aborted++;
+	conn_free(s, c);
+	return -1;
+}
+
+static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, int err)
+{
+	struct sl_server *s = ctx;
+	struct sl_server_conn *c = sl_tcp_conn_udata(tc);
+
+	(void)err;
+	switch (ev) {
+	case SL_TCP_EV_ACCEPT:
+		c = conn_new(s, tc);
+		if (c == NULL) {
+			s->stats.conn_nomem++;
+			sl_tcp_abort(tc, s->now_us);
+			return;
+		}
+		sl_tcp_conn_set_udata(tc, c);
+		conn_read(s, c);
+		break;
+	case SL_TCP_EV_READABLE:
+		if (c != NULL)
+			conn_read(s, c);
+		break;
+	case SL_TCP_EV_WRITABLE:
+		if (c == NULL || conn_write(s, c) != 0)
+			break;
+		if (c->paused && sl_resp_out_pending(&c->client.out) < OUT_LOW) {
+			c->paused = false;
+			conn_read(s, c);
+		}
+		break;
+	case SL_TCP_EV_CLOSED:
+	case SL_TCP_EV_RESET:
+		if (c != NULL)
+			conn_free(s, c);
+		break;
+	case SL_TCP_EV_CONNECTED:
+		break;
+	}
+}
+
+int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
+{
+	struct sl_tcp_params tp;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->tsc_hz = rte_get_tsc_hz();
+	s->tsc_per_us = s->tsc_hz / 1000000 > 0 ? s->tsc_hz / 1000000 : 1;
+	s->tsc_per_ms = s->tsc_hz / 1000 > 0 ? s->tsc_hz / 1000 : 1;
+	s->start_tsc = rte_rdtsc();
+	s->start_unix_ms = p->unix_ms;
+	set_time(s, s->start_tsc);
+	rc = sl_engine_init(&s->eng, p->store, p->self, p->shared);
+	if (rc != 0)
+		return rc;
+	memset(&tp, 0, sizeof(tp));
+	tp.local_ip = rte_be_to_cpu_32(p->ip);
+	tp.local_mac = p->mac;
+	tp.pool = p->pool;
+	tp.tx = p->tx;
+	tp.tx_ctx = p->tx_ctx;
+	tp.event = on_event;
+	tp.event_ctx = s;
+	tp.cc = &sl_tcp_cc_cubic;
+	tp.flags = SL_TCP_F_SYN_COOKIES | (p->tx_cksum_offload ? SL_TCP_F_TX_CKSUM_OFFLOAD : 0);
+	tp.max_conns = p->max_conns;
+	tp.secret[0] = rte_rdtsc() ^ ((uint64_t)p->ip << 17);
+	tp.secret[1] = (uint64_t)rte_rand();
+	s->tcp = sl_tcp_create(&tp);
+	if (s->tcp == NULL) {
+		rc = -errno;
+		sl_engine_deinit(&s->eng);
+		return rc;
+	}
+	rc = sl_tcp_listen(s->tcp, p->port, 1024);
+	if (rc != 0) {
+		sl_tcp_destroy(&s->tcp);
+		sl_engine_deinit(&s->eng);
+	}
+	return rc;
+}
+
+void sl_server_deinit(struct sl_server *s)
+{
+	struct sl_server_conn *c;
+
+	/* Destroying the stack delivers no events: release the live clients here. */
+	sl_tcp_destroy(&s->tcp);
+	while (s->live != NULL)
+		conn_free(s, s->live);
+	while ((c = s->free_conns) != NULL) {
+		s->free_conns = c->next_free;
+		free(c);
+	}
+	sl_engine_deinit(&s->eng);
+}
+
+void sl_server_input(struct sl_server *s, struct rte_mbuf **pkts, uint16_t n, uint64_t tsc)
+{
+	set_time(s, tsc);
+	sl_tcp_input_burst(s->tcp, pkts, n, s->now_us);
+}
+
+void sl_server_poll(struct sl_server *s, uint64_t tsc)
+{
+	set_time(s, tsc);
+	sl_tcp_timers(s->tcp, s->now_us);
+	sl_tcp_flush(s->tcp);
+}

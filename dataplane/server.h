@@ -1,0 +1,80 @@
+/*
+ * The per-worker RESP server on the DPDK path: the worker's TCP stack
+ * (dataplane/net/tcp) delivers connection events, and each connection gets
+ * an engine client (dataplane/cmd). Input is copied out of the stack's
+ * receive queue in 16 KiB segments and consumed at once (the window reopens
+ * as requests are parsed); replies are copied into the stack's send buffer
+ * as it has room (WRITABLE events continue the transfer).
+ *
+ * Backpressure: while a connection has more than 1 MiB of unsent replies
+ * the server stops taking its input, so its receive window closes and the
+ * client waits; nothing is dropped. Taking input resumes below 256 KiB.
+ *
+ * Time: the caller passes the TSC; the server derives the TCP stack's
+ * microseconds and the store's unix milliseconds from it.
+ *
+ * Lcore: everything here runs on the owning worker only.
+ */
+#ifndef SL_DATAPLANE_SERVER_H
+#define SL_DATAPLANE_SERVER_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "dataplane/cmd/cmd.h"
+#include "dataplane/net/tcp/tcp.h"
+
+struct sl_server_conn;
+
+struct sl_server_stats {
+	uint64_t accepted;
+	uint64_t closed;
+	uint64_t aborted;    /* closed at once: protocol limit or no memory */
+	uint64_t paused;     /* times input was paused by backpressure */
+	uint64_t conn_nomem; /* connections refused: no memory for a client */
+};
+
+struct sl_server {
+	struct sl_tcp *tcp;
+	struct sl_engine eng;
+	uint64_t tsc_hz;
+	uint64_t tsc_per_us;
+	uint64_t tsc_per_ms;
+	uint64_t start_tsc;
+	uint64_t start_unix_ms;
+	uint64_t now_us; /* of the batch being processed */
+	uint64_t now_ms;
+	struct sl_server_conn *free_conns;
+	struct sl_server_conn *live;
+	struct sl_server_stats stats;
+};
+
+struct sl_server_params {
+	uint32_t ip; /* network byte order */
+	struct rte_ether_addr mac;
+	uint16_t port;            /* TCP port to serve */
+	struct rte_mempool *pool; /* borrowed */
+	sl_tcp_tx_fn *tx;         /* complete frames out */
+	void *tx_ctx;
+	int tx_cksum_offload;
+	uint32_t max_conns;
+	struct sl_store *store; /* borrowed; reader `self` online on this lcore */
+	unsigned self;
+	struct sl_engine_shared *shared; /* borrowed */
+	uint64_t unix_ms;                /* wall clock at start, for expiry times */
+};
+
+/* Creates the TCP stack and starts listening. 0 or -errno. */
+int sl_server_init(struct sl_server *s, const struct sl_server_params *p);
+/* Closes every connection (reset), destroys the stack. */
+void sl_server_deinit(struct sl_server *s);
+
+/* TCP frames from the IPv4 layer (ownership transferred). */
+void sl_server_input(struct sl_server *s, struct rte_mbuf **pkts, uint16_t n, uint64_t tsc);
+/* Timers and output; once per loop iteration. */
+void sl_server_poll(struct sl_server *s, uint64_t tsc);
+
+#endif /* SL_DATAPLANE_SERVER_H */
