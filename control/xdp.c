@@ -192,10 +192,19 @@ static int find_maps(struct sl_xdp *x)
 			x->cfg_fd = fd;
 		else if (strcmp(mi.name, SL_BPF_STATS_MAP) == 0 && x->stats_fd < 0)
 			x->stats_fd = fd;
+		else if (strcmp(mi.name, SL_BPF_ACL_MAP) == 0 && x->acl_fd < 0)
+			x->acl_fd = fd;
+		else if (strcmp(mi.name, SL_BPF_SYN_MAP) == 0 && x->syn_fd < 0)
+			x->syn_fd = fd;
+		else if (strcmp(mi.name, SL_BPF_CONNS_MAP) == 0 && x->conns_fd < 0)
+			x->conns_fd = fd;
 		else
 			close(fd);
 	}
-	return x->cfg_fd >= 0 && x->stats_fd >= 0 ? 0 : -ENOENT;
+	return x->cfg_fd >= 0 && x->stats_fd >= 0 && x->acl_fd >= 0 && x->syn_fd >= 0 &&
+			       x->conns_fd >= 0
+		       ? 0
+		       : -ENOENT;
 }
 
 static int pin(int fd, const char *dir, const char *name)
@@ -216,7 +225,7 @@ int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t
 	int rc;
 
 	memset(x, 0, sizeof(*x));
-	x->prog_fd = x->cfg_fd = x->stats_fd = -1;
+	x->prog_fd = x->cfg_fd = x->stats_fd = x->acl_fd = x->syn_fd = x->conns_fd = -1;
 	x->ifindex = ifindex;
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", pin_dir);
 	rc = attached_prog(ifindex, &x->prog_id, &mode);
@@ -238,11 +247,14 @@ int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t
 			 SL_BPF_CFG_MAP, SL_BPF_STATS_MAP, strerror(-rc));
 		goto err;
 	}
-	mem = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
-		   x->cfg_fd, 0);
-	if (mem == MAP_FAILED) {
+	mem = sl_xdp_mmap(x->cfg_fd, sizeof(struct sl_bpf_cfg));
+	x->sketch = sl_xdp_mmap(x->conns_fd, sizeof(struct sl_bpf_sketch));
+	if (mem == NULL || x->sketch == NULL) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot mmap %s: %s", SL_BPF_CFG_MAP, strerror(errno));
+		snprintf(err, errlen, "cannot mmap %s/%s: %s", SL_BPF_CFG_MAP, SL_BPF_CONNS_MAP,
+			 strerror(errno));
+		if (mem != NULL)
+			munmap(mem, sizeof(struct sl_bpf_cfg));
 		goto err;
 	}
 	x->cfg = mem;
@@ -257,6 +269,12 @@ int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t
 		rc = pin(x->cfg_fd, pin_dir, SL_BPF_PIN_CFG);
 	if (rc == 0)
 		rc = pin(x->stats_fd, pin_dir, SL_BPF_PIN_STATS);
+	if (rc == 0)
+		rc = pin(x->acl_fd, pin_dir, SL_BPF_PIN_ACL);
+	if (rc == 0)
+		rc = pin(x->syn_fd, pin_dir, SL_BPF_PIN_SYN);
+	if (rc == 0)
+		rc = pin(x->conns_fd, pin_dir, SL_BPF_PIN_CONNS);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot pin BPF objects under %s: %s", pin_dir,
 			 strerror(-rc));
@@ -273,8 +291,12 @@ void sl_xdp_deactivate(struct sl_xdp *x)
 	if (x->cfg != NULL) {
 		__atomic_store_n(&x->cfg->flags, 0, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&x->cfg->generation, 1, __ATOMIC_RELEASE);
-		munmap(x->cfg, (size_t)sysconf(_SC_PAGESIZE));
+		munmap(x->cfg, sizeof(struct sl_bpf_cfg));
 		x->cfg = NULL;
+	}
+	if (x->sketch != NULL) {
+		munmap(x->sketch, sizeof(struct sl_bpf_sketch));
+		x->sketch = NULL;
 	}
 	if (x->pin_dir[0] != '\0')
 		sl_xdp_remove_pins(x->pin_dir);
@@ -282,7 +304,13 @@ void sl_xdp_deactivate(struct sl_xdp *x)
 		close(x->cfg_fd);
 	if (x->stats_fd >= 0)
 		close(x->stats_fd);
-	x->cfg_fd = x->stats_fd = -1;
+	if (x->acl_fd >= 0)
+		close(x->acl_fd);
+	if (x->syn_fd >= 0)
+		close(x->syn_fd);
+	if (x->conns_fd >= 0)
+		close(x->conns_fd);
+	x->cfg_fd = x->stats_fd = x->acl_fd = x->syn_fd = x->conns_fd = -1;
 }
 
 int sl_xdp_ensure_detached(const struct sl_xdp *x)
@@ -297,6 +325,13 @@ int sl_xdp_ensure_detached(const struct sl_xdp *x)
 		rc = detach(x->ifindex, x->prog_fd, mode);
 	close(x->prog_fd);
 	return rc;
+}
+
+void *sl_xdp_mmap(int map_fd, size_t size)
+{
+	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+
+	return mem == MAP_FAILED ? NULL : mem;
 }
 
 int sl_xdp_read_stats(int stats_fd, uint64_t out[SL_XDP_STAT__MAX])

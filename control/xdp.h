@@ -27,7 +27,11 @@ struct sl_xdp {
 	int prog_fd;
 	int cfg_fd;
 	int stats_fd;
-	struct sl_bpf_cfg *cfg; /* mmap of sl_cfg, shared with the program */
+	int acl_fd;
+	int syn_fd;
+	int conns_fd;
+	struct sl_bpf_cfg *cfg;       /* mmap of sl_cfg, shared with the program */
+	struct sl_bpf_sketch *sketch; /* mmap of sl_conns, written by the dataplane */
 	char pin_dir[PATH_MAX];
 };
 
@@ -62,6 +66,12 @@ void sl_xdp_deactivate(struct sl_xdp *x);
  * detaches it (only that program). Returns 0 or -errno.
  */
 int sl_xdp_ensure_detached(const struct sl_xdp *x);
+
+/*
+ * Maps a BPF_F_MMAPABLE array map's first element. Returns the mapping or
+ * NULL with errno set; size is the element size rounded up to pages.
+ */
+void *sl_xdp_mmap(int map_fd, size_t size);
 
 /* Sums the per-CPU decision counters of a stats map fd into out. */
 int sl_xdp_read_stats(int stats_fd, uint64_t out[SL_XDP_STAT__MAX]);
