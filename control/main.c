@@ -393,7 +393,8 @@ int main(int argc, char **argv)
 		die("%s", err);
 	}
 	if (pconf.kind == SL_PORT_AF_XDP &&
-	    sl_xdp_activate(&xdp, ifindex, pin_dir, cfg.address, err, sizeof(err)) != 0) {
+	    sl_xdp_activate(&xdp, ifindex, pin_dir, cfg.address, htons((uint16_t)cfg.port), err,
+			    sizeof(err)) != 0) {
 		sl_port_teardown(&port);
 		sl_instance_unlock(&lock);
 		die("%s", err);
@@ -442,6 +443,10 @@ int main(int argc, char **argv)
 		sp.self = w;
 		sp.shared = &shared;
 		sp.unix_ms = unix_ms();
+		if (pconf.kind == SL_PORT_AF_XDP) {
+			sp.sketch = xdp.sketch;
+			sp.sketch_seed = xdp.cfg->sketch_seed;
+		}
 		rc = sl_server_init(&servers[w], &sp);
 		if (rc != 0)
 			die("cannot start the TCP server on worker %u: %s", w, strerror(-rc));

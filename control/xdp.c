@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -217,7 +218,7 @@ static int pin(int fd, const char *dir, const char *name)
 }
 
 int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t service_ip,
-		    char *err, size_t errlen)
+		    uint16_t service_port, char *err, size_t errlen)
 {
 	char name[BPF_OBJ_NAME_LEN];
 	uint32_t mode;
@@ -258,7 +259,11 @@ int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t
 		goto err;
 	}
 	x->cfg = mem;
+	memset(x->sketch, 0, sizeof(*x->sketch));
 	x->cfg->service_ip = service_ip;
+	x->cfg->service_port = service_port;
+	x->cfg->sketch_seed =
+		((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)x ^ (uint64_t)time(NULL);
 	__atomic_store_n(&x->cfg->flags, SL_BPF_CFG_F_ACTIVE, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&x->cfg->generation, 1, __ATOMIC_RELEASE);
 

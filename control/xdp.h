@@ -51,12 +51,13 @@ int sl_xdp_clear_stale(int ifindex, const char *ifname, uint32_t *removed_id, ch
 int sl_xdp_remove_pins(const char *pin_dir);
 
 /*
- * Finds the sluice program attached to ifindex, maps sl_cfg, writes
- * service_ip (network byte order) and activates steering, then pins the
- * program and its maps under pin_dir (created). Returns 0 or -errno.
+ * Finds the sluice program attached to ifindex, maps sl_cfg and sl_conns,
+ * writes service_ip/service_port (network byte order) and a fresh sketch
+ * seed, activates steering, then pins the program and its maps under
+ * pin_dir (created). Returns 0 or -errno.
  */
 int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t service_ip,
-		    char *err, size_t errlen);
+		    uint16_t service_port, char *err, size_t errlen);
 
 /* Turns steering off, removes the pins, releases fds and the mapping. */
 void sl_xdp_deactivate(struct sl_xdp *x);

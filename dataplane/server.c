@@ -27,6 +27,7 @@ struct sl_server_conn {
 	bool paused;      /* input not taken: output over the high watermark */
 	struct sl_server_conn *next_free;
 	struct sl_server_conn *prev, *next; /* live connections */
+	uint32_t rip;                       /* peer address, host order */
 	struct sl_client client;
 };
 
@@ -46,6 +47,18 @@ static void set_time(struct sl_server *s, uint64_t tsc)
 
 	s->now_us = d / s->tsc_per_us;
 	s->now_ms = s->start_unix_ms + d / s->tsc_per_ms;
+}
+
+/* +1 or -1 on the source's counters in every sketch row. */
+static void sketch_add(struct sl_server *s, uint32_t rip_host, int32_t d)
+{
+	uint32_t addr = rte_cpu_to_be_32(rip_host), r;
+
+	if (s->sketch == NULL)
+		return;
+	for (r = 0; r < SL_BPF_SKETCH_ROWS; r++)
+		__atomic_fetch_add(&s->sketch->count[r][sl_bpf_sketch_col(addr, s->sketch_seed, r)],
+				   (uint32_t)d, __ATOMIC_RELAXED);
 }
 
 static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *tc)
@@ -68,6 +81,8 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	snprintf(addr, sizeof(addr), "%u.%u.%u.%u:%u", rip >> 24, (rip >> 16) & 0xff,
 		 (rip >> 8) & 0xff, rip & 0xff, rport);
 	sl_client_init(&c->client, &s->eng, addr, s->now_ms);
+	c->rip = rip;
+	sketch_add(s, rip, 1);
 	c->next = s->live;
 	if (s->live != NULL)
 		s->live->prev = c;
@@ -79,6 +94,7 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 /* The handle is already released (by the stack or by us): recycle c. */
 static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 {
+	sketch_add(s, c->rip, -1);
 	sl_client_deinit(&c->client);
 	free(c->rbuf);
 	free_segs(c->held);
@@ -234,6 +250,8 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->tsc_per_ms = s->tsc_hz / 1000 > 0 ? s->tsc_hz / 1000 : 1;
 	s->start_tsc = rte_rdtsc();
 	s->start_unix_ms = p->unix_ms;
+	s->sketch = p->sketch;
+	s->sketch_seed = p->sketch_seed;
 	set_time(s, s->start_tsc);
 	rc = sl_engine_init(&s->eng, p->store, p->self, p->shared);
 	if (rc != 0)

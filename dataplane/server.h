@@ -10,6 +10,11 @@
  * the server stops taking its input, so its receive window closes and the
  * client waits; nothing is dropped. Taking input resumes below 256 KiB.
  *
+ * Admission: each established connection is counted per source in the XDP
+ * program's count-min sketch (atomic adds on the shared mapping), so the
+ * kernel can shed SYNs of a source already at its cap before they cost the
+ * dataplane anything.
+ *
  * Time: the caller passes the TSC; the server derives the TCP stack's
  * microseconds and the store's unix milliseconds from it.
  *
@@ -24,6 +29,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "control/bpf/sluice_maps.h"
 #include "dataplane/cmd/cmd.h"
 #include "dataplane/net/tcp/tcp.h"
 
@@ -49,6 +55,8 @@ struct sl_server {
 	uint64_t now_ms;
 	struct sl_server_conn *free_conns;
 	struct sl_server_conn *live;
+	struct sl_bpf_sketch *sketch; /* shared with the XDP program through an mmap */
+	uint64_t sketch_seed;
 	struct sl_server_stats stats;
 };
 
@@ -65,6 +73,8 @@ struct sl_server_params {
 	unsigned self;
 	struct sl_engine_shared *shared; /* borrowed */
 	uint64_t unix_ms;                /* wall clock at start, for expiry times */
+	struct sl_bpf_sketch *sketch;    /* NULL, or the XDP program's per-source counts */
+	uint64_t sketch_seed;
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */
