@@ -47,6 +47,8 @@ static const struct option_def options[] = {
 	{"bind", OPT_IPV4, OFF(bind), 0, 0, 0, NULL, "127.0.0.1",
 	 "kernel transport: IPv4 address to listen on"},
 	{"port", OPT_INT, OFF(port), 0, 1, 65535, NULL, "6379", "TCP port clients connect to"},
+	{"maxclients", OPT_INT, OFF(maxclients), 0, 1, 1000000, NULL, "10000",
+	 "connections served at once; one more gets '-ERR max number of clients reached'"},
 	{"requirepass", OPT_STRING, OFF(requirepass), SIZE(requirepass), 0, 0, NULL, "",
 	 "password clients must give with AUTH or HELLO; empty for none"},
 	{"maxmemory", OPT_SIZE, OFF(maxmemory), 0, 0, 0, NULL, "0",

@@ -228,6 +228,7 @@ static int run_kernel(const struct sl_config *cfg)
 	kc.bind_addr = cfg->bind;
 	kc.port = (uint16_t)cfg->port;
 	kc.workers = (unsigned)cfg->workers;
+	kc.maxclients = (uint32_t)cfg->maxclients;
 	kc.store = store;
 	kc.shared = &shared;
 	install_signals();
@@ -438,7 +439,9 @@ int main(int argc, char **argv)
 		sp.tx_ctx = &workers[w];
 		sp.tx_cksum_offload = (port.tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
 				      (port.tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
-		sp.max_conns = 65536;
+		sp.maxclients = (uint32_t)cfg.maxclients;
+		/* TIME-WAIT and handshakes need room beyond the clients served. */
+		sp.max_conns = (uint32_t)(cfg.maxclients + cfg.maxclients / 2 + 1024);
 		sp.store = store;
 		sp.self = w;
 		sp.shared = &shared;
@@ -475,9 +478,10 @@ int main(int argc, char **argv)
 
 		sl_log(SL_LOG_NOTICE,
 		       "worker %u: %" PRIu64 " frames in, %" PRIu64 " out, %" PRIu64
-		       " ARP replies, %" PRIu64 " echo replies, %" PRIu64 " connections accepted",
+		       " ARP replies, %" PRIu64 " echo replies, %" PRIu64
+		       " connections accepted, %" PRIu64 " rejected by maxclients",
 		       w, s->rx_frames, s->tx_frames, s->tx_arp_replies, s->tx_icmp_echo_replies,
-		       servers[w].stats.accepted);
+		       servers[w].stats.accepted, servers[w].stats.rejected);
 		sl_tcp_stats_get(servers[w].tcp, &ts);
 		for (i = 0; sl_tcp_stat_name(i, &desc) != NULL && off < sizeof(line) - 64; i++)
 			if (tv[i] != 0)

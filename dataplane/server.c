@@ -83,6 +83,7 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	sl_client_init(&c->client, &s->eng, addr, s->now_ms);
 	c->rip = rip;
 	sketch_add(s, rip, 1);
+	s->nclients++;
 	c->next = s->live;
 	if (s->live != NULL)
 		s->live->prev = c;
@@ -95,6 +96,7 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 {
 	sketch_add(s, c->rip, -1);
+	s->nclients--;
 	sl_client_deinit(&c->client);
 	free(c->rbuf);
 	free_segs(c->held);
@@ -208,6 +210,15 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 	(void)err;
 	switch (ev) {
 	case SL_TCP_EV_ACCEPT:
+		if (s->maxclients != 0 && s->nclients >= s->maxclients) {
+			/* Redis's answer (networking.c acceptCommonHandler), then close. */
+			static const char msg[] = "-ERR max number of clients reached\r\n";
+
+			sl_tcp_send(tc, msg, sizeof(msg) - 1, s->now_us);
+			sl_tcp_close(tc, s->now_us);
+			s->stats.rejected++;
+			return;
+		}
 		c = conn_new(s, tc);
 		if (c == NULL) {
 			s->stats.conn_nomem++;
@@ -251,6 +262,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->start_tsc = rte_rdtsc();
 	s->start_unix_ms = p->unix_ms;
 	s->sketch = p->sketch;
+	s->maxclients = p->maxclients;
 	s->sketch_seed = p->sketch_seed;
 	set_time(s, s->start_tsc);
 	rc = sl_engine_init(&s->eng, p->store, p->self, p->shared);

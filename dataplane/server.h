@@ -41,6 +41,7 @@ struct sl_server_stats {
 	uint64_t aborted;    /* closed at once: protocol limit or no memory */
 	uint64_t paused;     /* times input was paused by backpressure */
 	uint64_t conn_nomem; /* connections refused: no memory for a client */
+	uint64_t rejected;   /* connections refused: maxclients reached */
 };
 
 struct sl_server {
@@ -55,6 +56,8 @@ struct sl_server {
 	uint64_t now_ms;
 	struct sl_server_conn *free_conns;
 	struct sl_server_conn *live;
+	uint32_t maxclients;
+	uint32_t nclients;
 	struct sl_bpf_sketch *sketch; /* shared with the XDP program through an mmap */
 	uint64_t sketch_seed;
 	struct sl_server_stats stats;
@@ -75,6 +78,7 @@ struct sl_server_params {
 	uint64_t unix_ms;                /* wall clock at start, for expiry times */
 	struct sl_bpf_sketch *sketch;    /* NULL, or the XDP program's per-source counts */
 	uint64_t sketch_seed;
+	uint32_t maxclients; /* 0: unlimited */
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */

@@ -52,6 +52,8 @@ struct kworker {
 struct sl_kernel {
 	struct sl_kernel_conf conf;
 	atomic_int stop;
+	atomic_uint nclients;
+	atomic_ullong rejected;
 	unsigned started;
 	struct kworker *w;
 };
@@ -76,6 +78,7 @@ static void free_segs(struct seg *s)
 
 static void conn_close(struct kworker *w, struct kconn *c)
 {
+	atomic_fetch_sub(&w->k->nclients, 1);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	sl_client_deinit(&c->client);
@@ -200,6 +203,18 @@ static void accept_all(struct kworker *w, uint64_t now)
 
 		if (fd == -1)
 			return;
+		if (w->k->conf.maxclients != 0 &&
+		    atomic_load(&w->k->nclients) >= w->k->conf.maxclients) {
+			/* Redis's answer (networking.c acceptCommonHandler), then close. */
+			static const char msg[] = "-ERR max number of clients reached\r\n";
+
+			if (write(fd, msg, sizeof(msg) - 1) < 0) {
+				/* the client is gone already; nothing to tell it */
+			}
+			close(fd);
+			atomic_fetch_add(&w->k->rejected, 1);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (c == NULL) {
 			close(fd);
@@ -209,6 +224,7 @@ static void accept_all(struct kworker *w, uint64_t now)
 		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 		snprintf(addr, sizeof(addr), "%s:%u", ip, ntohs(sa.sin_port));
 		c->fd = fd;
+		atomic_fetch_add(&w->k->nclients, 1);
 		sl_client_init(&c->client, &w->eng, addr, now);
 		c->next = w->conns;
 		if (w->conns != NULL)

@@ -91,4 +91,11 @@ check "bad sluicectl input is refused (exit 2)" bash -c "'${CTL[0]}' ${CTL[*]:1}
 check "established segments were never dropped" test "$(stat redirect_ipv4)" -gt 0
 sl_stop TERM
 check "clean stop (exit 0)" test $? -eq 0
+
+check "restart with maxclients 3" sl_start --maxclients 3
+check "maxclients 3: the 4th connection gets Redis's error and is closed" \
+	python3 "$ROOT/tests/integration/maxclients_probe.py" "$SL_ADDR" 6379 3
+sl_stop TERM
+check "clean stop after rejecting (exit 0)" test $? -eq 0
+check "shutdown log counts the rejected connection" grep -Eq "worker 0: .* 1 rejected by maxclients" "$SL_LOG"
 sl_finish

@@ -44,6 +44,9 @@ check "WRONGPASS on a bad password" \
 	bash -c "$R2 auth wrong | grep -qx 'WRONGPASS invalid username-password pair or user is disabled.'"
 check "served after AUTH" bash -c "$R2 -a s3cret --no-auth-warning set x 1 | grep -qx OK"
 
+check "sluice starts with maxclients 3" start_kernel $((PORT + 3)) --maxclients 3
+check "maxclients 3: the 4th connection gets Redis's error and is closed" \
+	python3 "$ROOT/tests/integration/maxclients_probe.py" 127.0.0.1 $((PORT + 3)) 3
 kill -TERM "$main_pid"
 wait "$main_pid"
 check "SIGTERM: exit status 0" test $? -eq 0
