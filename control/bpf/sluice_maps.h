@@ -53,7 +53,7 @@
 #define SL_BPF_PIN_SYN   "syn"
 #define SL_BPF_PIN_CONNS "conns"
 
-#define SL_BPF_ACL_MAX    4096
+#define SL_BPF_ACL_MAX     4096
 #define SL_BPF_SYN_SOURCES 65536
 #define SL_BPF_SKETCH_ROWS 4
 #define SL_BPF_SKETCH_COLS 4096 /* power of two */
@@ -69,13 +69,13 @@ struct sl_bpf_cfg {
 	__u32 flags;        /* SL_BPF_CFG_F_* */
 	__u16 service_port; /* network byte order; the RESP port (informational) */
 	__u16 pad;
-	__u32 syn_rate;     /* SYNs per second per source; 0 = unlimited */
-	__u32 syn_burst;    /* bucket depth; 0 = syn_rate */
-	__u32 conn_cap;     /* established connections per source; 0 = unlimited */
-	__u32 conn_slack;   /* added to conn_cap before XDP sheds (sketch error) */
+	__u32 syn_rate;   /* SYNs per second per source; 0 = unlimited */
+	__u32 syn_burst;  /* bucket depth; 0 = syn_rate */
+	__u32 conn_cap;   /* established connections per source; 0 = unlimited */
+	__u32 conn_slack; /* added to conn_cap before XDP sheds (sketch error) */
 	__u32 reserved0;
-	__u64 sketch_seed;  /* hash seed shared with the dataplane */
-	__u64 reserved[2];  /* zero */
+	__u64 sketch_seed; /* hash seed shared with the dataplane */
+	__u64 reserved[2]; /* zero */
 };
 
 struct sl_bpf_acl_key {

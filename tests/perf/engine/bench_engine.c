@@ -44,11 +44,12 @@ static char *build(const char *cmd, unsigned pipeline, unsigned keys, unsigned v
 		int kl = snprintf(key, sizeof(key), "key:%012u", (*next_key)++ % keys);
 
 		if (strcmp(cmd, "SET") == 0)
-			n += (size_t)snprintf(buf + n, cap - n, "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%u\r\n%s\r\n",
-					      kl, key, vsize, val);
+			n += (size_t)snprintf(buf + n, cap - n,
+					      "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%u\r\n%s\r\n", kl,
+					      key, vsize, val);
 		else
-			n += (size_t)snprintf(buf + n, cap - n, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", kl,
-					      key);
+			n += (size_t)snprintf(buf + n, cap - n, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n",
+					      kl, key);
 	}
 	free(val);
 	*len = n;
@@ -58,7 +59,7 @@ static char *build(const char *cmd, unsigned pipeline, unsigned keys, unsigned v
 /* The measured part: feed one batch, drain the replies. noinline so
  * callgrind attributes exactly this. */
 __attribute__((noinline)) static void run_batch(struct sl_client *c, const char *buf, size_t len,
-						 uint64_t now)
+						uint64_t now)
 {
 	bool held;
 
