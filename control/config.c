@@ -49,6 +49,8 @@ static const struct option_def options[] = {
 	{"port", OPT_INT, OFF(port), 0, 1, 65535, NULL, "6379", "TCP port clients connect to"},
 	{"maxclients", OPT_INT, OFF(maxclients), 0, 1, 1000000, NULL, "10000",
 	 "connections served at once; one more gets '-ERR max number of clients reached'"},
+	{"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 0, 1, NULL, "yes",
+	 "with no requirepass and no ACL, serve only the directly connected subnet"},
 	{"requirepass", OPT_STRING, OFF(requirepass), SIZE(requirepass), 0, 0, NULL, "",
 	 "password clients must give with AUTH or HELLO; empty for none"},
 	{"maxmemory", OPT_SIZE, OFF(maxmemory), 0, 0, 0, NULL, "0",

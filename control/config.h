@@ -30,6 +30,7 @@ struct sl_config {
 	uint32_t bind;  /* kernel transport: listen address, network byte order */
 	long long port; /* TCP port clients connect to */
 	long long maxclients;
+	int protected_mode;
 	char requirepass[512];
 	long long maxmemory;  /* bytes; 0 = unlimited */
 	int maxmemory_policy; /* enum sl_store_policy order */

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -46,6 +48,7 @@
 #define ERRLEN       1024
 
 static volatile sig_atomic_t signalled;
+static atomic_int acl_configured;
 static int log_to_file;
 static atomic_int workers_stop;
 
@@ -173,15 +176,28 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void wait_for_signal(void)
+/* Sleeps in 100 ms ticks until SIGINT/SIGTERM, running tick(arg) each time. */
+static void wait_for_signal(void (*tick)(void *), void *arg)
 {
 	while (!signalled) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
 
 		nanosleep(&ts, NULL);
+		if (tick != NULL)
+			tick(arg);
 	}
 	sl_log(SL_LOG_WARNING, "Received %s, shutting down.",
 	       signalled == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* Control-thread housekeeping: tells the dataplane whether an ACL exists. */
+static void watch_acl(void *arg)
+{
+	const struct sl_xdp *x = arg;
+	struct sl_bpf_acl_key k;
+
+	atomic_store_explicit(&acl_configured, bpf_map_get_next_key(x->acl_fd, NULL, &k) == 0,
+			      memory_order_relaxed);
 }
 
 /* The shared engine settings from the configuration. */
@@ -229,6 +245,7 @@ static int run_kernel(const struct sl_config *cfg)
 	kc.port = (uint16_t)cfg->port;
 	kc.workers = (unsigned)cfg->workers;
 	kc.maxclients = (uint32_t)cfg->maxclients;
+	kc.protected_mode = cfg->protected_mode;
 	kc.store = store;
 	kc.shared = &shared;
 	install_signals();
@@ -241,7 +258,7 @@ static int run_kernel(const struct sl_config *cfg)
 	sl_log(SL_LOG_NOTICE, "kernel transport listening on %s:%lld, %lld worker(s)", ip,
 	       cfg->port, cfg->workers);
 	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
-	wait_for_signal();
+	wait_for_signal(NULL, NULL);
 	sl_kernel_stop(&k);
 	sl_store_destroy(&store);
 	sl_instance_unlock(&lock);
@@ -440,6 +457,9 @@ int main(int argc, char **argv)
 		sp.tx_cksum_offload = (port.tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
 				      (port.tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
 		sp.maxclients = (uint32_t)cfg.maxclients;
+		sp.netmask = cfg.netmask;
+		sp.protected_mode = cfg.protected_mode;
+		sp.acl_configured = &acl_configured;
 		/* TIME-WAIT and handshakes need room beyond the clients served. */
 		sp.max_conns = (uint32_t)(cfg.maxclients + cfg.maxclients / 2 + 1024);
 		sp.store = store;
@@ -463,7 +483,20 @@ int main(int argc, char **argv)
 	sl_log(SL_LOG_NOTICE, "serving RESP on %s:%lld", ip, cfg.port);
 	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
 
-	wait_for_signal();
+	if (cfg.protected_mode && cfg.requirepass[0] == '\0') {
+		struct in_addr net = {cfg.address & cfg.netmask};
+		char nbuf[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &net, nbuf, sizeof(nbuf));
+		sl_log(SL_LOG_WARNING,
+		       "protected mode: no requirepass and no ACL, so only clients in %s/%d are "
+		       "served; set requirepass, allow prefixes with 'sluicectl acl allow', or "
+		       "start with --protected-mode no",
+		       nbuf, __builtin_popcount(cfg.netmask));
+	}
+	if (pconf.kind == SL_PORT_AF_XDP)
+		watch_acl(&xdp);
+	wait_for_signal(pconf.kind == SL_PORT_AF_XDP ? watch_acl : NULL, &xdp);
 	atomic_store(&workers_stop, 1);
 	rte_eal_mp_wait_lcore();
 	for (w = 0; w < cfg.workers; w++) {
@@ -495,6 +528,10 @@ int main(int argc, char **argv)
 							s->drops[i]);
 		sl_log(SL_LOG_NOTICE, "worker %u counters:%s", w, off ? line : " none");
 	}
+	/* Servers first: their connections point into the XDP sketch mapping. */
+	for (w = 0; w < cfg.workers; w++)
+		sl_server_deinit(&servers[w]);
+	sl_store_destroy(&store);
 	if (pconf.kind == SL_PORT_AF_XDP)
 		sl_xdp_deactivate(&xdp);
 	sl_port_teardown(&port);
@@ -505,9 +542,6 @@ int main(int argc, char **argv)
 		snprintf(buf, sizeof(buf), "%s/sluice", cfg.bpffs);
 		rmdir(buf); /* only succeeds when no other instance has pins */
 	}
-	for (w = 0; w < cfg.workers; w++)
-		sl_server_deinit(&servers[w]);
-	sl_store_destroy(&store);
 	rte_free(servers);
 	rte_free(workers);
 	rte_mempool_free(pool);

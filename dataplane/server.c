@@ -202,6 +202,17 @@ abort:
 	return -1;
 }
 
+static bool denied_by_protected_mode(const struct sl_server *s, struct sl_tcp_conn *tc)
+{
+	uint32_t rip;
+
+	if (!s->protected_mode || (s->acl_configured != NULL &&
+				   atomic_load_explicit(s->acl_configured, memory_order_relaxed)))
+		return false;
+	sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
+	return (rip & s->local_mask) != s->local_net;
+}
+
 static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, int err)
 {
 	struct sl_server *s = ctx;
@@ -210,6 +221,24 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 	(void)err;
 	switch (ev) {
 	case SL_TCP_EV_ACCEPT:
+		if (denied_by_protected_mode(s, tc)) {
+			static const char msg[] =
+				"-DENIED sluice is running in protected mode because protected "
+				"mode "
+				"is enabled and no password is set for the default user. In this "
+				"mode "
+				"connections are only accepted from the directly connected subnet. "
+				"To "
+				"serve other networks: 1) set a password with 'requirepass', or 2) "
+				"allow their prefixes with 'sluicectl acl allow <prefix>', or 3) "
+				"start "
+				"with '--protected-mode no' if the network is trusted.\r\n";
+
+			sl_tcp_send(tc, msg, sizeof(msg) - 1, s->now_us);
+			sl_tcp_close(tc, s->now_us);
+			s->stats.denied++;
+			return;
+		}
 		if (s->maxclients != 0 && s->nclients >= s->maxclients) {
 			/* Redis's answer (networking.c acceptCommonHandler), then close. */
 			static const char msg[] = "-ERR max number of clients reached\r\n";
@@ -263,6 +292,10 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->start_unix_ms = p->unix_ms;
 	s->sketch = p->sketch;
 	s->maxclients = p->maxclients;
+	s->local_mask = rte_be_to_cpu_32(p->netmask);
+	s->local_net = rte_be_to_cpu_32(p->ip) & s->local_mask;
+	s->protected_mode = p->protected_mode && p->shared->requirepass_len == 0;
+	s->acl_configured = p->acl_configured;
 	s->sketch_seed = p->sketch_seed;
 	set_time(s, s->start_tsc);
 	rc = sl_engine_init(&s->eng, p->store, p->self, p->shared);
@@ -299,7 +332,9 @@ void sl_server_deinit(struct sl_server *s)
 {
 	struct sl_server_conn *c;
 
-	/* Destroying the stack delivers no events: release the live clients here. */
+	/* Destroying the stack delivers no events: release the live clients here.
+	 * The sketch is not ours to update any more (the XDP maps may be gone). */
+	s->sketch = NULL;
 	sl_tcp_destroy(&s->tcp);
 	while (s->live != NULL)
 		conn_free(s, s->live);

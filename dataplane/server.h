@@ -10,6 +10,10 @@
  * the server stops taking its input, so its receive window closes and the
  * client waits; nothing is dropped. Taking input resumes below 256 KiB.
  *
+ * Protected mode (Redis's, adapted to an appliance): with protected-mode on,
+ * no requirepass and no ACL configured, only clients in the directly
+ * connected subnet are served; others get "-DENIED ..." and are closed.
+ *
  * Admission: each established connection is counted per source in the XDP
  * program's count-min sketch (atomic adds on the shared mapping), so the
  * kernel can shed SYNs of a source already at its cap before they cost the
@@ -23,6 +27,7 @@
 #ifndef SL_DATAPLANE_SERVER_H
 #define SL_DATAPLANE_SERVER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -42,6 +47,7 @@ struct sl_server_stats {
 	uint64_t paused;     /* times input was paused by backpressure */
 	uint64_t conn_nomem; /* connections refused: no memory for a client */
 	uint64_t rejected;   /* connections refused: maxclients reached */
+	uint64_t denied;     /* connections refused: protected mode */
 };
 
 struct sl_server {
@@ -58,6 +64,10 @@ struct sl_server {
 	struct sl_server_conn *live;
 	uint32_t maxclients;
 	uint32_t nclients;
+	uint32_t local_net;  /* our address & netmask, host order */
+	uint32_t local_mask; /* host order */
+	int protected_mode;  /* no requirepass and protected-mode yes */
+	const atomic_int *acl_configured;
 	struct sl_bpf_sketch *sketch; /* shared with the XDP program through an mmap */
 	uint64_t sketch_seed;
 	struct sl_server_stats stats;
@@ -78,7 +88,10 @@ struct sl_server_params {
 	uint64_t unix_ms;                /* wall clock at start, for expiry times */
 	struct sl_bpf_sketch *sketch;    /* NULL, or the XDP program's per-source counts */
 	uint64_t sketch_seed;
-	uint32_t maxclients; /* 0: unlimited */
+	uint32_t maxclients;              /* 0: unlimited */
+	uint32_t netmask;                 /* network byte order */
+	int protected_mode;               /* refuse other subnets while unprotected */
+	const atomic_int *acl_configured; /* control thread: an ACL exists (may be NULL) */
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */

@@ -215,6 +215,25 @@ static void accept_all(struct kworker *w, uint64_t now)
 			atomic_fetch_add(&w->k->rejected, 1);
 			continue;
 		}
+		if (w->k->conf.protected_mode && w->k->conf.shared->requirepass_len == 0 &&
+		    (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+			/* Redis's protected mode: without a password, loopback clients only. */
+			static const char msg[] =
+				"-DENIED sluice is running in protected mode because protected "
+				"mode "
+				"is enabled and no password is set for the default user. In this "
+				"mode "
+				"connections are only accepted from the loopback interface. Set a "
+				"password with 'requirepass', or start with '--protected-mode no' "
+				"if "
+				"the network is trusted.\r\n";
+
+			if (write(fd, msg, sizeof(msg) - 1) < 0) {
+				/* the client is gone already */
+			}
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (c == NULL) {
 			close(fd);

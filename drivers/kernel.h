@@ -27,10 +27,12 @@ struct sl_kernel;
 struct sl_kernel_conf {
 	uint32_t bind_addr; /* IPv4, network byte order */
 	uint16_t port;
-	unsigned workers;                /* = store partitions */
-	uint32_t maxclients;             /* per process; 0 = unlimited */
-	struct sl_store *store;          /* borrowed */
-	struct sl_engine_shared *shared; /* borrowed */
+	unsigned workers; /* = store partitions */
+	uint32_t maxclients;
+	int protected_mode;
+		/* no requirepass: loopback clients only */ /* per process; 0 = unlimited */
+	struct sl_store *store;                             /* borrowed */
+	struct sl_engine_shared *shared;                    /* borrowed */
 };
 
 /*
