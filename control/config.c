@@ -33,6 +33,7 @@ struct option_def {
 
 static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", NULL};
 static const char *const transports[] = {"dpdk", "kernel", NULL};
+static const char *const apps[] = {"resp", "echo", NULL};
 /* Same order as enum sl_store_policy. */
 static const char *const policies[] = {"noeviction",      "allkeys-lru",  "allkeys-lfu",
 				       "allkeys-random",  "volatile-lru", "volatile-lfu",
@@ -49,6 +50,8 @@ static const struct option_def options[] = {
 	{"port", OPT_INT, OFF(port), 0, 1, 65535, NULL, "6379", "TCP port clients connect to"},
 	{"maxclients", OPT_INT, OFF(maxclients), 0, 1, 1000000, NULL, "10000",
 	 "connections served at once; one more gets '-ERR max number of clients reached'"},
+	{"app", OPT_ENUM, OFF(app), 0, 0, 0, apps, "resp",
+	 "resp: the cache; echo: a TCP echo on `port` for testing the dataplane's TCP stack"},
 	{"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 0, 1, NULL, "yes",
 	 "with no requirepass and no ACL, serve only the directly connected subnet"},
 	{"requirepass", OPT_STRING, OFF(requirepass), SIZE(requirepass), 0, 0, NULL, "",

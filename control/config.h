@@ -31,6 +31,7 @@ struct sl_config {
 	long long port; /* TCP port clients connect to */
 	long long maxclients;
 	int protected_mode;
+	int app; /* 0: resp, 1: echo */
 	char requirepass[512];
 	long long maxmemory;  /* bytes; 0 = unlimited */
 	int maxmemory_policy; /* enum sl_store_policy order */

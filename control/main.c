@@ -460,6 +460,7 @@ int main(int argc, char **argv)
 		sp.netmask = cfg.netmask;
 		sp.protected_mode = cfg.protected_mode;
 		sp.acl_configured = &acl_configured;
+		sp.echo = cfg.app == 1;
 		/* TIME-WAIT and handshakes need room beyond the clients served. */
 		sp.max_conns = (uint32_t)(cfg.maxclients + cfg.maxclients / 2 + 1024);
 		sp.store = store;
@@ -480,7 +481,8 @@ int main(int argc, char **argv)
 	rte_ether_format_addr(buf, sizeof(buf), &port.mac);
 	sl_log(SL_LOG_NOTICE, "dataplane up: %s at %s on %s, %u queue(s), link %u Mb/s", ip, buf,
 	       cfg.device, port.nb_queues, port.link_speed_mbps);
-	sl_log(SL_LOG_NOTICE, "serving RESP on %s:%lld", ip, cfg.port);
+	sl_log(SL_LOG_NOTICE, "serving %s on %s:%lld", cfg.app == 1 ? "TCP echo" : "RESP", ip,
+	       cfg.port);
 	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
 
 	if (cfg.protected_mode && cfg.requirepass[0] == '\0') {

@@ -149,9 +149,47 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 	return 0;
 }
 
+/*
+ * Echo mode: moves what fits from the receive queue to the send buffer.
+ * After the peer's FIN and once everything is echoed, closes.
+ */
+static int conn_echo(struct sl_server *s, struct sl_server_conn *c)
+{
+	char buf[SEG_SIZE];
+
+	for (;;) {
+		uint32_t n = sl_tcp_readable(c->tc), room = sl_tcp_send_space(c->tc);
+		int sent;
+
+		if (n > room)
+			n = room;
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		if (n == 0)
+			break;
+		sl_tcp_peek(c->tc, 0, buf, n);
+		sent = sl_tcp_send(c->tc, buf, n, s->now_us);
+		if (sent < 0) {
+			sl_tcp_abort(c->tc, s->now_us);
+			s->stats.aborted++;
+			conn_free(s, c);
+			return -1;
+		}
+		sl_tcp_consume(c->tc, (uint32_t)sent, s->now_us);
+	}
+	if (sl_tcp_eof(c->tc) && sl_tcp_readable(c->tc) == 0) {
+		sl_tcp_close(c->tc, s->now_us);
+		conn_free(s, c);
+		return -1;
+	}
+	return 0;
+}
+
 /* Takes and runs the input the stack holds. Returns -1 if c was freed. */
 static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 {
+	if (s->echo)
+		return conn_echo(s, c);
 	while (!c->closing && !c->paused) {
 		uint32_t avail = sl_tcp_readable(c->tc), n;
 		bool held;
@@ -262,6 +300,10 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 			conn_read(s, c);
 		break;
 	case SL_TCP_EV_WRITABLE:
+		if (c != NULL && s->echo) {
+			conn_echo(s, c);
+			break;
+		}
 		if (c == NULL || conn_write(s, c) != 0)
 			break;
 		if (c->paused && sl_resp_out_pending(&c->client.out) < OUT_LOW) {
@@ -292,6 +334,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->start_unix_ms = p->unix_ms;
 	s->sketch = p->sketch;
 	s->maxclients = p->maxclients;
+	s->echo = p->echo;
 	s->local_mask = rte_be_to_cpu_32(p->netmask);
 	s->local_net = rte_be_to_cpu_32(p->ip) & s->local_mask;
 	s->protected_mode = p->protected_mode && p->shared->requirepass_len == 0;

@@ -10,6 +10,11 @@
  * the server stops taking its input, so its receive window closes and the
  * client waits; nothing is dropped. Taking input resumes below 256 KiB.
  *
+ * Echo mode (sl_server_params.echo): every byte received is sent back, taken
+ * from the receive queue only as the send buffer has room, so a client that
+ * stops reading closes its own window. It exists to test the TCP stack over
+ * the real port.
+ *
  * Protected mode (Redis's, adapted to an appliance): with protected-mode on,
  * no requirepass and no ACL configured, only clients in the directly
  * connected subnet are served; others get "-DENIED ..." and are closed.
@@ -64,6 +69,7 @@ struct sl_server {
 	struct sl_server_conn *live;
 	uint32_t maxclients;
 	uint32_t nclients;
+	int echo;
 	uint32_t local_net;  /* our address & netmask, host order */
 	uint32_t local_mask; /* host order */
 	int protected_mode;  /* no requirepass and protected-mode yes */
@@ -92,6 +98,7 @@ struct sl_server_params {
 	uint32_t netmask;                 /* network byte order */
 	int protected_mode;               /* refuse other subnets while unprotected */
 	const atomic_int *acl_configured; /* control thread: an ACL exists (may be NULL) */
+	int echo; /* serve a TCP echo instead of RESP (tests of the TCP stack) */
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */
