@@ -123,6 +123,18 @@ for t in tests/integration/test_*.sh; do
 	fi
 done
 
+section "benchmark (quick; figures only, never pass/fail on a time)"
+if bash tools/bench/run.sh --quick --out "$LOGS/bench.json" 2>&1 | tee "$LOGS/bench.log" | tail -n 20 &&
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+servers = {x["server"] for x in r if x["ops"] > 0}
+sys.exit(0 if servers == {"redis", "kernel", "dpdk"} else 1)' "$LOGS/bench.json"; then
+	pass
+else
+	fail "benchmark: tools/bench/run.sh --quick did not produce figures for every server"
+fi
+
 section "source checks"
 if command -v clang-format >/dev/null; then
 	bad=$(git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror 2>&1 | grep -c 'error:' || true)

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# tools/bench/run.sh [--quick] [--requests N] [--out FILE.json]
+#
+# The same redis-benchmark workloads, side by side in one run, against:
+#   redis    redis-server 7.0.15 (Debian), kernel sockets
+#   kernel   sluice --transport kernel (same engine and store, kernel sockets)
+#   dpdk     sluice on its af_xdp port (userspace TCP, poll mode)
+# Every server is pinned to CPU 1 and the client to CPU 0. The client runs in
+# its own network namespace and reaches each server over a veth pair, as a
+# remote client would. Prints a table (ops/s, p50, p99, server CPU per
+# request, and ratios to redis-server) and writes JSON (default
+# build/bench/latest.json).
+#
+# Server CPU per request: redis and kernel from the process's CPU time plus
+# the softirq time of CPU 1 during the run; dpdk from the worker's busy TSC
+# cycles (a poll-mode core is always 100% busy, so its idle polling is not
+# counted as work). Figures only; nothing fails on a time.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${SLUICE_BUILD:-$ROOT/build}
+SLUICE=$BUILD/control/sluice
+REQ=200000
+QUICK=0
+OUT=$ROOT/build/bench/latest.json
+NS=slbench
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1; REQ=20000; shift ;;
+	--requests) REQ=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	*) echo "usage: $0 [--quick] [--requests N] [--out FILE.json]" >&2; exit 2 ;;
+	esac
+done
+[ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
+command -v redis-benchmark >/dev/null || "$ROOT/deploy/install-deps.sh"
+[ -x "$SLUICE" ] || { meson setup "$BUILD" "$ROOT" >/dev/null; ninja -C "$BUILD" >/dev/null; }
+WORK=$(mktemp -d /tmp/slbench.XXXXXX)
+mkdir -p "$(dirname "$OUT")"
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	ip netns del $NS 2>/dev/null || true
+	ip link del slb0 2>/dev/null || true
+	ip link del slb1 2>/dev/null || true
+	rm -rf /sys/fs/bpf/sluice/bench "$WORK"
+	rmdir /sys/fs/bpf/sluice 2>/dev/null || true
+}
+trap cleanup EXIT
+[ -n "${BENCH_KEEP:-}" ] && trap "cp \"\$WORK/results\" /tmp/bench-results.txt; cleanup" EXIT
+
+# Topology: client namespace with two veth pairs into the root namespace.
+#   slb0 (root, sluice af_xdp, 198.18.60.1 in the dataplane) <-> slb0c 198.18.60.2 (client)
+#   slb1 (root, 198.18.61.1, kernel servers)                  <-> slb1c 198.18.61.2 (client)
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+ip netns add $NS
+ip link add slb0 type veth peer name slb0c netns $NS
+ip link add slb1 type veth peer name slb1c netns $NS
+ip link set slb0 up
+ip link set slb1 up
+ip addr add 198.18.61.1/24 dev slb1
+sysctl -qw net.ipv6.conf.slb0.disable_ipv6=1
+ip netns exec $NS sh -c 'ip link set lo up; ip link set slb0c up; ip link set slb1c up;
+	ip addr add 198.18.60.2/24 dev slb0c; ip addr add 198.18.61.2/24 dev slb1c;
+	ethtool -K slb0c tx off tso off gso off gro off >/dev/null 2>&1 || true'
+ethtool -K slb0 tx off tso off gso off gro off >/dev/null 2>&1 || true
+
+NOHUGE=()
+[ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" -gt 0 ] || NOHUGE=(--no-huge yes)
+
+cpu1_softirq() { awk '$1 == "cpu1" {print $8}' /proc/stat; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+
+if [ $QUICK = 1 ]; then
+	WORKLOADS=("get 1" "set 1" "get 16" "set 16")
+else
+	WORKLOADS=("get 1" "set 1" "incr 1" "mset 1" "get 16" "set 16" "incr 16" "mset 16")
+fi
+
+# bench HOST TEST PIPELINE: runs redis-benchmark in the client namespace on CPU 0;
+# prints "ops p50 p99".
+bench() {
+	ip netns exec $NS taskset -c 0 redis-benchmark -h "$1" -p 6379 -t "$2" -P "$3" -c 50 \
+		-n "$REQ" -d 32 -r 1000000 --csv -q 2>/dev/null |
+		awk -F'","' 'NR > 1 {print $2, $5, $7; exit}'
+}
+
+# wait_redis HOST: until PING answers (from the client namespace)
+wait_redis() {
+	for _ in $(seq 100); do
+		ip netns exec $NS redis-cli -h "$1" ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.1
+	done
+	echo "bench: server at $1 did not answer" >&2
+	return 1
+}
+
+RESULTS=$WORK/results
+: >"$RESULTS"
+
+# Kernel-socket servers: one process for all workloads, CPU from /proc.
+run_kernel_server() { # NAME CMD...
+	local name=$1
+	shift
+	taskset -c 1 "$@" >"$WORK/$name.log" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	wait_redis 198.18.61.1
+	for w in "${WORKLOADS[@]}"; do
+		set -- $w
+		local t0 s0 r
+		t0=$(proc_ticks "$pid")
+		s0=$(cpu1_softirq)
+		r=$(bench 198.18.61.1 "$1" "$2")
+		[ -n "$r" ] || r="0 0 0"
+		local cpu=$(($(proc_ticks "$pid") - t0 + $(cpu1_softirq) - s0))
+		echo "$name $1 $2 $r $(awk -v c="$cpu" -v t="$TCK" -v n="$REQ" 'BEGIN {printf "%.0f", c * 1e9 / t / n}')" >>"$RESULTS"
+	done
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
+run_kernel_server redis redis-server --bind 198.18.61.1 --port 6379 --save '' --appendonly no \
+	--protected-mode no --daemonize no
+run_kernel_server kernel "$SLUICE" --transport kernel --bind 198.18.61.1 --port 6379 \
+	--instance bench-k --run-dir "$WORK" --protected-mode no
+
+# dpdk: one sluice start per workload, busy cycles from its shutdown log.
+for w in "${WORKLOADS[@]}"; do
+	set -- $w
+	log=$WORK/dpdk-$1-$2.log
+	"$SLUICE" --device af_xdp:slb0 --address 198.18.60.1/24 --instance bench --run-dir "$WORK" \
+		--lcores 0@1,1@1 "${NOHUGE[@]}" >"$log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_redis 198.18.60.1
+	r=$(bench 198.18.60.1 "$1" "$2")
+	[ -n "$r" ] || r="0 0 0"
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	ns=$(awk '/cycles: busy=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+		if (v["requests"] > 0) printf "%.0f", v["busy"] / v["tsc_hz"] * 1e9 / v["requests"]}' "$log")
+	echo "dpdk $1 $2 $r ${ns:-0}" >>"$RESULTS"
+done
+
+python3 - "$RESULTS" "$OUT" "$REQ" <<'PY'
+import json, sys, platform, os
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+res = {}
+for name, test, pipe, ops, p50, p99, cpu in rows:
+    res.setdefault((test, pipe), {})[name] = dict(ops=float(ops), p50=float(p50), p99=float(p99), cpu_ns=float(cpu))
+print("%-6s %-3s %-7s %11s %8s %8s %12s %9s %9s" % ("test", "P", "server", "ops/s", "p50 ms", "p99 ms", "CPU ns/req", "ops/redis", "CPU/redis"))
+out = []
+for (test, pipe), by in sorted(res.items(), key=lambda k: (int(k[0][1]), k[0][0])):
+    ref = by.get("redis")
+    for name in ("redis", "kernel", "dpdk"):
+        r = by.get(name)
+        if not r:
+            continue
+        ro = r["ops"] / ref["ops"] if ref and ref["ops"] else 0
+        rc = r["cpu_ns"] / ref["cpu_ns"] if ref and ref["cpu_ns"] else 0
+        print("%-6s %-3s %-7s %11.0f %8.3f %8.3f %12.0f %9.2f %9.2f" % (test, pipe, name, r["ops"], r["p50"], r["p99"], r["cpu_ns"], ro, rc))
+        out.append(dict(test=test, pipeline=int(pipe), server=name, **r, ops_ratio=ro, cpu_ratio=rc))
+meta = dict(requests=int(sys.argv[3]), connections=50, value_bytes=32, keyspace=1000000,
+            cpus=os.cpu_count(), kernel=platform.release(),
+            client="redis-benchmark in a network namespace, CPU 0", servers="CPU 1")
+json.dump(dict(meta=meta, results=out), open(sys.argv[2], "w"), indent=1)
+print("wrote", sys.argv[2])
+PY
