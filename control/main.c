@@ -52,6 +52,10 @@ static volatile sig_atomic_t signalled;
 static atomic_int acl_configured;
 static int log_to_file;
 static atomic_int workers_stop;
+static atomic_int workers_drain;
+
+/* How long SIGTERM waits for replies in flight before closing anyway. */
+#define DRAIN_MS 5000
 
 static void on_signal(int sig)
 {
@@ -189,6 +193,39 @@ static void wait_for_signal(void (*tick)(void *), void *arg)
 	}
 	sl_log(SL_LOG_WARNING, "Received %s, shutting down.",
 	       signalled == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/*
+ * SIGTERM drain: workers stop accepting and taking input, send the replies
+ * they owe and close with FIN; wait until they report nothing left (and a
+ * moment for the last FINs), at most DRAIN_MS.
+ */
+static void drain_workers(struct sl_worker *workers, unsigned n)
+{
+	unsigned waited, w, left = 0;
+
+	atomic_store(&workers_drain, 1);
+	for (waited = 0; waited < DRAIN_MS; waited += 10) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+		left = 0;
+		for (w = 0; w < n; w++)
+			left += atomic_load(&workers[w].draining_left);
+		if (left == 0)
+			break;
+	}
+	if (left == 0) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+
+		nanosleep(&ts, NULL); /* let the last FINs and ACKs cross */
+		sl_log(SL_LOG_NOTICE, "drained: every reply in flight was delivered");
+	} else {
+		sl_log(SL_LOG_WARNING,
+		       "drain timed out after %d ms with %u connection(s) still "
+		       "sending; closing them",
+		       DRAIN_MS, left);
+	}
 }
 
 /* Control-thread housekeeping: tells the dataplane whether an ACL exists. */
@@ -476,6 +513,8 @@ int main(int argc, char **argv)
 		if (rc != 0)
 			die("cannot start the TCP server on worker %u: %s", w, strerror(-rc));
 		sl_worker_attach_server(&workers[w], &servers[w], store, w);
+		workers[w].drain = &workers_drain;
+		atomic_init(&workers[w].draining_left, 1);
 		rte_eal_remote_launch(sl_worker_main, &workers[w], lcore);
 		w++;
 	}
@@ -500,6 +539,7 @@ int main(int argc, char **argv)
 	if (pconf.kind == SL_PORT_AF_XDP)
 		watch_acl(&xdp);
 	wait_for_signal(pconf.kind == SL_PORT_AF_XDP ? watch_acl : NULL, &xdp);
+	drain_workers(workers, (unsigned)cfg.workers);
 	atomic_store(&workers_stop, 1);
 	rte_eal_mp_wait_lcore();
 	for (w = 0; w < cfg.workers; w++) {

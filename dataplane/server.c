@@ -296,8 +296,10 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 		conn_read(s, c);
 		break;
 	case SL_TCP_EV_READABLE:
-		if (c != NULL)
+		if (c != NULL && !c->closing)
 			conn_read(s, c);
+		else if (c != NULL && s->draining)
+			sl_tcp_consume(c->tc, sl_tcp_readable(c->tc), s->now_us);
 		break;
 	case SL_TCP_EV_WRITABLE:
 		if (c != NULL && s->echo) {
@@ -363,6 +365,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 		sl_engine_deinit(&s->eng);
 		return rc;
 	}
+	s->listen_port = p->port;
 	rc = sl_tcp_listen(s->tcp, p->port, 1024);
 	if (rc != 0) {
 		sl_tcp_destroy(&s->tcp);
@@ -392,6 +395,39 @@ void sl_server_input(struct sl_server *s, struct rte_mbuf **pkts, uint16_t n, ui
 {
 	set_time(s, tsc);
 	sl_tcp_input_burst(s->tcp, pkts, n, s->now_us);
+}
+
+unsigned sl_server_drain(struct sl_server *s, uint64_t tsc)
+{
+	struct sl_server_conn *c, *next;
+	unsigned left = 0;
+
+	set_time(s, tsc);
+	if (!s->draining) {
+		s->draining = 1;
+		sl_tcp_unlisten(s->tcp, s->listen_port);
+	}
+	for (c = s->live; c != NULL; c = next) {
+		uint32_t unread;
+
+		next = c->next;
+		if (!c->closing) {
+			c->closing = true;
+			/* Requests not yet taken were never answered: drop them, so
+			 * the close is a FIN, not a reset (RFC 1122 4.2.2.13). */
+			unread = sl_tcp_readable(c->tc);
+			if (unread > 0)
+				sl_tcp_consume(c->tc, unread, s->now_us);
+		}
+		if (s->echo) {
+			sl_tcp_close(c->tc, s->now_us);
+			conn_free(s, c);
+			continue;
+		}
+		if (conn_write(s, c) == 0)
+			left++;
+	}
+	return left;
 }
 
 void sl_server_poll(struct sl_server *s, uint64_t tsc)

@@ -70,6 +70,8 @@ struct sl_server {
 	uint32_t maxclients;
 	uint32_t nclients;
 	int echo;
+	int draining;
+	uint16_t listen_port;
 	uint32_t local_net;  /* our address & netmask, host order */
 	uint32_t local_mask; /* host order */
 	int protected_mode;  /* no requirepass and protected-mode yes */
@@ -110,5 +112,14 @@ void sl_server_deinit(struct sl_server *s);
 void sl_server_input(struct sl_server *s, struct rte_mbuf **pkts, uint16_t n, uint64_t tsc);
 /* Timers and output; once per loop iteration. */
 void sl_server_poll(struct sl_server *s, uint64_t tsc);
+
+/*
+ * Graceful drain (SIGTERM): stop listening (new SYNs are refused), stop
+ * taking input, discard what was received but not yet parsed, keep sending
+ * every reply already produced, and close each connection with FIN once its
+ * replies are out. Idempotent. Returns the number of connections still
+ * sending; the caller keeps polling until it is 0 or its deadline passes.
+ */
+unsigned sl_server_drain(struct sl_server *s, uint64_t tsc);
 
 #endif /* SL_DATAPLANE_SERVER_H */

@@ -92,6 +92,11 @@ int sl_worker_main(void *arg)
 			w->tcp_n = 0;
 		}
 		if (w->srv != NULL) {
+			if (w->drain != NULL &&
+			    atomic_load_explicit(w->drain, memory_order_relaxed))
+				atomic_store_explicit(&w->draining_left,
+						      sl_server_drain(w->srv, t0),
+						      memory_order_relaxed);
 			sl_server_poll(w->srv, t0);
 			/* No borrowed store view survives an iteration. */
 			sl_store_quiescent(w->store, w->self);

@@ -34,10 +34,12 @@ struct sl_worker {
 	unsigned int lcore_id;
 	uint16_t port_id;
 	uint16_t queue_id;
-	struct rte_mempool *pool; /* borrowed: frames this worker originates */
-	const atomic_int *stop;   /* borrowed: non-zero asks the loop to return */
-	uint64_t drain_tsc;       /* TX drain timer period in TSC cycles */
-	int announce;             /* send a gratuitous ARP when starting */
+	struct rte_mempool *pool;  /* borrowed: frames this worker originates */
+	const atomic_int *stop;    /* borrowed: non-zero asks the loop to return */
+	const atomic_int *drain;   /* borrowed, may be NULL: non-zero starts a graceful drain */
+	atomic_uint draining_left; /* connections still sending; read by the control thread */
+	uint64_t drain_tsc;        /* TX drain timer period in TSC cycles */
+	int announce;              /* send a gratuitous ARP when starting */
 
 	struct sl_net net;
 	struct sl_server *srv;  /* NULL: TCP is not served */

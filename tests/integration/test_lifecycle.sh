@@ -33,7 +33,12 @@ check "... removing the stale pins" grep -q "removed 3 stale pin(s)" "$SL_LOG"
 check "... and answers ping" \
 	bash -c "ping -c 3 -W 2 -I $SLUICE_HOST_IF $SL_ADDR | grep -q '3 received'"
 check "... and ARP" bash -c "arping -c 1 -w 3 -I $SLUICE_HOST_IF $SL_ADDR >/dev/null"
+out=$(python3 "$ROOT/tests/integration/drain_probe.py" "$SL_ADDR" 6379 "$SL_PID" 2>&1)
+rc=$?
+echo "# drain: $out"
+check "SIGTERM mid-pipeline: every acknowledged reply arrives whole and in order" test $rc -eq 0
 sl_stop TERM
-check "clean stop after the restart (exit 0)" test $? -eq 0
+check "clean stop after the drain (exit 0)" test $? -eq 0
+check "the log says the drain delivered everything" grep -q "drained: every reply in flight was delivered" "$SL_LOG"
 check "nothing left attached" bash -c "! ip link show $SLUICE_IF | grep -q ' xdp'"
 sl_finish
