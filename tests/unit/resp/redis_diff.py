@@ -9,7 +9,13 @@ AGAIN, or Redis's "-ERR Protocol error: ..." followed by a close vs ERR with
 the same text. Streams stay far below the 64 KiB limits, whose verdicts
 depend on read timing in Redis.
 
-Usage: redis_diff.py <resp_outcome> [redis-server]   (exit 77 = skipped)
+Second part, the writer's number formatting: random doubles are stored with
+ZADD and read back with ZSCORE (addReplyDouble, RESP2 and RESP3), random
+decimals with SET + INCRBYFLOAT key 0 (ld2string human mode); the replies must
+be byte-identical to what resp_format prints for the same text.
+
+Usage: redis_diff.py <resp_outcome> <resp_format> [redis-server]
+(exit 77 = skipped)
 """
 import os
 import random
@@ -100,6 +106,89 @@ def redis_outcomes(port, cases):
     return results
 
 
+def read_replies(s, count):
+    buf = b''
+    while True:
+        try:
+            reps = split_replies(buf)
+            if len(reps) >= count:
+                return reps
+        except ValueError:
+            pass
+        d = s.recv(1 << 16)
+        if not d:
+            raise RuntimeError('connection closed')
+        buf += d
+
+
+def number_texts(rng):
+    fixed = ['0', '-0', '1', '-1', '0.1', '10.5', '3.0e3', '1e20', '-1e-20', '1.25',
+             '123456789', '0.30000000000000004', '1e300', '-2.5e-300', '9007199254740993']
+    out = list(fixed)
+    for _ in range(150):
+        r = rng.random()
+        if r < 0.3:
+            out.append(repr(rng.uniform(-1e6, 1e6)))
+        elif r < 0.6:
+            out.append('%de%d' % (rng.randrange(1, 10 ** rng.randrange(1, 18)),
+                                  rng.randrange(-250, 250)))
+        elif r < 0.8:
+            out.append('%d.%0*d' % (rng.randrange(0, 100000), rng.randrange(1, 12),
+                                    rng.randrange(0, 10 ** 6)))
+        else:
+            out.append(repr(rng.random() * 10 ** rng.randrange(-20, 20)))
+    return out
+
+
+def number_checks(port, fmt_helper, rng):
+    texts = number_texts(rng)
+    # A zset stores an integral score as an integer (double2ll), so ZSCORE of
+    # -0 answers 0: a storage rule, not addReplyDouble's; leave -0 out there.
+    doubles = [t for t in texts if t != '-0'] + ['inf', '-inf']
+    # Redis side
+    a = socket.create_connection(('127.0.0.1', port))
+    a.sendall(b'AUTH ' + PASSWORD + b'\r\n')
+    cmds = []
+    for i, t in enumerate(doubles):
+        cmds.append('ZADD zdiff %s m%d\r\nZSCORE zdiff m%d\r\n' % (t, i, i))
+    for i, t in enumerate(texts):
+        cmds.append('SET fdiff%d %s\r\nINCRBYFLOAT fdiff%d 0\r\n' % (i, t, i))
+    a.sendall(''.join(cmds).encode())
+    reps = read_replies(a, 1 + 2 * len(doubles) + 2 * len(texts))[1:]
+    theirs = {}
+    for i, t in enumerate(doubles):
+        theirs[('D', 2, t)] = reps[2 * i + 1]
+    base = 2 * len(doubles)
+    for i, t in enumerate(texts):
+        theirs[('L', 2, t)] = reps[base + 2 * i + 1]
+    b = socket.create_connection(('127.0.0.1', port))
+    b.sendall(b'AUTH ' + PASSWORD + b'\r\nHELLO 3\r\n' +
+              ''.join('ZSCORE zdiff m%d\r\n' % i for i in range(len(doubles))).encode() +
+              ''.join('INCRBYFLOAT fdiff%d 0\r\n' % i for i in range(len(texts))).encode())
+    reps = read_replies(b, 2 + len(doubles) + len(texts))[2:]
+    for i, t in enumerate(doubles):
+        theirs[('D', 3, t)] = reps[i]
+    for i, t in enumerate(texts):
+        theirs[('L', 3, t)] = reps[len(doubles) + i]
+    a.close()
+    b.close()
+    # our side
+    keys = list(theirs)
+    inp = ''.join('%s %d %s\n' % k for k in keys).encode()
+    r = subprocess.run([fmt_helper], input=inp, capture_output=True, check=True)
+    got = [bytes.fromhex(x) for x in r.stdout.decode().split()]
+    bad = 0
+    for k, g in zip(keys, got):
+        if theirs[k] != g:
+            bad += 1
+            print('MISMATCH %s: redis %r, sluice %r' % (k, theirs[k], g))
+    if len(got) != len(keys):
+        print('resp_format printed %d lines for %d inputs' % (len(got), len(keys)))
+        bad += 1
+    print('%d number replies, %d mismatches' % (len(keys), bad))
+    return bad
+
+
 def ours(helper, data, auth):
     r = subprocess.run([helper, 'auth' if auth else 'noauth'], input=data,
                        capture_output=True, check=True)
@@ -139,8 +228,8 @@ ALPHABET = b'*$\r\n\r\n0123-+ "\'\\xA\tab\0'
 
 
 def main():
-    helper = sys.argv[1]
-    server = sys.argv[2] if len(sys.argv) > 2 else 'redis-server'
+    helper, fmt_helper = sys.argv[1], sys.argv[2]
+    server = sys.argv[3] if len(sys.argv) > 3 else 'redis-server'
     try:
         v = subprocess.run([server, '--version'], capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError):
@@ -167,6 +256,7 @@ def main():
             except OSError:
                 time.sleep(0.05)
         theirs = redis_outcomes(port, cases)
+        bad_numbers = number_checks(port, fmt_helper, rng)
     finally:
         proc.terminate()
         proc.wait()
@@ -178,7 +268,7 @@ def main():
             print('MISMATCH %r %s: redis %s, sluice %s' %
                   (data, 'auth' if auth else 'noauth', want, got))
     print('%d streams, %d mismatches' % (len(cases), bad))
-    return 1 if bad else 0
+    return 1 if bad or bad_numbers else 0
 
 
 if __name__ == '__main__':
