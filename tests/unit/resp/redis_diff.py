@@ -70,39 +70,56 @@ def split_replies(buf):
     return out
 
 
-def redis_outcomes(port, cases):
-    socks = []
+def outcome_of(buf, closed):
+    try:
+        replies = split_replies(buf)
+    except ValueError:
+        return None  # a reply is still arriving
+    if closed and replies and replies[-1].startswith(b'-ERR Protocol error'):
+        return len(replies) - 1, 'ERR ' + replies[-1][5:-2].decode('latin-1')
+    if closed:
+        return len(replies), 'CLOSED-WITHOUT-PROTOCOL-ERROR'
+    return len(replies), 'AGAIN'
+
+
+def redis_outcomes(port, cases, expected):
+    """Redis's outcome per stream. Instead of a fixed sleep (flaky on a busy
+    host), wait until each connection reaches the expected outcome or a
+    deadline passes, then give Redis a grace period to prove a stream that
+    should wait wrong."""
+    conns = []
     for data, auth in cases:
         s = socket.create_connection(('127.0.0.1', port))
         if auth:
             s.sendall(b'AUTH ' + PASSWORD + b'\r\n')
             assert s.recv(5) == b'+OK\r\n'
         s.sendall(data)
-        socks.append(s)
-    time.sleep(1.0)
-    results = []
-    for s in socks:
         s.setblocking(False)
-        buf, closed = b'', False
-        while True:
+        conns.append([s, b'', False])
+
+    def poll(c):
+        while not c[2]:
             try:
-                d = s.recv(1 << 16)
+                d = c[0].recv(1 << 16)
             except BlockingIOError:
-                break
+                return
             if not d:
-                closed = True
-                break
-            buf += d
-        s.close()
-        replies = split_replies(buf)
-        if closed and replies and replies[-1].startswith(b'-ERR Protocol error'):
-            end = 'ERR ' + replies[-1][5:-2].decode('latin-1')
-            replies = replies[:-1]
-        elif closed:
-            end = 'CLOSED-WITHOUT-PROTOCOL-ERROR'
-        else:
-            end = 'AGAIN'
-        results.append((len(replies), end))
+                c[2] = True
+            c[1] += d
+
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        for c in conns:
+            poll(c)
+        if all(outcome_of(c[1], c[2]) == want for c, want in zip(conns, expected)):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    results = []
+    for c in conns:
+        poll(c)
+        c[0].close()
+        results.append(outcome_of(c[1], c[2]))
     return results
 
 
@@ -146,7 +163,7 @@ def number_checks(port, fmt_helper, rng):
     # -0 answers 0: a storage rule, not addReplyDouble's; leave -0 out there.
     doubles = [t for t in texts if t != '-0'] + ['inf', '-inf']
     # Redis side
-    a = socket.create_connection(('127.0.0.1', port))
+    a = socket.create_connection(('127.0.0.1', port), timeout=30)
     a.sendall(b'AUTH ' + PASSWORD + b'\r\n')
     cmds = []
     for i, t in enumerate(doubles):
@@ -161,7 +178,7 @@ def number_checks(port, fmt_helper, rng):
     base = 2 * len(doubles)
     for i, t in enumerate(texts):
         theirs[('L', 2, t)] = reps[base + 2 * i + 1]
-    b = socket.create_connection(('127.0.0.1', port))
+    b = socket.create_connection(('127.0.0.1', port), timeout=30)
     b.sendall(b'AUTH ' + PASSWORD + b'\r\nHELLO 3\r\n' +
               ''.join('ZSCORE zdiff m%d\r\n' % i for i in range(len(doubles))).encode() +
               ''.join('INCRBYFLOAT fdiff%d 0\r\n' % i for i in range(len(texts))).encode())
@@ -249,20 +266,20 @@ def main():
                              PASSWORD.decode(), '--maxclients', '1000'],
                             stdout=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for _ in range(400):
             try:
                 socket.create_connection(('127.0.0.1', port)).close()
                 break
             except OSError:
                 time.sleep(0.05)
-        theirs = redis_outcomes(port, cases)
+        mine = [ours(helper, data, auth) for data, auth in cases]
+        theirs = redis_outcomes(port, cases, mine)
         bad_numbers = number_checks(port, fmt_helper, rng)
     finally:
         proc.terminate()
         proc.wait()
     bad = 0
-    for (data, auth), want in zip(cases, theirs):
-        got = ours(helper, data, auth)
+    for (data, auth), want, got in zip(cases, theirs, mine):
         if got != want:
             bad += 1
             print('MISMATCH %r %s: redis %s, sluice %s' %
