@@ -46,6 +46,7 @@ enum {
 	F_OVERLONG = 1u << 1, /* count line has more than 20 characters */
 	F_AUTH = 1u << 2,     /* connection authenticated */
 	F_DONE = 1u << 3,     /* argv holds a returned request */
+	F_HEAP = 1u << 4,     /* the request holds allocator memory */
 };
 
 /* string2ll() accepts at most 20 characters (LONG_STR_SIZE - 1). */
@@ -110,8 +111,10 @@ static void *palloc(struct sl_resp_parser *p, size_t len)
 {
 	void *m = p->ops.alloc(p->ops.ctx, len);
 
-	if (m != NULL)
+	if (m != NULL) {
 		p->mem += len;
+		p->flags |= F_HEAP;
+	}
 	return m;
 }
 
@@ -126,6 +129,12 @@ static void pfree(struct sl_resp_parser *p, void *m, size_t len)
 /* Drop the arguments of the current (returned or abandoned) request. */
 static void release_request(struct sl_resp_parser *p)
 {
+	if (!(p->flags & F_HEAP)) {
+		/* The usual case: every argument pointed into input. */
+		p->argc = 0;
+		p->flags &= (uint8_t)~F_DONE;
+		return;
+	}
 	for (uint32_t i = 0; i < p->argc; i++) {
 		struct sl_resp_arg *a = &p->argv[i];
 
@@ -147,7 +156,7 @@ static void release_request(struct sl_resp_parser *p)
 		p->argv = p->argv_inline;
 		p->argv_cap = SL_RESP_ARGV_INLINE;
 	}
-	p->flags &= (uint8_t)~F_DONE;
+	p->flags &= (uint8_t) ~(F_DONE | F_HEAP);
 }
 
 void sl_resp_parser_deinit(struct sl_resp_parser *p)
@@ -588,11 +597,8 @@ static void start_line(struct sl_resp_parser *p)
 }
 
 /* The byte after "*<n>\r" arrived: judge the count. */
-static enum sl_resp_status end_mbulk_line(struct sl_resp_parser *p)
+static enum sl_resp_status judge_mbulk(struct sl_resp_parser *p, bool ok, int64_t ll)
 {
-	int64_t ll = 0;
-	bool ok = !(p->flags & F_OVERLONG) && parse_ll(p->num, p->num_len, &ll);
-
 	if (!ok || ll > p->limits->max_mbulk)
 		return fail(p, SL_RESP_ERR_INVALID_MBULK_LEN);
 	if (ll > (int64_t)p->limits->unauth_mbulk && !(p->flags & F_AUTH))
@@ -605,6 +611,34 @@ static enum sl_resp_status end_mbulk_line(struct sl_resp_parser *p)
 	p->mbulk_left = ll;
 	start_line(p);
 	p->state = ST_BULK_LINE;
+	return SL_RESP_AGAIN;
+}
+
+/* The byte after "*<n>\r" arrived: judge the count. */
+static enum sl_resp_status end_mbulk_line(struct sl_resp_parser *p)
+{
+	int64_t ll = 0;
+	bool ok = !(p->flags & F_OVERLONG) && parse_ll(p->num, p->num_len, &ll);
+
+	return judge_mbulk(p, ok, ll);
+}
+
+static enum sl_resp_status judge_bulk(struct sl_resp_parser *p, bool ok, int64_t ll, size_t avail)
+{
+	if (!ok || ll < 0 || ll > p->limits->max_bulk_len)
+		return fail(p, SL_RESP_ERR_INVALID_BULK_LEN);
+	if (ll > (int64_t)p->limits->unauth_bulk && !(p->flags & F_AUTH))
+		return fail(p, SL_RESP_ERR_UNAUTH_BULK_LEN);
+	p->bulk_len = ll;
+	p->bulk_have = 0;
+	p->state = ST_BULK_BODY;
+	/* A big payload that will not fit in this segment: get its buffer now
+	 * so that the transport can fill it directly (bulk_dest). */
+	if ((uint64_t)ll > avail && ll >= p->limits->big_arg) {
+		p->bulk_buf = palloc(p, (size_t)ll);
+		if (p->bulk_buf == NULL)
+			return fail(p, SL_RESP_ERR_NOMEM);
+	}
 	return SL_RESP_AGAIN;
 }
 
@@ -625,21 +659,40 @@ static enum sl_resp_status end_bulk_line(struct sl_resp_parser *p, size_t avail)
 		return fail(p, SL_RESP_ERR_EXPECTED_DOLLAR);
 	}
 	ok = !(p->flags & F_OVERLONG) && parse_ll(p->num, p->num_len, &ll);
-	if (!ok || ll < 0 || ll > p->limits->max_bulk_len)
-		return fail(p, SL_RESP_ERR_INVALID_BULK_LEN);
-	if (ll > (int64_t)p->limits->unauth_bulk && !(p->flags & F_AUTH))
-		return fail(p, SL_RESP_ERR_UNAUTH_BULK_LEN);
-	p->bulk_len = ll;
-	p->bulk_have = 0;
-	p->state = ST_BULK_BODY;
-	/* A big payload that will not fit in this segment: get its buffer now
-	 * so that the transport can fill it directly (bulk_dest). */
-	if ((uint64_t)ll > avail && ll >= p->limits->big_arg) {
-		p->bulk_buf = palloc(p, (size_t)ll);
-		if (p->bulk_buf == NULL)
-			return fail(p, SL_RESP_ERR_NOMEM);
+	return judge_bulk(p, ok, ll, avail);
+}
+
+/*
+ * Fast path for the usual whole count line in one segment: <prefix>, 1 to 18
+ * digits without a leading zero (or "0" alone), '\r' and the byte after it.
+ * string2ll accepts exactly these, so the verdict is the general path's; any
+ * other shape (sign, NUL, long or split line) takes the general path.
+ */
+static bool fast_count(const char *s, size_t avail, char prefix, uint32_t max_line, int64_t *ll,
+		       size_t *used)
+{
+	size_t i = 1;
+	int64_t v = 0;
+
+	if (avail < 4 || s[0] != prefix)
+		return false;
+	if (s[1] == '0') {
+		i = 2;
+	} else {
+		size_t lim = SL_MIN(avail, (size_t)19);
+
+		while (i < lim && s[i] >= '0' && s[i] <= '9') {
+			v = v * 10 + (s[i] - '0');
+			i++;
+		}
+		if (i == 1)
+			return false;
 	}
-	return SL_RESP_AGAIN;
+	if (i + 1 >= avail || s[i] != '\r' || i > max_line)
+		return false;
+	*ll = v;
+	*used = i + 2;
+	return true;
 }
 
 static enum sl_resp_status bulk_done(struct sl_resp_parser *p, const char *ptr, bool owned)
@@ -726,8 +779,9 @@ static void scan_body(struct sl_resp_parser *p, const char *buf, size_t len, siz
 enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, size_t len,
 				  size_t *consumed)
 {
-	size_t pos = 0;
+	size_t pos = 0, used;
 	enum sl_resp_status st;
+	int64_t ll;
 
 	if (p->flags & F_DONE)
 		release_request(p);
@@ -743,6 +797,15 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 		case ST_START:
 			p->req_bytes = 0;
 			start_line(p);
+			if (fast_count(buf + pos, len - pos, '*', p->limits->max_line, &ll,
+				       &used)) {
+				pos += used;
+				if (judge_mbulk(p, true, ll) == SL_RESP_ERROR) {
+					p->req_bytes += pos - before;
+					goto out_error;
+				}
+				break;
+			}
 			if (buf[pos] == '*') {
 				p->line_len = 1;
 				p->state = ST_MBULK_LINE;
@@ -782,6 +845,17 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 				goto out_error;
 			break;
 		case ST_BULK_LINE:
+			if (p->line_len == 0 && fast_count(buf + pos, len - pos, '$',
+							   p->limits->max_line, &ll, &used)) {
+				pos += used;
+				p->req_bytes += pos - before;
+				before = pos;
+				if (judge_bulk(p, true, ll, len - pos) == SL_RESP_ERROR)
+					goto out_error;
+				if (pos == len)
+					break;
+				goto body;
+			}
 			if (!scan_count_line(p, buf, len, &pos, SL_RESP_ERR_TOO_BIG_BULK_COUNT))
 				break;
 			p->state = ST_BULK_LF;
@@ -799,6 +873,7 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 				break;
 			__attribute__((fallthrough));
 		case ST_BULK_BODY:
+		body:
 			scan_body(p, buf, len, &pos);
 			if (p->state != ST_BULK_CRLF || pos == len)
 				break;
