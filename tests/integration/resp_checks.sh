@@ -14,6 +14,11 @@ resp_client_checks() {
 	check "unknown command gets Redis's error" \
 		bash -c "$R frobnicate x | grep -qx \"ERR unknown command 'frobnicate', with args beginning with: 'x' \""
 
+	out=$(timeout 300 bash "$ROOT/tests/clients/run.sh" "$HOST" "$PORT" 2>&1)
+	echo "$out" | sed 's/^/# /'
+	check "ioredis scripted session passes" bash -c "echo \"\$1\" | grep -q 'ioredis session: .* passed'" _ "$out"
+	check "node-redis scripted session passes" bash -c "echo \"\$1\" | grep -q 'node-redis session: .* passed'" _ "$out"
+
 	out=$(redis-benchmark -h $HOST -p $PORT -t set,get,incr -n 20000 -P 16 -c 50 -q 2>&1)
 	echo "$out" | tr '\r' '\n' | grep -E 'requests per second' | sed 's/^/# /'
 	check "redis-benchmark -t set,get,incr -P 16 -c 50 completes" \
