@@ -18,6 +18,7 @@ enum opt_type {
 	OPT_IPV4, /* a.b.c.d, or "" for none */
 	OPT_NAME, /* [A-Za-z0-9_-]+ */
 	OPT_SIZE, /* Redis memtoll: 100, 1k, 1kb, 2mb, 1gb... */
+	OPT_OBUF, /* client-output-buffer-limit <class> <hard> <soft> <seconds> [...] */
 };
 
 struct option_def {
@@ -52,6 +53,10 @@ static const struct option_def options[] = {
 	 "connections served at once; one more gets '-ERR max number of clients reached'"},
 	{"app", OPT_ENUM, OFF(app), 0, 0, 0, apps, "resp",
 	 "resp: the cache; echo: a TCP echo on `port` for testing the dataplane's TCP stack"},
+	{"client-output-buffer-limit", OPT_OBUF, 0, 0, 0, 0, NULL, "normal 0 0 0",
+	 "<class> <hard> <soft> <seconds> [...]: close a client whose unsent replies reach "
+	 "<hard> bytes, or stay above <soft> for <seconds>; classes normal, replica, pubsub "
+	 "(sluice's clients are all normal); 0 disables"},
 	{"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 0, 1, NULL, "yes",
 	 "with no requirepass and no ACL, serve only the directly connected subnet"},
 	{"requirepass", OPT_STRING, OFF(requirepass), SIZE(requirepass), 0, 0, NULL, "",
@@ -121,6 +126,67 @@ static int parse_ll(const char *s, long long *out)
 	return 0;
 }
 
+/* Redis memtoll: k/m/g are powers of 1000, kb/mb/gb powers of 1024. */
+static int parse_size(const char *v, long long *out)
+{
+	static const struct {
+		const char *unit;
+		long long mul;
+	} units[] = {{"", 1},        {"b", 1},        {"k", 1000},       {"kb", 1024},
+		     {"m", 1000000}, {"mb", 1 << 20}, {"g", 1000000000}, {"gb", 1 << 30}};
+	char *end;
+	long long n;
+	size_t u;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++)
+		if (strcasecmp(end, units[u].unit) == 0)
+			break;
+	if (end == v || errno != 0 || n < 0 || u == sizeof(units) / sizeof(units[0]) ||
+	    n > LLONG_MAX / units[u].mul)
+		return -EINVAL;
+	*out = n * units[u].mul;
+	return 0;
+}
+
+/* "<class> <hard> <soft> <seconds> [<class> ...]", classes as Redis names them. */
+static int set_obuf(struct sl_config *cfg, const char *v, char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *tok[64];
+	int n = 0, i;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *t = strtok_r(buf, " \t", &save); t != NULL && n < 64;
+	     t = strtok_r(NULL, " \t", &save))
+		tok[n++] = t;
+	if (n == 0 || n % 4 != 0)
+		goto bad;
+	for (i = 0; i < n; i += 4) {
+		struct sl_obuf_limit l, *dst;
+
+		if (strcasecmp(tok[i], "normal") == 0)
+			dst = &cfg->obuf_normal;
+		else if (strcasecmp(tok[i], "pubsub") == 0)
+			dst = &cfg->obuf_pubsub;
+		else if (strcasecmp(tok[i], "replica") == 0 || strcasecmp(tok[i], "slave") == 0)
+			dst = &cfg->obuf_replica;
+		else
+			goto bad;
+		if (parse_size(tok[i + 1], &l.hard) != 0 || parse_size(tok[i + 2], &l.soft) != 0 ||
+		    parse_size(tok[i + 3], &l.soft_seconds) != 0)
+			goto bad;
+		*dst = l;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "client-output-buffer-limit: expected <class> <hard> <soft> <seconds> groups "
+		 "(class normal, replica or pubsub; sizes like 256mb), got '%s'",
+		 v);
+	return -EINVAL;
+}
+
 static int set_value(struct sl_config *cfg, const struct option_def *o, const char *v, char *err,
 		     size_t errlen)
 {
@@ -137,32 +203,18 @@ static int set_value(struct sl_config *cfg, const struct option_def *o, const ch
 		}
 		*(long long *)field = n;
 		return 0;
-	case OPT_SIZE: {
-		/* Redis memtoll: k/m/g are powers of 1000, kb/mb/gb powers of 1024. */
-		static const struct {
-			const char *unit;
-			long long mul;
-		} units[] = {{"", 1},        {"b", 1},        {"k", 1000},       {"kb", 1024},
-			     {"m", 1000000}, {"mb", 1 << 20}, {"g", 1000000000}, {"gb", 1 << 30}};
-		char *end;
-		size_t u;
-
-		errno = 0;
-		n = strtoll(v, &end, 10);
-		for (u = 0; u < sizeof(units) / sizeof(units[0]); u++)
-			if (strcasecmp(end, units[u].unit) == 0)
-				break;
-		if (end == v || errno != 0 || n < 0 || u == sizeof(units) / sizeof(units[0]) ||
-		    n > LLONG_MAX / units[u].mul) {
+	case OPT_SIZE:
+		if (parse_size(v, &n) != 0) {
 			snprintf(err, errlen,
 				 "%s: expected a size like 100mb or 2gb (k, kb, m, mb, g, gb), got "
 				 "'%s'",
 				 o->name, v);
 			return -EINVAL;
 		}
-		*(long long *)field = n * units[u].mul;
+		*(long long *)field = n;
 		return 0;
-	}
+	case OPT_OBUF:
+		return set_obuf(cfg, v, err, errlen);
 	case OPT_BOOL:
 		if (strcasecmp(v, "yes") == 0) {
 			*(int *)field = 1;
@@ -268,6 +320,17 @@ int sl_config_set(struct sl_config *cfg, const char *name, char **args, int narg
 	if (o == NULL) {
 		snprintf(err, errlen, "unknown option '%s' (sluice --help lists them)", name);
 		return -EINVAL;
+	}
+	if (o->type == OPT_OBUF && nargs >= 1) {
+		/* As in redis.conf, the groups may be separate arguments or one string. */
+		char joined[512];
+		size_t off = 0;
+		int i;
+
+		for (i = 0; i < nargs && off < sizeof(joined); i++)
+			off += (size_t)snprintf(joined + off, sizeof(joined) - off, "%s%s",
+						i ? " " : "", args[i]);
+		return set_value(cfg, o, joined, err, errlen);
 	}
 	if (nargs != 1) {
 		snprintf(err, errlen, "%s: expected exactly one value, got %d", o->name, nargs);

@@ -20,6 +20,13 @@
 
 #define SL_CONFIG_ERR_LEN 512
 
+/* client-output-buffer-limit for one class (Redis semantics; 0 = no limit). */
+struct sl_obuf_limit {
+	long long hard; /* bytes: close at once when reached */
+	long long soft; /* bytes: close when exceeded for soft_seconds */
+	long long soft_seconds;
+};
+
 enum sl_transport {
 	SL_TRANSPORT_DPDK = 0,
 	SL_TRANSPORT_KERNEL,
@@ -31,7 +38,10 @@ struct sl_config {
 	long long port; /* TCP port clients connect to */
 	long long maxclients;
 	int protected_mode;
-	int app; /* 0: resp, 1: echo */
+	struct sl_obuf_limit obuf_normal;  /* the class every client of sluice is in */
+	struct sl_obuf_limit obuf_pubsub;  /* accepted for compatibility; no pub/sub yet */
+	struct sl_obuf_limit obuf_replica; /* accepted for compatibility; no replicas */
+	int app;                           /* 0: resp, 1: echo */
 	char requirepass[512];
 	long long maxmemory;  /* bytes; 0 = unlimited */
 	int maxmemory_policy; /* enum sl_store_policy order */

@@ -284,6 +284,9 @@ static int run_kernel(const struct sl_config *cfg)
 	kc.workers = (unsigned)cfg->workers;
 	kc.maxclients = (uint32_t)cfg->maxclients;
 	kc.protected_mode = cfg->protected_mode;
+	kc.obuf_hard = (uint64_t)cfg->obuf_normal.hard;
+	kc.obuf_soft = (uint64_t)cfg->obuf_normal.soft;
+	kc.obuf_soft_ms = (uint64_t)cfg->obuf_normal.soft_seconds * 1000;
 	kc.store = store;
 	kc.shared = &shared;
 	install_signals();
@@ -499,6 +502,9 @@ int main(int argc, char **argv)
 		sp.protected_mode = cfg.protected_mode;
 		sp.acl_configured = &acl_configured;
 		sp.echo = cfg.app == 1;
+		sp.obuf_hard = (uint64_t)cfg.obuf_normal.hard;
+		sp.obuf_soft = (uint64_t)cfg.obuf_normal.soft;
+		sp.obuf_soft_ms = (uint64_t)cfg.obuf_normal.soft_seconds * 1000;
 		/* TIME-WAIT and handshakes need room beyond the clients served. */
 		sp.max_conns = (uint32_t)(cfg.maxclients + cfg.maxclients / 2 + 1024);
 		sp.store = store;

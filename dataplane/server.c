@@ -28,6 +28,7 @@ struct sl_server_conn {
 	struct sl_server_conn *next_free;
 	struct sl_server_conn *prev, *next; /* live connections */
 	uint32_t rip;                       /* peer address, host order */
+	uint64_t soft_since_ms;             /* output above the soft limit since; 0 = not */
 	struct sl_client client;
 };
 
@@ -112,10 +113,35 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 	s->stats.closed++;
 }
 
+/* Redis checkClientOutputBufferLimits. True when c must be closed now. */
+static bool over_obuf_limit(struct sl_server *s, struct sl_server_conn *c)
+{
+	uint64_t used = sl_resp_out_mem(&c->client.out);
+
+	if (s->obuf_hard != 0 && used >= s->obuf_hard)
+		return true;
+	if (s->obuf_soft == 0 || used < s->obuf_soft) {
+		c->soft_since_ms = 0;
+		return false;
+	}
+	if (c->soft_since_ms == 0) {
+		c->soft_since_ms = s->now_ms;
+		return false;
+	}
+	return s->now_ms - c->soft_since_ms > s->obuf_soft_ms;
+}
+
 /* Moves replies into the send buffer. Returns -1 if c was freed. */
 static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 {
 	struct sl_resp_out *o = &c->client.out;
+
+	if (over_obuf_limit(s, c)) {
+		sl_tcp_abort(c->tc, s->now_us);
+		s->stats.obuf_disconnections++;
+		conn_free(s, c);
+		return -1;
+	}
 
 	while (sl_resp_out_pending(o) > 0) {
 		struct iovec iov[16];
@@ -337,6 +363,9 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->sketch = p->sketch;
 	s->maxclients = p->maxclients;
 	s->echo = p->echo;
+	s->obuf_hard = p->obuf_hard;
+	s->obuf_soft = p->obuf_soft;
+	s->obuf_soft_ms = p->obuf_soft_ms;
 	s->local_mask = rte_be_to_cpu_32(p->netmask);
 	s->local_net = rte_be_to_cpu_32(p->ip) & s->local_mask;
 	s->protected_mode = p->protected_mode && p->shared->requirepass_len == 0;

@@ -10,6 +10,12 @@
  * the server stops taking its input, so its receive window closes and the
  * client waits; nothing is dropped. Taking input resumes below 256 KiB.
  *
+ * client-output-buffer-limit (Redis's last resort, normal class): a
+ * connection whose output memory (sl_resp_out_mem: buffered plus referenced
+ * bytes) reaches the hard limit, or stays at or above the soft limit for
+ * longer than the soft seconds, is closed at once (counted). It is checked
+ * whenever replies are added or sent, as Redis checks when it adds replies.
+ *
  * Echo mode (sl_server_params.echo): every byte received is sent back, taken
  * from the receive queue only as the send buffer has room, so a client that
  * stops reading closes its own window. It exists to test the TCP stack over
@@ -52,7 +58,9 @@ struct sl_server_stats {
 	uint64_t paused;     /* times input was paused by backpressure */
 	uint64_t conn_nomem; /* connections refused: no memory for a client */
 	uint64_t rejected;   /* connections refused: maxclients reached */
-	uint64_t denied;     /* connections refused: protected mode */
+	uint64_t denied;
+	uint64_t obuf_disconnections;
+		/* closed by client-output-buffer-limit */ /* connections refused: protected mode */
 };
 
 struct sl_server {
@@ -71,6 +79,7 @@ struct sl_server {
 	uint32_t nclients;
 	int echo;
 	int draining;
+	uint64_t obuf_hard, obuf_soft, obuf_soft_ms;
 	uint16_t listen_port;
 	uint32_t local_net;  /* our address & netmask, host order */
 	uint32_t local_mask; /* host order */
@@ -100,7 +109,10 @@ struct sl_server_params {
 	uint32_t netmask;                 /* network byte order */
 	int protected_mode;               /* refuse other subnets while unprotected */
 	const atomic_int *acl_configured; /* control thread: an ACL exists (may be NULL) */
-	int echo; /* serve a TCP echo instead of RESP (tests of the TCP stack) */
+	int echo;           /* serve a TCP echo instead of RESP (tests of the TCP stack) */
+	uint64_t obuf_hard; /* client-output-buffer-limit normal: bytes, 0 = none */
+	uint64_t obuf_soft;
+	uint64_t obuf_soft_ms;
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */

@@ -27,12 +27,14 @@ struct sl_kernel;
 struct sl_kernel_conf {
 	uint32_t bind_addr; /* IPv4, network byte order */
 	uint16_t port;
-	unsigned workers; /* = store partitions */
-	uint32_t maxclients;
-	int protected_mode;
-		/* no requirepass: loopback clients only */ /* per process; 0 = unlimited */
-	struct sl_store *store;                             /* borrowed */
-	struct sl_engine_shared *shared;                    /* borrowed */
+	unsigned workers;    /* = store partitions */
+	uint32_t maxclients; /* per process; 0 = unlimited */
+	int protected_mode;  /* no requirepass: loopback clients only */
+	uint64_t obuf_hard;  /* client-output-buffer-limit normal (bytes; 0 = none) */
+	uint64_t obuf_soft;
+	uint64_t obuf_soft_ms;
+	struct sl_store *store;          /* borrowed */
+	struct sl_engine_shared *shared; /* borrowed */
 };
 
 /*

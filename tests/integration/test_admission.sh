@@ -98,4 +98,10 @@ check "maxclients 3: the 4th connection gets Redis's error and is closed" \
 sl_stop TERM
 check "clean stop after rejecting (exit 0)" test $? -eq 0
 check "shutdown log counts the rejected connection" grep -Eq "worker 0: .* 1 rejected by maxclients" "$SL_LOG"
+
+check "restart with client-output-buffer-limit normal 1mb 0 0" \
+	sl_start --client-output-buffer-limit "normal 1mb 0 0"
+check "client-output-buffer-limit: the client over the hard limit is closed, others served" \
+	python3 "$ROOT/tests/integration/obuf_probe.py" "$SL_ADDR" 6379
+sl_stop TERM
 sl_finish

@@ -47,6 +47,10 @@ check "served after AUTH" bash -c "$R2 -a s3cret --no-auth-warning set x 1 | gre
 check "sluice starts with maxclients 3" start_kernel $((PORT + 3)) --maxclients 3
 check "maxclients 3: the 4th connection gets Redis's error and is closed" \
 	python3 "$ROOT/tests/integration/maxclients_probe.py" 127.0.0.1 $((PORT + 3)) 3
+check "sluice starts with client-output-buffer-limit normal 1mb 0 0" \
+	start_kernel $((PORT + 4)) --client-output-buffer-limit "normal 1mb 0 0"
+check "client-output-buffer-limit: the client over the hard limit is closed, others served" \
+	python3 "$ROOT/tests/integration/obuf_probe.py" 127.0.0.1 $((PORT + 4))
 kill -TERM "$main_pid"
 wait "$main_pid"
 check "SIGTERM: exit status 0" test $? -eq 0

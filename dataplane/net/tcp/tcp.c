@@ -390,6 +390,14 @@ static void conn_free(struct sl_tcp_conn *c)
 {
 	struct sl_tcp *s = c->stack;
 
+	/*
+	 * Already on the free list: an application that aborts or closes a
+	 * connection from inside that connection's own event callback (which
+	 * the API allows) has it freed by conn_drop, and deliver_events then
+	 * offers it again. Freeing twice would corrupt the free list.
+	 */
+	if (s == NULL)
+		return;
 	c->stack = NULL;
 	c->hnext = s->free_list;
 	s->free_list = c;
