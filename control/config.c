@@ -57,6 +57,12 @@ static const struct option_def options[] = {
 	 "<class> <hard> <soft> <seconds> [...]: close a client whose unsent replies reach "
 	 "<hard> bytes, or stay above <soft> for <seconds>; classes normal, replica, pubsub "
 	 "(sluice's clients are all normal); 0 disables"},
+	{"maxclients-per-source", OPT_INT, OFF(maxclients_per_source), 0, 0, 1000000, NULL, "0",
+	 "connections one source (see source-prefix) may hold; one more gets '-ERR max number "
+	 "of clients reached'; 0 for no cap"},
+	{"source-prefix", OPT_INT, OFF(source_prefix), 0, 1, 32, NULL, "32",
+	 "prefix length that groups client addresses into one source for "
+	 "maxclients-per-source (24: a /24 is one source)"},
 	{"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 0, 1, NULL, "yes",
 	 "with no requirepass and no ACL, serve only the directly connected subnet"},
 	{"requirepass", OPT_STRING, OFF(requirepass), SIZE(requirepass), 0, 0, NULL, "",

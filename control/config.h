@@ -37,6 +37,8 @@ struct sl_config {
 	uint32_t bind;  /* kernel transport: listen address, network byte order */
 	long long port; /* TCP port clients connect to */
 	long long maxclients;
+	long long maxclients_per_source; /* 0 = no per-source cap */
+	long long source_prefix;         /* sources are counted per /source_prefix */
 	int protected_mode;
 	struct sl_obuf_limit obuf_normal;  /* the class every client of sluice is in */
 	struct sl_obuf_limit obuf_pubsub;  /* accepted for compatibility; no pub/sub yet */

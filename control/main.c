@@ -502,6 +502,8 @@ int main(int argc, char **argv)
 		sp.protected_mode = cfg.protected_mode;
 		sp.acl_configured = &acl_configured;
 		sp.echo = cfg.app == 1;
+		sp.per_source_cap = (uint32_t)cfg.maxclients_per_source;
+		sp.source_prefix = (uint8_t)cfg.source_prefix;
 		sp.obuf_hard = (uint64_t)cfg.obuf_normal.hard;
 		sp.obuf_soft = (uint64_t)cfg.obuf_normal.soft;
 		sp.obuf_soft_ms = (uint64_t)cfg.obuf_normal.soft_seconds * 1000;
@@ -561,9 +563,11 @@ int main(int argc, char **argv)
 		sl_log(SL_LOG_NOTICE,
 		       "worker %u: %" PRIu64 " frames in, %" PRIu64 " out, %" PRIu64
 		       " ARP replies, %" PRIu64 " echo replies, %" PRIu64
-		       " connections accepted, %" PRIu64 " rejected by maxclients",
+		       " connections accepted, %" PRIu64 " rejected by maxclients, %" PRIu64
+		       " by maxclients-per-source",
 		       w, s->rx_frames, s->tx_frames, s->tx_arp_replies, s->tx_icmp_echo_replies,
-		       servers[w].stats.accepted, servers[w].stats.rejected);
+		       servers[w].stats.accepted, servers[w].stats.rejected,
+		       servers[w].stats.source_rejected);
 		sl_tcp_stats_get(servers[w].tcp, &ts);
 		for (i = 0; sl_tcp_stat_name(i, &desc) != NULL && off < sizeof(line) - 64; i++)
 			if (tv[i] != 0)

@@ -62,6 +62,27 @@ static void sketch_add(struct sl_server *s, uint32_t rip_host, int32_t d)
 				   (uint32_t)d, __ATOMIC_RELAXED);
 }
 
+/*
+ * The count slot of source network `net` (host order): linear probing over
+ * a power-of-two table; slots are never deleted, only their counts drop to
+ * zero, so probing stays correct. NULL when the table is full.
+ */
+static struct sl_server_src *source_slot(struct sl_server *s, uint32_t net)
+{
+	uint32_t key = net == 0 ? 1 : net; /* 0 marks an empty slot */
+	uint32_t i = (key * 2654435761u) & (SL_SERVER_SOURCES - 1), n;
+
+	for (n = 0; n < SL_SERVER_SOURCES; n++, i = (i + 1) & (SL_SERVER_SOURCES - 1)) {
+		if (s->sources[i].addr == key)
+			return &s->sources[i];
+		if (s->sources[i].addr == 0) {
+			s->sources[i].addr = key;
+			return &s->sources[i];
+		}
+	}
+	return NULL;
+}
+
 static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *tc)
 {
 	struct sl_server_conn *c = s->free_conns;
@@ -84,6 +105,12 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	sl_client_init(&c->client, &s->eng, addr, s->now_ms);
 	c->rip = rip;
 	sketch_add(s, rip, 1);
+	if (s->sources != NULL) {
+		struct sl_server_src *src = source_slot(s, rip & s->source_mask);
+
+		if (src != NULL)
+			src->count++;
+	}
 	s->nclients++;
 	c->next = s->live;
 	if (s->live != NULL)
@@ -97,6 +124,12 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 {
 	sketch_add(s, c->rip, -1);
+	if (s->sources != NULL) {
+		struct sl_server_src *src = source_slot(s, c->rip & s->source_mask);
+
+		if (src != NULL && src->count > 0)
+			src->count--;
+	}
 	s->nclients--;
 	sl_client_deinit(&c->client);
 	free(c->rbuf);
@@ -312,6 +345,21 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 			s->stats.rejected++;
 			return;
 		}
+		if (s->sources != NULL) {
+			uint32_t rip;
+			struct sl_server_src *src;
+
+			sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
+			src = source_slot(s, rip & s->source_mask);
+			if (src != NULL && src->count >= s->per_source_cap) {
+				static const char msg[] = "-ERR max number of clients reached\r\n";
+
+				sl_tcp_send(tc, msg, sizeof(msg) - 1, s->now_us);
+				sl_tcp_close(tc, s->now_us);
+				s->stats.source_rejected++;
+				return;
+			}
+		}
 		c = conn_new(s, tc);
 		if (c == NULL) {
 			s->stats.conn_nomem++;
@@ -366,6 +414,14 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->obuf_hard = p->obuf_hard;
 	s->obuf_soft = p->obuf_soft;
 	s->obuf_soft_ms = p->obuf_soft_ms;
+	if (p->per_source_cap != 0) {
+		s->per_source_cap = p->per_source_cap;
+		s->source_mask =
+			p->source_prefix >= 32 ? UINT32_MAX : ~(UINT32_MAX >> p->source_prefix);
+		s->sources = calloc(SL_SERVER_SOURCES, sizeof(*s->sources));
+		if (s->sources == NULL)
+			return -ENOMEM;
+	}
 	s->local_mask = rte_be_to_cpu_32(p->netmask);
 	s->local_net = rte_be_to_cpu_32(p->ip) & s->local_mask;
 	s->protected_mode = p->protected_mode && p->shared->requirepass_len == 0;
@@ -392,6 +448,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	if (s->tcp == NULL) {
 		rc = -errno;
 		sl_engine_deinit(&s->eng);
+		free(s->sources);
 		return rc;
 	}
 	s->listen_port = p->port;
@@ -417,6 +474,8 @@ void sl_server_deinit(struct sl_server *s)
 		s->free_conns = c->next_free;
 		free(c);
 	}
+	free(s->sources);
+	s->sources = NULL;
 	sl_engine_deinit(&s->eng);
 }
 

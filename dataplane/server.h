@@ -25,6 +25,10 @@
  * no requirepass and no ACL configured, only clients in the directly
  * connected subnet are served; others get "-DENIED ..." and are closed.
  *
+ * maxclients-per-source: the server also counts connections per source
+ * network exactly and answers one too many with Redis's "-ERR max number of
+ * clients reached" (the XDP sketch only sheds SYNs far over the cap).
+ *
  * Admission: each established connection is counted per source in the XDP
  * program's count-min sketch (atomic adds on the shared mapping), so the
  * kernel can shed SYNs of a source already at its cap before they cost the
@@ -51,6 +55,13 @@
 
 struct sl_server_conn;
 
+/* Per-source connection counts for maxclients-per-source (exact). */
+#define SL_SERVER_SOURCES 65536 /* slots; more distinct sources than this are not capped */
+struct sl_server_src {
+	uint32_t addr; /* source network, host order; 0 = empty slot */
+	uint32_t count;
+};
+
 struct sl_server_stats {
 	uint64_t accepted;
 	uint64_t closed;
@@ -60,7 +71,8 @@ struct sl_server_stats {
 	uint64_t rejected;   /* connections refused: maxclients reached */
 	uint64_t denied;
 	uint64_t obuf_disconnections;
-		/* closed by client-output-buffer-limit */ /* connections refused: protected mode */
+	uint64_t source_rejected;                  /* connections refused: maxclients-per-source */
+	/* closed by client-output-buffer-limit */ /* connections refused: protected mode */
 };
 
 struct sl_server {
@@ -80,6 +92,9 @@ struct sl_server {
 	int echo;
 	int draining;
 	uint64_t obuf_hard, obuf_soft, obuf_soft_ms;
+	uint32_t per_source_cap;
+	uint32_t source_mask;          /* host order */
+	struct sl_server_src *sources; /* open addressing, SL_SERVER_SOURCES slots */
 	uint16_t listen_port;
 	uint32_t local_net;  /* our address & netmask, host order */
 	uint32_t local_mask; /* host order */
@@ -113,6 +128,8 @@ struct sl_server_params {
 	uint64_t obuf_hard; /* client-output-buffer-limit normal: bytes, 0 = none */
 	uint64_t obuf_soft;
 	uint64_t obuf_soft_ms;
+	uint32_t per_source_cap; /* connections per source; 0 = none */
+	uint8_t source_prefix;   /* sources are /source_prefix networks */
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */

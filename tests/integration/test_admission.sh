@@ -23,9 +23,10 @@ cat >"$SLUICE_RUN_DIR/probe.py" <<'PY'
 import socket, subprocess, sys, time
 host, ctl, ops = sys.argv[1], sys.argv[2].split("\x1f"), sys.argv[3:]
 held = []
-def conn(timeout=1.0):
+def conn(timeout=5.0):
+    # generous for connections that must succeed: the machine may be loaded
     s = socket.create_connection((host, 6379), timeout=timeout)
-    s.settimeout(2.0)
+    s.settimeout(5.0)
     return s
 def ping(s):
     s.sendall(b"PING\r\n")
@@ -98,6 +99,41 @@ check "maxclients 3: the 4th connection gets Redis's error and is closed" \
 sl_stop TERM
 check "clean stop after rejecting (exit 0)" test $? -eq 0
 check "shutdown log counts the rejected connection" grep -Eq "worker 0: .* 1 rejected by maxclients" "$SL_LOG"
+
+check "restart with maxclients-per-source 2, source-prefix 24" \
+	sl_start --maxclients-per-source 2 --source-prefix 24
+ip addr add 198.18.17.3/32 dev "$SLUICE_HOST_IF"
+check "per-source cap: a third connection from the same /24 gets Redis's maxclients error" \
+	python3 - "$SL_ADDR" <<'PY'
+import socket, sys, time
+def conn(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(3)
+    s.connect((sys.argv[1], 6379))
+    return s
+def ping(s):
+    s.sendall(b"PING\r\n")
+    return s.recv(16) == b"+PONG\r\n"
+a, b = conn("198.18.17.2"), conn("198.18.17.2")
+assert ping(a) and ping(b)
+c = conn("198.18.17.3")  # another address, same /24: same source
+got = b""
+while True:
+    d = c.recv(256)
+    if not d:
+        break
+    got += d
+assert got == b"-ERR max number of clients reached\r\n", got
+a.close()
+time.sleep(0.3)
+d = conn("198.18.17.3")
+assert ping(d), "after one closes, the source may connect again"
+PY
+sl_stop TERM
+check "shutdown log counts the per-source rejection" \
+	grep -Eq "worker 0: .* 1 by maxclients-per-source" "$SL_LOG"
+ip addr del 198.18.17.3/32 dev "$SLUICE_HOST_IF"
 
 check "restart with client-output-buffer-limit normal 1mb 0 0" \
 	sl_start --client-output-buffer-limit "normal 1mb 0 0"
