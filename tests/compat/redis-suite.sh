@@ -73,9 +73,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-[ -n "$host" ] && [ -n "$port" ] || usage
+if [ -z "$host" ] || [ -z "$port" ]; then usage; fi
 [[ $port =~ ^[0-9]+$ ]] || die "--port must be a number"
-[[ $stall_timeout =~ ^[0-9]+$ ]] && [[ $unit_timeout =~ ^[0-9]+$ ]] || die "timeouts are whole seconds"
+[[ $host == 127.* || $host == localhost ]] || die "only loopback servers are allowed ($host)"
+if ! [[ $stall_timeout =~ ^[0-9]+$ && $unit_timeout =~ ^[0-9]+$ ]]; then die "timeouts are whole seconds"; fi
 [ -f "$skiplist" ] || die "skip list $skiplist not found"
 for t in tclsh8.6 timeout python3; do
 	command -v "$t" >/dev/null || die "$t not found (Debian packages: tcl coreutils python3)"
