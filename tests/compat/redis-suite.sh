@@ -211,6 +211,8 @@ for u in $units; do
 	status=ok
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		status="TIMEOUT after ${unit_timeout}s"
+	elif grep -q '^\[TIMEOUT\]' "$log"; then
+		status="STALLED (no progress for ${stall_timeout}s)"
 	elif [ "$exc" -gt 0 ]; then
 		status="ABORTED (exception)"
 	elif [ "$rc" != 0 ] || [ "$err" -gt 0 ]; then
@@ -232,7 +234,7 @@ echo "redis-suite: logs in $out (ignored = denied by tags or not supported on an
 if [ ${#failed_units[@]} -gt 0 ]; then
 	for u in "${failed_units[@]}"; do
 		echo "--- failures in $u:"
-		sed 's/\x1b\[[0-9;]*m//g' "$out/${u//\//_}.log" | grep -E '^\[(err|exception)\]:' | head -20
+		sed 's/\x1b\[[0-9;]*m//g' "$out/${u//\//_}.log" | grep -E '^\[(err|exception|TIMEOUT)\]|^[[:alnum:]]+ => ' | head -20
 	done
 	echo "redis-suite: FAILED (${failed_units[*]})"
 	exit 1
