@@ -153,8 +153,12 @@ class Generator:
     def field(self):
         return self.r.choice(self.fields)
 
-    def value(self):
+    def value(self, big=False):
+        """A value; with big, rarely 1 KB to 100 KB (replies and requests
+        that span many reads and segments)."""
         r = self.r
+        if big and r.random() < 0.005:
+            return bytes(r.choice(b"abcdefgh") for _ in range(8)) * (r.randint(1000, 100000) // 8)
         k = r.random()
         if k < 0.30:
             return b"%d" % r.randint(-200, 200)
@@ -276,7 +280,7 @@ class Generator:
                                      "HKEYS", "HVALS"):
             return [n, k()]
         if name == "SET":
-            return [n, k(), self.value()] + self.set_options()
+            return [n, k(), self.value(big=True)] + self.set_options()
         if name in ("SETNX", "GETSET", "APPEND"):
             return [n, k(), self.value()]
         if name == "SETEX":
@@ -294,7 +298,7 @@ class Generator:
             out = [n]
             for _ in range(r.randint(1, 4)):
                 out += [k(), self.value()]
-            return out
+            return out[:-1] if r.random() < 0.05 else out  # odd count: an arity error
         if name == "GETRANGE":
             return [n, k(), self.integer(-20, 20), self.integer(-20, 20)]
         if name == "SETRANGE":
@@ -318,8 +322,8 @@ class Generator:
         if name in ("HSET", "HMSET"):
             out = [n, k()]
             for _ in range(r.randint(1, 4)):
-                out += [self.field(), self.value()]
-            return out
+                out += [self.field(), self.value(big=True)]
+            return out[:-1] if r.random() < 0.05 else out  # odd count: an arity error
         if name == "HSETNX":
             return [n, k(), self.field(), self.value()]
         if name in ("HGET", "HEXISTS", "HSTRLEN"):
@@ -333,7 +337,7 @@ class Generator:
         if name == "PING":
             return [n] if r.random() < 0.6 else [n, self.value()]
         if name == "ECHO":
-            return [n, self.value()]
+            return [n, self.value(big=True)]
         if name == "SELECT":
             # Database 0, or indexes out of Redis's default range: sluice has
             # one database, and any other valid index would be a legitimate
@@ -400,7 +404,10 @@ class Generator:
             return None
         args = self.mixed_case(args)
         it = Item(g, args)
-        if self.inline and r.random() < 0.1 and all(_inline_safe(a) for a in args):
+        # Inline only below Redis's 64 KB inline limit (past it Redis answers
+        # a protocol error and closes while the request is still being sent).
+        if (self.inline and r.random() < 0.1 and sum(len(a) + 1 for a in args) < 1024
+                and all(_inline_safe(a) for a in args)):
             it.raw = b" ".join(args) + b"\r\n"
         return it
 
