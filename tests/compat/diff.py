@@ -522,16 +522,25 @@ class Server:
             return b"<socket error: %s>" % str(e).encode()
 
     def closed_after(self):
-        """True when the server closes the connection (EOF) within the timeout."""
+        """What follows the reply to a protocol error: b"closed" when the
+        server closes the connection (EOF or reset) within the timeout with
+        nothing more sent, else b"open" or the unexpected extra bytes."""
+        extra = self.reader.pending()
+        state = b"open"
         try:
             while True:
                 data = self.sock.recv(4096)
                 if not data:
-                    return True
+                    state = b"closed"
+                    break
+                extra += data
         except socket.timeout:
-            return False
+            pass
         except OSError:
-            return True
+            state = b"closed"
+        if extra:
+            return b"%s after extra bytes %r" % (state, extra[:80])
+        return state
 
 
 def show_reply(raw, limit=300):
@@ -652,9 +661,8 @@ def main(argv):
                         proto = 2
                 if it.closes:
                     ca, cb = servers[0].closed_after(), servers[1].closed_after()
-                    if ca != cb:
-                        mismatches.append((it, b"<closed: %s>" % str(ca).encode(),
-                                           b"<closed: %s>" % str(cb).encode()))
+                    if ca != cb or ca != b"closed":
+                        mismatches.append((it, b"<after the reply: %s>" % ca, b"<after the reply: %s>" % cb))
                     setup()
                     proto = 2
         except socket.timeout:
