@@ -62,9 +62,6 @@ step() { # step NAME COMMAND...: runs, times and records one check
 	fi
 }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 start_redis() { # start_redis PORT
 	redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
@@ -81,10 +78,10 @@ s.sendall(b"PING\r\n"); sys.exit(0 if s.recv(16).startswith(b"+PONG") else 1)' "
 
 command -v redis-server >/dev/null || { echo "compat: redis-server not found (Debian package redis-server)"; exit 1; }
 mkdir -p "$out"
-ref=$(free_port)
+read -r ref tport < <(python3 "$HERE/free-ports.py" 2 | tr '\n' ' ')
+[ -n "$tport" ] || { echo "compat: no free ports"; exit 1; }
 start_redis "$ref"
 if [ -z "$target" ]; then
-	tport=$(free_port)
 	start_redis "$tport"
 	target=127.0.0.1:$tport
 fi

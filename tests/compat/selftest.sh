@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/compat/selftest.sh: proves that diff.py passes equal servers and
 # catches a server that answers wrongly. Starts two redis-server instances
-# and corrupt-proxy.py on free 127.0.0.1 ports, stops them by PID on exit.
+# and corrupt-proxy.py on free 127.0.0.1 ports (free-ports.py), stops them by
+# PID on exit.
 #
 #   1. redis vs redis                                 must exit 0
 #   2. redis vs proxy --every 0 (transparent) → redis must exit 0
@@ -47,13 +48,9 @@ check() { # check NAME CONDITION-RESULT
 
 command -v redis-server >/dev/null || { echo "selftest: redis-server not found (Debian package redis-server)"; exit 1; }
 
-# Three free loopback ports, chosen by the kernel.
-read -r PA PB PP < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+# Three free loopback ports below the ephemeral range.
+read -r PA PB PP < <(python3 "$HERE/free-ports.py" 3 | tr '\n' ' ')
+[ -n "$PP" ] || { echo "selftest: no free ports"; exit 1; }
 
 wait_port() { # wait_port PORT: up to 10 s for a PING answer
 	python3 - "$1" <<'EOF'
