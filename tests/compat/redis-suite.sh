@@ -127,6 +127,8 @@ obtain_suite
 mkdir -p "$out" || die "cannot create $out"
 out=$(cd "$out" && pwd)
 skipfile=$out/skipfile.txt
+skip_names=()
+skip_reasons=()
 : >"$skipfile"
 lineno=0
 while IFS= read -r line || [ -n "$line" ]; do
@@ -140,6 +142,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	[ -n "$name" ] || die "$skiplist:$lineno: empty test name"
 	[ -n "$reason" ] || die "$skiplist:$lineno: empty reason"
 	printf '%s\n' "$name" >>"$skipfile"
+	skip_names+=("$name")
+	skip_reasons+=("$reason")
 done <"$skiplist"
 
 # --- run -------------------------------------------------------------------
@@ -230,6 +234,28 @@ python3 "$HERE/config-guard.py" restore "$host" "$port" "$saved" 2>>"$out/config
 	echo "redis-suite: warning: could not restore every setting after the run (see $out/config-guard.log)"
 printf '%-24s %6d %6d %6d %8d\n' total "$t_ok" "$t_err" "$t_skip" "$t_ign" | tee -a "$summary"
 echo "redis-suite: logs in $out (ignored = denied by tags or not supported on an external server)"
+
+# reason_for NAME: the skip-list reason of the entry that matched NAME.
+reason_for() {
+	local i e
+	for i in "${!skip_names[@]}"; do
+		e=${skip_names[$i]}
+		if [ "$e" = "$1" ] || { [ "${e:0:1}" = / ] && [[ $1 =~ ${e:1} ]]; }; then
+			echo "${skip_reasons[$i]}"
+			return
+		fi
+	done
+	echo "?"
+}
+for u in $units; do
+	only=""
+	[ "$u" = pipelining-stresser ] && only=$PIPELINING_TEST
+	sed 's/\x1b\[[0-9;]*m//g' "$out/${u//\//_}.log" | sed -n 's/^\[skip\]: //p' |
+		while IFS= read -r t; do
+			[ -z "$only" ] || [ "$t" = "$only" ] || continue
+			echo "skipped in $u: $t  # $(reason_for "$t")"
+		done
+done | tee -a "$summary"
 
 if [ ${#failed_units[@]} -gt 0 ]; then
 	for u in "${failed_units[@]}"; do
