@@ -9,7 +9,8 @@ generated from --seed over a small key space, so keys collide and types
 clash. Every reply is read with resp.Reader, which returns its exact bytes,
 and the two servers' bytes are compared. The stream is a function of the
 seed, --count, --commands, --keys and --max-pipeline only (never of the
-replies), so a reported mismatch is reproduced by re-running the printed
+replies; absolute expiration times are the run's start time plus seeded
+offsets), so a reported mismatch is reproduced by re-running the printed
 command line.
 
 The stream covers the string, key and hash commands and PING ECHO SELECT
@@ -335,7 +336,8 @@ class Generator:
         if name == "HINCRBYFLOAT":
             return [n, k(), self.field(), self.number()]
         if name == "PING":
-            return [n] if r.random() < 0.6 else [n, self.value()]
+            k = r.random()
+            return [n] if k < 0.6 else [n, self.value()] if k < 0.97 else [n, self.value(), self.value()]
         if name == "ECHO":
             return [n, self.value(big=True)]
         if name == "SELECT":
