@@ -5,7 +5,8 @@
 #                         [--count N] [--seed N] [--out DIR]
 #
 # Starts a reference redis-server 7.0.15 on a free 127.0.0.1 port and runs:
-#   1. selftest.sh                 (diff.py passes equal servers, catches corruption)
+#   1. selftest.sh --suite         (diff.py and redis-suite.sh pass equal servers
+#                                   and catch a corrupting proxy)
 #   2. redis-suite.sh on the target (Redis's own suite in external mode)
 #   3. diff.py reference vs target (--count commands, default 100000)
 # Without --target the target is a second redis-server it starts (this
@@ -89,7 +90,7 @@ thost=${target%:*}
 tport=${target##*:}
 echo "compat: reference redis-server on 127.0.0.1:$ref, target $target, seed $seed"
 
-step "diff.py self-test" timeout 600 "$HERE/selftest.sh"
+step "self-test of diff.py and redis-suite.sh" timeout 900 "$HERE/selftest.sh" --suite
 suite_args=(--host "$thost" --port "$tport" --out "$out/redis-suite")
 [ -n "$units" ] && suite_args+=(--units "$units")
 step "Redis $(redis-server --version | sed 's/.*v=\([0-9.]*\).*/\1/') suite on $target" \

@@ -13,13 +13,19 @@
 #      normalisation of HGETALL/HKEYS/HVALS must not hide a corruption)
 #   5. as 3 over TTL/PTTL-heavy streams, 1 reply in 31 (the TTL tolerance must
 #      not hide a corruption)
+#   6. with --suite only: redis-suite.sh on unit/type/incr passes on redis and
+#      fails (exit 1, failed tests counted) through the proxy corrupting one
+#      reply in 40. It needs Redis's suite (fetched with apt on first use).
 #
 # Exit status: 0 when every check holds, 1 otherwise (in particular when a
 # corruption is NOT detected). Every step is bounded by `timeout`.
-# Needs: redis-server (Debian redis-server), python3.
+# Needs: redis-server (Debian redis-server), python3; with --suite also what
+# redis-suite.sh needs.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+SUITE=0
+[ "${1:-}" = --suite ] && SUITE=1
 COUNT=${SELFTEST_COUNT:-20000}
 SEED=${SELFTEST_SEED:-$RANDOM}
 WORK=$(mktemp -d /tmp/sluice-compat-selftest.XXXXXX)
@@ -145,6 +151,24 @@ corrupted "all commands, 1 reply in 997" 997 3 --count "$COUNT" --max-mismatches
 corrupted "hash commands, 1 reply in 97" 97 4 --count 5000 --commands hashes --max-mismatches 1000000
 corrupted "TTL commands, 1 reply in 31" 31 5 --count 5000 --max-mismatches 1000000 \
 	--commands SET,SETEX,PSETEX,EXPIRE,PEXPIRE,EXPIREAT,PEXPIREAT,TTL,PTTL,EXPIRETIME,PEXPIRETIME
+
+if [ "$SUITE" = 1 ]; then
+	timeout 600 "$HERE/redis-suite.sh" --host 127.0.0.1 --port "$PB" --units unit/type/incr \
+		--out "$WORK/suite-redis" >"$WORK/6a.log" 2>&1
+	rc=$?
+	check "redis-suite.sh unit/type/incr on redis: rc $rc (must be 0)" "$([ "$rc" = 0 ]; echo $?)"
+	[ "$rc" = 0 ] || tail -5 "$WORK/6a.log"
+	: >"$WORK/proxy.log"
+	start_proxy 40
+	timeout 600 "$HERE/redis-suite.sh" --host 127.0.0.1 --port "$PP" --units unit/type/incr \
+		--out "$WORK/suite-proxy" >"$WORK/6b.log" 2>&1
+	rc=$?
+	stop_proxy
+	nfail=$(awk '$1 == "unit/type/incr" { print $3 }' "$WORK/suite-proxy/summary.txt" 2>/dev/null)
+	check "redis-suite.sh through the corrupting proxy: rc $rc (must be 1), ${nfail:-?} failed (must be > 0)" \
+		"$([ "$rc" = 1 ] && [ "${nfail:-0}" -gt 0 ]; echo $?)"
+	[ "$rc" = 1 ] || tail -5 "$WORK/6b.log"
+fi
 
 if [ "$FAILED" != 0 ]; then
 	echo "selftest: FAILED"
