@@ -89,6 +89,10 @@ ARITIES = {
 WEIGHTS = {"ARITY": 0.6, "UNKNOWN": 0.4, "PROTOCOL": 0.05, "HELLO": 0.4, "SELECT": 0.3,
            "DBSIZE": 0.3, "SET": 3, "GET": 2, "HSET": 2, "HGET": 1.5, "EXPIRE": 1.5}
 
+# Rarely used keys that are valid but unusual: empty, binary, with spaces
+# and a hash tag.
+SPECIAL_KEYS = [b"", b"\x00k\xff", b"k 0", b"{k0}"]
+
 TTL_CMDS = {"TTL": 1000, "EXPIRETIME": 1000, "PTTL": 1, "PEXPIRETIME": 1}
 MULTISET_CMDS = {"HGETALL": 2, "HKEYS": 1, "HVALS": 1}
 
@@ -145,7 +149,10 @@ class Generator:
     def key(self, kind=None):
         """A key; string commands favour the first half of the key space and
         hash commands the second, so both see their own type most of the
-        time and the other type (WRONGTYPE) often enough."""
+        time and the other type (WRONGTYPE) often enough. One key in 33 is
+        one of SPECIAL_KEYS."""
+        if self.r.random() < 0.03:
+            return self.r.choice(SPECIAL_KEYS)
         if kind is None or len(self.keys) < 2 or self.r.random() < 0.25:
             return self.r.choice(self.keys)
         half = len(self.keys) // 2
