@@ -4,6 +4,7 @@
 # and corrupt-proxy.py on free 127.0.0.1 ports (free-ports.py), stops them by
 # PID on exit.
 #
+#   0. test_resp.py (the reply reader, table-driven)  must exit 0
 #   1. redis vs redis                                 must exit 0
 #   2. redis vs proxy --every 0 (transparent) → redis must exit 0
 #   3. redis vs proxy corrupting 1 reply in 997        must exit 1, report
@@ -114,6 +115,11 @@ first_corruption_seen() {
 		return 1
 	}
 }
+
+timeout 60 python3 "$HERE/test_resp.py" >"$WORK/0.log" 2>&1
+rc=$?
+check "test_resp.py: $(tail -1 "$WORK/0.log")" "$rc"
+[ "$rc" = 0 ] || cat "$WORK/0.log"
 
 start_redis "$PA"
 start_redis "$PB"
