@@ -15,6 +15,7 @@ PACKAGES=(
 	# test
 	iputils-ping arping bpftool python3 clang-format
 	redis-server redis-tools # reference server and clients for side-by-side tests
+	tcl dpkg-dev xz-utils # Redis 7.0.15's own test suite, fetched with apt-get source at test time
 )
 
 [ "$(id -u)" = 0 ] || { echo "install-deps: must run as root" >&2; exit 1; }
