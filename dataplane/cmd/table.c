@@ -104,6 +104,8 @@ const struct cmd_def sl_cmd_table[] = {
 	 "Incrementally iterate the keys space", "keyspace read slow"},
 	{"randomkey", cmd_randomkey, 1, R, 0, 0, 0, GROUP_GENERIC, "1.0.0",
 	 "Return a random key from the keyspace", "keyspace read slow"},
+	{"object", cmd_object, -2, CMD_CONTAINER, 0, 0, 0, GROUP_GENERIC, "2.2.3",
+	 "A container for object introspection commands", "slow"},
 
 	/* hashes */
 	{"hset", cmd_hset, -4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.0.0",
@@ -134,6 +136,10 @@ const struct cmd_def sl_cmd_table[] = {
 	 "read hash slow"},
 	{"hvals", cmd_hvals, 2, R, 1, 1, 1, GROUP_HASH, "2.0.0", "Get all the values in a hash",
 	 "read hash slow"},
+	{"hrandfield", cmd_hrandfield, -2, R, 1, 1, 1, GROUP_HASH, "6.2.0",
+	 "Get one or multiple random fields from a hash", "read hash slow"},
+	{"hscan", cmd_hscan, -3, R, 1, 1, 1, GROUP_HASH, "2.8.0",
+	 "Incrementally iterate hash fields and associated values", "read hash slow"},
 
 	/* connection */
 	{"ping", cmd_ping, -1, F, 0, 0, 0, GROUP_CONNECTION, "1.0.0", "Ping the server",
@@ -150,12 +156,12 @@ const struct cmd_def sl_cmd_table[] = {
 	 "Authenticate to the server", "fast connection"},
 	{"select", cmd_select, 2, CMD_LOADING | CMD_STALE | F, 0, 0, 0, GROUP_CONNECTION, "1.0.0",
 	 "Change the selected database for the current connection", "fast connection"},
-	{"client", cmd_client, -2, 0, 0, 0, 0, GROUP_CONNECTION, "2.4.0",
+	{"client", cmd_client, -2, CMD_CONTAINER, 0, 0, 0, GROUP_CONNECTION, "2.4.0",
 	 "A container for client connection commands", "slow"},
 
 	/* server */
-	{"command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, GROUP_SERVER, "2.8.13",
-	 "Get array of Redis command details", "slow connection"},
+	{"command", cmd_command, -1, CMD_LOADING | CMD_STALE | CMD_CONTAINER, 0, 0, 0, GROUP_SERVER,
+	 "2.8.13", "Get array of Redis command details", "slow connection"},
 	{"info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, GROUP_SERVER, "1.0.0",
 	 "Get information and statistics about the server", "slow dangerous"},
 	{"time", cmd_time, 1, CMD_LOADING | CMD_STALE | F, 0, 0, 0, GROUP_SERVER, "2.6.0",
@@ -166,6 +172,20 @@ const struct cmd_def sl_cmd_table[] = {
 	 "Remove all keys from all databases", "keyspace write slow dangerous"},
 	{"flushdb", cmd_flushall, -1, W, 0, 0, 0, GROUP_SERVER, "1.0.0",
 	 "Remove all keys from the current database", "keyspace write slow dangerous"},
+	{"config", cmd_config, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SERVER, "2.0.0",
+	 "A container for server configuration commands", "slow"},
+	{"slowlog", cmd_slowlog, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SERVER, "2.2.12",
+	 "A container for slow log commands", "slow"},
+	{"latency", cmd_latency, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SERVER, "2.8.13",
+	 "A container for latency diagnostics commands", "slow"},
+
+	/* scripting: no engine; see cmd_server.c */
+	{"function", cmd_function, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
+	 "A container for function commands", "slow"},
+	{"fcall", cmd_fcall, -3, CMD_NOSCRIPT | CMD_STALE, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
+	 "Invoke a function", "slow scripting"},
+	{"fcall_ro", cmd_fcall, -3, CMD_NOSCRIPT | CMD_STALE, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
+	 "Invoke a read-only function", "slow scripting"},
 };
 
 const unsigned sl_cmd_table_len = sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]);
@@ -175,7 +195,7 @@ const char *sl_cmd_group_name(enum cmd_group g)
 	static const char *const names[] = {
 		[GROUP_STRING] = "string", [GROUP_GENERIC] = "generic",
 		[GROUP_HASH] = "hash",     [GROUP_CONNECTION] = "connection",
-		[GROUP_SERVER] = "server",
+		[GROUP_SERVER] = "server", [GROUP_SCRIPTING] = "scripting",
 	};
 
 	return (unsigned)g < SL_ARRAY_SIZE(names) ? names[g] : "unknown";
