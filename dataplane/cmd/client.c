@@ -16,6 +16,8 @@
 
 #include "dataplane/cmd/cmd_priv.h"
 
+static uint64_t calibrate_tsc(void);
+
 void sl_engine_shared_defaults(struct sl_engine_shared *s)
 {
 	struct sl_store_config sc;
@@ -52,6 +54,7 @@ int sl_engine_init(struct sl_engine *e, struct sl_store *store, unsigned self,
 	e->shared = shared;
 	e->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)self << 32) ^ (uint64_t)(uintptr_t)e;
 	e->stats_epoch = atomic_load_explicit(&shared->stats_epoch, memory_order_relaxed);
+	e->tsc_per_us = calibrate_tsc();
 	e->cmd_stat = calloc(sl_cmd_table_len, sizeof(*e->cmd_stat));
 	return e->cmd_stat == NULL ? -ENOMEM : 0;
 }
@@ -356,29 +359,72 @@ static void unknown_command(struct sl_client *c, const struct sl_resp_arg *argv,
 		     (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr, args);
 }
 
-/* "client|list" for CLIENT LIST cmd=: container commands add their subcommand. */
+/* CLIENT LIST cmd=: the table index always, the subcommand only for containers. */
 static void note_command(struct sl_client *c, const struct cmd_def *cmd,
 			 const struct sl_resp_arg *argv, uint32_t argc)
 {
-	size_t n = strlen(cmd->name), i;
+	size_t i;
 
-	memcpy(c->last_cmd, cmd->name, n);
-	if ((cmd->flags & CMD_CONTAINER) && argc >= 2 &&
-	    argv[1].len < sizeof(c->last_cmd) - n - 1) {
-		c->last_cmd[n++] = '|';
+	c->last_cmd = (unsigned)(cmd - sl_cmd_table) + 1;
+	c->last_sub[0] = '\0';
+	if (sl_unlikely(cmd->flags & CMD_CONTAINER) && argc >= 2 &&
+	    argv[1].len < sizeof(c->last_sub)) {
 		for (i = 0; i < argv[1].len; i++)
-			c->last_cmd[n++] = (char)tolower((unsigned char)argv[1].ptr[i]);
+			c->last_sub[i] = (char)tolower((unsigned char)argv[1].ptr[i]);
+		c->last_sub[i] = '\0';
 	}
-	c->last_cmd[n] = '\0';
 }
 
-/* Monotonic microseconds: only read while the slowlog is enabled (vDSO, no syscall). */
+/*
+ * The slowlog's clock, read twice per command only while the slowlog is
+ * enabled: the TSC where there is one (calibrated against CLOCK_MONOTONIC
+ * when the engine starts), else CLOCK_MONOTONIC through the vDSO. Neither
+ * is a system call.
+ */
 static uint64_t mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+static inline uint64_t ticks(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+#else
+static inline uint64_t ticks(void)
+{
+	return 0;
+}
+#endif
+
+/* Control path: spins about 2 ms to measure the TSC rate. */
+static uint64_t calibrate_tsc(void)
+{
+	uint64_t u0 = mono_us(), t0 = ticks(), u1, t1;
+
+	if (t0 == 0)
+		return 0;
+	do {
+		u1 = mono_us();
+	} while (u1 - u0 < 2000);
+	t1 = ticks();
+	return t1 > t0 ? (t1 - t0) / (u1 - u0) : 0;
+}
+
+static inline uint64_t slow_clock(const struct sl_engine *e)
+{
+	return e->tsc_per_us != 0 ? ticks() : mono_us();
+}
+
+static inline uint64_t slow_elapsed_us(const struct sl_engine *e, uint64_t t0)
+{
+	uint64_t d = slow_clock(e) - t0;
+
+	return e->tsc_per_us != 0 ? d / e->tsc_per_us : d;
 }
 
 static void execute(struct sl_client *c, const struct cmd_def *cmd, const struct sl_resp_arg *argv,
@@ -392,14 +438,14 @@ static void execute(struct sl_client *c, const struct cmd_def *cmd, const struct
 	note_command(c, cmd, argv, argc);
 	c->cmd_error = false;
 	if (slower >= 0)
-		t0 = mono_us();
+		t0 = slow_clock(e);
 	cmd->fn(c, argv, argc);
 	st->calls++;
 	st->failed += c->cmd_error;
 	e->stats.commands++;
 	if (slower < 0)
 		return;
-	dt = mono_us() - t0;
+	dt = slow_elapsed_us(e, t0);
 	st->usec += dt;
 	if (dt >= (uint64_t)slower)
 		slowlog_add(c, argv, argc, dt);

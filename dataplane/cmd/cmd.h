@@ -100,6 +100,8 @@ struct sl_engine {
 	struct sl_client *clients; /* registry of this worker's clients (CLIENT LIST/KILL) */
 	uint64_t killed;           /* clients flagged SL_CLIENT_KILLED, not yet collected */
 	uint64_t rng;              /* HRANDFIELD */
+	/* Slowlog clock: TSC ticks per microsecond, measured at init (0: use CLOCK_MONOTONIC). */
+	uint64_t tsc_per_us;
 	/* INFO instantaneous_ops_per_sec: commands over the last full second. */
 	uint64_t inst_ops, inst_last_ms, inst_last_cmds;
 	/* SLOWLOG: newest first; entries are allocated only for slow commands. */
@@ -134,12 +136,15 @@ struct sl_client {
 	uint32_t flags;
 	uint64_t ctime_ms;
 	uint64_t last_ms;
-	char name[128];    /* CLIENT SETNAME; empty = none */
-	char addr[64];     /* "ip:port" of the peer, for CLIENT LIST/INFO */
-	char laddr[64];    /* "ip:port" of the local end; empty = unknown */
-	int fd;            /* socket, -1 if the transport has none (DPDK) */
-	char last_cmd[48]; /* "get", "client|list": CLIENT LIST cmd= */
-	bool cmd_error;    /* the running command replied an error (failed_calls) */
+	char name[128]; /* CLIENT SETNAME; empty = none */
+	char addr[64];  /* "ip:port" of the peer, for CLIENT LIST/INFO */
+	char laddr[64]; /* "ip:port" of the local end; empty = unknown */
+	int fd;         /* socket, -1 if the transport has none (DPDK) */
+	/* CLIENT LIST cmd=: the last command's table index + 1 (0: none) and, for a
+	 * container command, its subcommand ("client|list"). */
+	unsigned last_cmd;
+	char last_sub[24];
+	bool cmd_error; /* the running command replied an error (failed_calls) */
 	struct sl_client *reg_prev, *reg_next; /* engine registry */
 };
 

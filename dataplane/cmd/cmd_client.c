@@ -51,7 +51,14 @@ static int describe(const struct sl_client *c, const struct sl_client *self, cha
 	uint64_t qbuf = sl_resp_parser_buffered(&c->parser);
 	uint64_t omem = sl_resp_out_mem(&c->out);
 	uint64_t argv_mem = sl_resp_parser_mem(&c->parser);
+	char cmd[64];
 	int w;
+
+	if (c->last_cmd == 0)
+		snprintf(cmd, sizeof(cmd), "NULL");
+	else
+		snprintf(cmd, sizeof(cmd), "%s%s%s", sl_cmd_table[c->last_cmd - 1].name,
+			 c->last_sub[0] != '\0' ? "|" : "", c->last_sub);
 
 	w = snprintf(buf, size,
 		     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 "
@@ -63,8 +70,8 @@ static int describe(const struct sl_client *c, const struct sl_client *self, cha
 		     (unsigned long long)((now - SL_MIN(now, c->last_ms)) / 1000),
 		     (c->flags & SL_CLIENT_NO_EVICT) ? "e" : "N", (unsigned long long)qbuf,
 		     (unsigned long long)argv_mem, (unsigned long long)omem,
-		     (unsigned long long)(sizeof(*c) + argv_mem + omem),
-		     c->last_cmd[0] != '\0' ? c->last_cmd : "NULL", (unsigned)c->out.proto);
+		     (unsigned long long)(sizeof(*c) + argv_mem + omem), cmd,
+		     (unsigned)c->out.proto);
 	if (w < 0)
 		return 0;
 	return w < (int)size ? w : (int)size - 1;
