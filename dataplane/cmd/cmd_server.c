@@ -479,25 +479,67 @@ static void function_flush(struct sl_client *c, const struct sl_resp_arg *argv, 
 	reply_ok(c); /* the library is empty, as asked */
 }
 
+/*
+ * FUNCTION LOAD [REPLACE] code: Redis checks the metadata line
+ * "#!<engine> name=<library>" before it looks the engine up; sluice has no
+ * engine, so well-formed code ends at "Engine '<engine>' not found".
+ */
 static void function_load(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
 {
 	const struct sl_resp_arg *code = &argv[argc - 1];
+	const char *p, *end, *eng = NULL;
 	size_t eng_len = 0;
+	int named = 0;
+	uint32_t j;
 
-	if (argc > 4 || (argc == 4 && !arg_is(&argv[2], "replace"))) {
-		reply_errorf(c, "-ERR Unknown option given: %.*s", (int)SL_MIN(argv[2].len, 128),
-			     argv[2].ptr);
-		return;
+	for (j = 2; j + 1 < argc; j++) {
+		if (!arg_is(&argv[j], "replace")) {
+			reply_errorf(c, "-ERR Unknown option given: %.*s",
+				     (int)SL_MIN(argv[j].len, 128), argv[j].ptr);
+			return;
+		}
 	}
-	/* Redis's metadata line: "#!<engine> name=<library> ...". */
 	if (code->len < 2 || code->ptr[0] != '#' || code->ptr[1] != '!') {
 		reply_error(c, "-ERR Missing library metadata");
 		return;
 	}
-	while (2 + eng_len < code->len && code->ptr[2 + eng_len] != ' ' &&
-	       code->ptr[2 + eng_len] != '\n')
-		eng_len++;
-	reply_errorf(c, "-ERR Engine '%.*s' not found", (int)SL_MIN(eng_len, 64), code->ptr + 2);
+	end = memchr(code->ptr, '\n', code->len);
+	if (end == NULL) {
+		reply_error(c, "-ERR Invalid library metadata");
+		return;
+	}
+	/* Space-separated words of the first line: the engine, then name=<library>. */
+	for (p = code->ptr; p < end;) {
+		const char *w;
+
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p == end)
+			break;
+		w = p;
+		while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
+			p++;
+		if (eng == NULL) {
+			eng = w + 2;
+			eng_len = (size_t)(p - eng);
+		} else if (p - w >= 5 && strncasecmp(w, "name=", 5) == 0) {
+			if (named) {
+				reply_error(c, "-ERR Invalid metadata value, name argument was "
+					       "given multiple times");
+				return;
+			}
+			named = 1;
+		} else {
+			reply_errorf(c, "-ERR Invalid metadata value given: %.*s",
+				     (int)SL_MIN((size_t)(p - w), 128), w);
+			return;
+		}
+	}
+	if (!named) {
+		reply_error(c, "-ERR Library name was not given");
+		return;
+	}
+	reply_errorf(c, "-ERR Engine '%.*s' not found", (int)SL_MIN(eng_len, 64), eng);
 }
 
 static void function_list(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)

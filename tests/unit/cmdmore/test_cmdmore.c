@@ -427,6 +427,18 @@ static void test_slowlog_latency_function(void **state)
 		{"FUNCTION LOAD \"return 1\"\r\n", "-ERR Missing library metadata\r\n"},
 		{"FUNCTION LOAD\r\n", "-ERR wrong number of arguments for 'function|load' "
 				      "command\r\n"},
+		{"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$21\r\n#!foo name=x\nreturn 1\r\n",
+		 "-ERR Engine 'foo' not found\r\n"},
+		{"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$14\r\n#!foo\nreturn 1\r\n",
+		 "-ERR Library name was not given\r\n"},
+		{"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$27\r\n#!foo name=x bar=y\nreturn "
+		 "1\r\n",
+		 "-ERR Invalid metadata value given: bar=y\r\n"},
+		{"FUNCTION LOAD #!foo\r\n", "-ERR Invalid library metadata\r\n"},
+		{"FUNCTION LOAD bla x\r\n", "-ERR Unknown option given: bla\r\n"},
+		/* sluice: no engine, so a Lua library cannot load either */
+		{"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$21\r\n#!lua name=x\nreturn 1\r\n",
+		 "-ERR Engine 'lua' not found\r\n"},
 		{"FUNCTION DELETE x\r\n", "-ERR Library not found\r\n"},
 		{"FUNCTION LIST\r\n", "*0\r\n"},
 		{"FUNCTION foo\r\n", "-ERR unknown subcommand 'foo'. Try FUNCTION HELP.\r\n"},
