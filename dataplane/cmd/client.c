@@ -56,14 +56,21 @@ int sl_engine_init(struct sl_engine *e, struct sl_store *store, unsigned self,
 	e->stats_epoch = atomic_load_explicit(&shared->stats_epoch, memory_order_relaxed);
 	e->tsc_per_us = calibrate_tsc();
 	e->cmd_stat = calloc(sl_cmd_table_len, sizeof(*e->cmd_stat));
-	return e->cmd_stat == NULL ? -ENOMEM : 0;
+	e->sub_stat = calloc(sl_subcmd_count, sizeof(*e->sub_stat));
+	if (e->cmd_stat == NULL || e->sub_stat == NULL) {
+		sl_engine_deinit(e);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void sl_engine_deinit(struct sl_engine *e)
 {
 	slowlog_reset(e);
 	free(e->cmd_stat);
+	free(e->sub_stat);
 	e->cmd_stat = NULL;
+	e->sub_stat = NULL;
 }
 
 struct sl_client *sl_engine_next_killed(struct sl_engine *e)
@@ -92,6 +99,7 @@ void engine_resetstat(struct sl_engine *e)
 	memset(&e->stats, 0, sizeof(e->stats));
 	e->stats.connected_clients = connected;
 	memset(e->cmd_stat, 0, sl_cmd_table_len * sizeof(*e->cmd_stat));
+	memset(e->sub_stat, 0, sl_subcmd_count * sizeof(*e->sub_stat));
 	memset(e->errstats, 0, sizeof(e->errstats));
 	e->stats_epoch = atomic_load_explicit(&e->shared->stats_epoch, memory_order_relaxed);
 }
@@ -433,21 +441,33 @@ static void execute(struct sl_client *c, const struct cmd_def *cmd, const struct
 	struct sl_engine *e = c->eng;
 	struct sl_cmd_stat *st = &e->cmd_stat[cmd - sl_cmd_table];
 	int64_t slower = e->shared->slowlog_slower_than_us;
-	uint64_t t0 = 0, dt;
+	uint64_t t0 = 0, dt = 0;
 
 	note_command(c, cmd, argv, argc);
 	c->cmd_error = false;
+	c->cmd_rejected = false;
+	c->cmd_sub = 0;
 	if (slower >= 0)
 		t0 = slow_clock(e);
 	cmd->fn(c, argv, argc);
+	if (slower >= 0)
+		dt = slow_elapsed_us(e, t0);
+	if (sl_unlikely(cmd->flags & CMD_CONTAINER)) {
+		/* Redis counts a container's work under "container|sub" only. */
+		st = c->cmd_sub != 0 ? &e->sub_stat[c->cmd_sub - 1] : NULL;
+		if (c->cmd_rejected) {
+			if (st != NULL)
+				st->rejected++;
+			return;
+		}
+		if (st == NULL)
+			st = &e->cmd_stat[cmd - sl_cmd_table]; /* COMMAND: not split */
+	}
 	st->calls++;
 	st->failed += c->cmd_error;
-	e->stats.commands++;
-	if (slower < 0)
-		return;
-	dt = slow_elapsed_us(e, t0);
 	st->usec += dt;
-	if (dt >= (uint64_t)slower)
+	e->stats.commands++;
+	if (slower >= 0 && dt >= (uint64_t)slower)
 		slowlog_add(c, argv, argc, dt);
 }
 

@@ -94,6 +94,7 @@ struct sl_engine {
 	struct sl_engine_shared *shared;
 	uint64_t now_ms;              /* of the batch being processed */
 	struct sl_cmd_stat *cmd_stat; /* per command table entry */
+	struct sl_cmd_stat *sub_stat; /* per subcommand of a container (cmdstat_client|id) */
 	struct sl_engine_stats stats;
 	struct sl_engine_errstat errstats[SL_ENGINE_ERRSTATS];
 	uint64_t stats_epoch;      /* last shared->stats_epoch applied */
@@ -144,7 +145,9 @@ struct sl_client {
 	 * container command, its subcommand ("client|list"). */
 	unsigned last_cmd;
 	char last_sub[24];
-	bool cmd_error; /* the running command replied an error (failed_calls) */
+	bool cmd_error;    /* the running command replied an error (failed_calls) */
+	bool cmd_rejected; /* ... was refused before it ran (rejected_calls, no call) */
+	unsigned cmd_sub;  /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
 	struct sl_client *reg_prev, *reg_next; /* engine registry */
 };
 

@@ -277,23 +277,27 @@ static void info_cpu(struct text *t)
 	    (long)thread.ru_utime.tv_usec);
 }
 
+static void stat_line(struct text *t, const char *name, const struct sl_cmd_stat *s)
+{
+	if (s->calls == 0 && s->failed == 0 && s->rejected == 0)
+		return;
+	add(t,
+	    "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+	    "failed_calls=%llu\r\n",
+	    name, (unsigned long long)s->calls, (unsigned long long)s->usec,
+	    s->calls > 0 ? (double)s->usec / (double)s->calls : 0.0,
+	    (unsigned long long)s->rejected, (unsigned long long)s->failed);
+}
+
 static void info_commandstats(struct text *t, const struct sl_engine *e)
 {
 	unsigned i;
 
 	section(t, "Commandstats");
-	for (i = 0; i < sl_cmd_table_len; i++) {
-		const struct sl_cmd_stat *s = &e->cmd_stat[i];
-
-		if (s->calls == 0 && s->failed == 0 && s->rejected == 0)
-			continue;
-		add(t,
-		    "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
-		    "failed_calls=%llu\r\n",
-		    sl_cmd_table[i].name, (unsigned long long)s->calls, (unsigned long long)s->usec,
-		    s->calls > 0 ? (double)s->usec / (double)s->calls : 0.0,
-		    (unsigned long long)s->rejected, (unsigned long long)s->failed);
-	}
+	for (i = 0; i < sl_cmd_table_len; i++)
+		stat_line(t, sl_cmd_table[i].name, &e->cmd_stat[i]);
+	for (i = 0; i < sl_subcmd_count; i++)
+		stat_line(t, sl_subcmd_names[i], &e->sub_stat[i]);
 }
 
 static void info_errorstats(struct text *t, const struct sl_engine *e)

@@ -54,6 +54,9 @@ struct cmd_def {
 extern const struct cmd_def sl_cmd_table[];
 extern const unsigned sl_cmd_table_len;
 const struct cmd_def *sl_cmd_lookup(const char *name, size_t len);
+/* "container|sub" names; engine sub_stat[i] counts sl_subcmd_names[i]. */
+extern const char *const sl_subcmd_names[];
+extern const unsigned sl_subcmd_count;
 const char *sl_cmd_group_name(enum cmd_group g);
 
 /* Handlers, by family. */

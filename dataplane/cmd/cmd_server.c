@@ -34,24 +34,42 @@
 
 /* ---- shared helpers ---- */
 
+/* The sub_stat slot of "container|sub" (both lower case), 0 if none. */
+static unsigned sub_slot(const char *container, const char *sub)
+{
+	size_t cl = strlen(container), sl = strlen(sub);
+	unsigned i;
+
+	for (i = 0; i < sl_subcmd_count; i++) {
+		const char *n = sl_subcmd_names[i];
+
+		if (strncmp(n, container, cl) == 0 && n[cl] == '|' &&
+		    strncmp(n + cl + 1, sub, sl) == 0 && n[cl + 1 + sl] == '\0')
+			return i + 1;
+	}
+	return 0;
+}
+
 void dispatch_sub(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc,
 		  const struct subcmd_def *subs, unsigned n, const char *container)
 {
 	const struct sl_resp_arg *sub = &argv[1];
+	char lower[32];
 	unsigned i;
+	size_t k;
 
+	for (k = 0; container[k] != '\0' && k < sizeof(lower) - 1; k++)
+		lower[k] = (char)tolower((unsigned char)container[k]);
+	lower[k] = '\0';
 	for (i = 0; i < n; i++) {
 		const struct subcmd_def *d = &subs[i];
-		char lower[32];
-		size_t k;
 
 		if (!arg_is(sub, d->name))
 			continue;
+		c->cmd_sub = sub_slot(lower, d->name);
 		if ((d->arity > 0 && argc != (uint32_t)d->arity) ||
 		    (d->arity < 0 && argc < (uint32_t)-d->arity)) {
-			for (k = 0; container[k] != '\0' && k < sizeof(lower) - 1; k++)
-				lower[k] = (char)tolower((unsigned char)container[k]);
-			lower[k] = '\0';
+			c->cmd_rejected = true;
 			reply_errorf(c, "-ERR wrong number of arguments for '%s|%s' command", lower,
 				     d->name);
 			return;
@@ -59,6 +77,7 @@ void dispatch_sub(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t 
 		d->fn(c, argv, argc);
 		return;
 	}
+	c->cmd_rejected = true; /* Redis finds no command: nothing in commandstats */
 	reply_errorf(c, "-ERR unknown subcommand '%.*s'. Try %s HELP.",
 		     (int)(sub->len < 128 ? sub->len : 128), sub->ptr, container);
 }

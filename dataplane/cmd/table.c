@@ -191,6 +191,20 @@ const struct cmd_def sl_cmd_table[] = {
 
 const unsigned sl_cmd_table_len = sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]);
 
+/* Every subcommand dispatch_sub serves, for per-subcommand INFO commandstats. */
+const char *const sl_subcmd_names[] = {
+	"client|id",       "client|getname",  "client|setname",  "client|info",
+	"client|list",     "client|kill",     "client|no-evict", "client|reply",
+	"client|help",     "config|get",      "config|set",      "config|resetstat",
+	"config|help",     "object|encoding", "object|freq",     "object|idletime",
+	"object|refcount", "object|help",     "slowlog|get",     "slowlog|len",
+	"slowlog|reset",   "slowlog|help",    "latency|latest",  "latency|help",
+	"function|flush",  "function|load",   "function|list",   "function|delete",
+	"function|help",
+};
+
+const unsigned sl_subcmd_count = sizeof(sl_subcmd_names) / sizeof(sl_subcmd_names[0]);
+
 const char *sl_cmd_group_name(enum cmd_group g)
 {
 	static const char *const names[] = {

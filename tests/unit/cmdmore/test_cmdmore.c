@@ -625,6 +625,14 @@ static void test_info(void **state)
 	assert_non_null(strstr(got, ",rejected_calls=0,failed_calls=0\r\n"));
 	assert_non_null(strstr(got, "cmdstat_incr:calls=1,usec="));
 	assert_non_null(strstr(got, ",rejected_calls=0,failed_calls=1\r\n"));
+	/* Containers are counted per subcommand, arity errors as rejected calls (Redis 7.0). */
+	exchange(&f->cl[0],
+		 "CLIENT ID\r\nCLIENT ID x\r\nCLIENT foo\r\nCONFIG SET maxmemory abc\r\n", NULL);
+	got = exchange(&f->cl[0], "INFO commandstats\r\n", NULL);
+	assert_non_null(strstr(got, "\r\ncmdstat_client|id:calls=1,usec="));
+	assert_non_null(
+		strstr(got, ",rejected_calls=1,failed_calls=0\r\ncmdstat_config|set:calls=1,"));
+	assert_null(strstr(got, "cmdstat_client:"));
 	got = exchange(&f->cl[0], "INFO nosuchsection\r\n", NULL);
 	assert_string_equal(got, "$0\r\n\r\n");
 	got = exchange(&f->cl[0], "INFO keyspace\r\n", NULL);
