@@ -487,7 +487,9 @@ static void run(struct sl_client *c)
 		reply_errorf(c, "-ERR wrong number of arguments for '%s' command", cmd->name);
 		return;
 	}
-	if (!(c->flags & SL_CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NOAUTH)) {
+	/* As Redis: once CONFIG SET requirepass "" removes the password, nobody needs AUTH. */
+	if (!(c->flags & SL_CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NOAUTH) &&
+	    c->eng->shared->requirepass_len != 0) {
 		c->eng->cmd_stat[cmd - sl_cmd_table].rejected++;
 		reply_error(c, ERR_NOAUTH);
 		return;

@@ -375,6 +375,11 @@ static void test_config(void **state)
 	/* requirepass takes effect for new clients. */
 	got = exchange(&f->cl[0], "CONFIG SET requirepass s3cret\r\n", NULL);
 	assert_string_equal(got, "+OK\r\n");
+	/* A client that connected after the password was set must AUTH... */
+	sl_client_deinit(&f->cl[2]);
+	sl_client_init(&f->cl[2], &f->eng, "127.0.0.1:50002", NOW);
+	assert_string_equal(exchange(&f->cl[2], "PING\r\n", NULL),
+			    "-NOAUTH Authentication required.\r\n");
 	got = exchange(&f->cl[0], "AUTH wrong\r\n", NULL);
 	assert_string_equal(got,
 			    "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
@@ -382,6 +387,8 @@ static void test_config(void **state)
 	assert_string_equal(got, "+OK\r\n");
 	got = exchange(&f->cl[0], "CONFIG SET requirepass \"\"\r\n", NULL);
 	assert_string_equal(got, "+OK\r\n");
+	/* ...until the password is removed again (Redis's nopass default user). */
+	assert_string_equal(exchange(&f->cl[2], "PING\r\n", NULL), "+PONG\r\n");
 }
 
 static void test_slowlog_latency_function(void **state)
