@@ -285,6 +285,7 @@ static const struct {
 	{"unlink", "yes", "as DEL"},
 	{"mset", "yes", "not atomic across partitions once several workers ship writes"},
 	{"msetnx", "yes", "not atomic across partitions once several workers ship writes"},
+	{"keys", "yes", "keys in the store's table order"},
 	{"scan", "yes", "cursor values are sluice's own (partition and bucket), not Redis's"},
 	{"hscan", "yes",
 	 "the whole hash in one reply with cursor 0, as Redis does for a listpack hash"},
@@ -325,7 +326,8 @@ static const char markdown_head[] =
 	"\n"
 	"sluice answers as Redis 7.0.15. A command not listed here answers Redis's\n"
 	"unknown-command error. A command listed without a note replies byte for byte\n"
-	"as redis-server 7.0.15 does.\n"
+	"as redis-server 7.0.15 does, except where Redis's own order is a hash table's\n"
+	"(KEYS, SCAN, the fields of a large hash): there sluice's order is its store's.\n"
 	"\n"
 	"## Differences from Redis\n"
 	"\n"
