@@ -30,6 +30,16 @@ enum conf_kind {
 
 #define CONF_IMMUTABLE 1u
 #define CONF_ONLY_MIN  2u /* settable, but only to its minimum (sluice's one behaviour) */
+#define CONF_STORE_MM  4u /* setting it pushes maxmemory and the policy to the store */
+
+/* Where the value lives in struct sl_engine_shared. */
+enum conf_field {
+	FIELD_NONE, /* a constant: sluice's fixed behaviour (value in fixed) */
+	FIELD_U16,
+	FIELD_UINT,
+	FIELD_U64,
+	FIELD_I64,
+};
 
 struct conf_def {
 	const char *name;
@@ -38,7 +48,10 @@ struct conf_def {
 	unsigned flags;
 	long long min;
 	unsigned long long max;
-	const char *only_why; /* CONF_ONLY_MIN and fixed values: why */
+	enum conf_field field;
+	size_t off;           /* offsetof(struct sl_engine_shared, ...) */
+	const char *fixed;    /* FIELD_NONE: the value CONFIG GET shows */
+	const char *only_why; /* CONF_ONLY_MIN and fixed values: why another value is refused */
 };
 
 static const char *const policy_names[] = {
@@ -52,81 +65,100 @@ static const char *const policy_names[] = {
 	[SL_STORE_VOLATILE_TTL] = "volatile-ttl",
 };
 
-#define MB (1024 * 1024)
+#define MB    (1024 * 1024)
+#define AT(f) offsetof(struct sl_engine_shared, f)
+#define IMM   CONF_IMMUTABLE
+#define NOFIX NULL, NULL
 
 static const struct conf_def confs[] = {
-	{"maxmemory", NULL, CONF_MEMORY, 0, 0, ULLONG_MAX, NULL},
-	{"maxmemory-policy", NULL, CONF_POLICY, 0, 0, 0, NULL},
-	{"maxmemory-samples", NULL, CONF_INT, CONF_IMMUTABLE, 1, INT_MAX, NULL},
-	{"hash-max-listpack-entries", "hash-max-ziplist-entries", CONF_INT, CONF_IMMUTABLE, 0,
-	 LONG_MAX, NULL},
-	{"hash-max-listpack-value", "hash-max-ziplist-value", CONF_INT, CONF_IMMUTABLE, 0, LONG_MAX,
-	 NULL},
-	{"lfu-log-factor", NULL, CONF_INT, CONF_IMMUTABLE, 0, INT_MAX, NULL},
-	{"lfu-decay-time", NULL, CONF_INT, CONF_IMMUTABLE, 0, INT_MAX, NULL},
-	{"proto-max-bulk-len", NULL, CONF_MEMORY, 0, MB, LONG_MAX, NULL},
-	{"client-query-buffer-limit", NULL, CONF_MEMORY, 0, MB, LONG_MAX, NULL},
-	{"requirepass", NULL, CONF_PASS, 0, 0, 0, NULL},
-	{"port", NULL, CONF_INT, CONF_IMMUTABLE, 0, 65535, NULL},
-	{"databases", NULL, CONF_INT, CONF_IMMUTABLE, 1, INT_MAX, NULL},
-	{"timeout", NULL, CONF_INT, CONF_ONLY_MIN, 0, INT_MAX,
+	{"maxmemory", NULL, CONF_MEMORY, CONF_STORE_MM, 0, ULLONG_MAX, FIELD_U64, AT(maxmemory),
+	 NOFIX},
+	{"maxmemory-policy", NULL, CONF_POLICY, CONF_STORE_MM, 0, SL_ARRAY_SIZE(policy_names) - 1,
+	 FIELD_UINT, AT(maxmemory_policy), NOFIX},
+	{"maxmemory-samples", NULL, CONF_INT, IMM, 1, INT_MAX, FIELD_UINT, AT(maxmemory_samples),
+	 NOFIX},
+	{"hash-max-listpack-entries", "hash-max-ziplist-entries", CONF_INT, IMM, 0, LONG_MAX,
+	 FIELD_UINT, AT(hash_max_entries), NOFIX},
+	{"hash-max-listpack-value", "hash-max-ziplist-value", CONF_INT, IMM, 0, LONG_MAX,
+	 FIELD_UINT, AT(hash_max_value), NOFIX},
+	{"lfu-log-factor", NULL, CONF_INT, IMM, 0, INT_MAX, FIELD_UINT, AT(lfu_log_factor), NOFIX},
+	{"lfu-decay-time", NULL, CONF_INT, IMM, 0, INT_MAX, FIELD_UINT, AT(lfu_decay_time), NOFIX},
+	{"proto-max-bulk-len", NULL, CONF_MEMORY, 0, MB, LONG_MAX, FIELD_I64,
+	 AT(limits.max_bulk_len), NOFIX},
+	{"client-query-buffer-limit", NULL, CONF_MEMORY, 0, MB, LONG_MAX, FIELD_U64,
+	 AT(limits.max_query_buf), NOFIX},
+	{"requirepass", NULL, CONF_PASS, 0, 0, 0, FIELD_NONE, 0, NOFIX},
+	{"port", NULL, CONF_INT, IMM, 0, 65535, FIELD_U16, AT(tcp_port), NOFIX},
+	{"databases", NULL, CONF_INT, IMM, 1, INT_MAX, FIELD_NONE, 0, "1", NULL},
+	{"timeout", NULL, CONF_INT, CONF_ONLY_MIN, 0, INT_MAX, FIELD_NONE, 0, "0",
 	 "sluice does not close idle clients, only 0 is supported"},
-	{"appendonly", NULL, CONF_YESNO, 0, 0, 0, "sluice keeps no append-only file"},
-	{"save", NULL, CONF_SAVE, 0, 0, 0, "sluice does not save snapshots"},
-	{"slowlog-log-slower-than", NULL, CONF_INT, 0, -1, LLONG_MAX, NULL},
-	{"slowlog-max-len", NULL, CONF_INT, 0, 0, LONG_MAX, NULL},
+	{"appendonly", NULL, CONF_YESNO, 0, 0, 0, FIELD_NONE, 0, "no",
+	 "sluice keeps no append-only file"},
+	{"save", NULL, CONF_SAVE, 0, 0, 0, FIELD_NONE, 0, "", "sluice does not save snapshots"},
+	{"slowlog-log-slower-than", NULL, CONF_INT, 0, -1, LLONG_MAX, FIELD_I64,
+	 AT(slowlog_slower_than_us), NOFIX},
+	{"slowlog-max-len", NULL, CONF_INT, 0, 0, LONG_MAX, FIELD_U64, AT(slowlog_max_len), NOFIX},
 };
+
+static uint64_t field_get(const struct sl_engine_shared *s, const struct conf_def *d)
+{
+	const char *p = (const char *)s + d->off;
+
+	switch (d->field) {
+	case FIELD_U16:
+		return *(const uint16_t *)(const void *)p;
+	case FIELD_UINT:
+		return *(const unsigned *)(const void *)p;
+	case FIELD_U64:
+		return *(const uint64_t *)(const void *)p;
+	case FIELD_I64:
+		return (uint64_t) * (const int64_t *)(const void *)p;
+	case FIELD_NONE:
+		break;
+	}
+	return 0;
+}
+
+static void field_set(struct sl_engine_shared *s, const struct conf_def *d, uint64_t v)
+{
+	char *p = (char *)s + d->off;
+
+	switch (d->field) {
+	case FIELD_U16:
+		*(uint16_t *)(void *)p = (uint16_t)v;
+		break;
+	case FIELD_UINT:
+		*(unsigned *)(void *)p = (unsigned)v;
+		break;
+	case FIELD_U64:
+		*(uint64_t *)(void *)p = v;
+		break;
+	case FIELD_I64:
+		*(int64_t *)(void *)p = (int64_t)v;
+		break;
+	case FIELD_NONE:
+		break;
+	}
+}
 
 /* The current value as CONFIG GET shows it. */
 static size_t conf_value(const struct sl_engine_shared *s, const struct conf_def *d, char *buf,
 			 size_t size)
 {
-	const char *name = d->name;
-	unsigned long long u = 0;
-	long long v = 0;
+	uint64_t v = field_get(s, d);
 	int w;
 
-	if (strcmp(name, "maxmemory") == 0)
-		u = s->maxmemory;
-	else if (strcmp(name, "maxmemory-policy") == 0)
-		return (size_t)snprintf(buf, size, "%s",
-					s->maxmemory_policy < SL_ARRAY_SIZE(policy_names)
-						? policy_names[s->maxmemory_policy]
-						: "noeviction");
-	else if (strcmp(name, "maxmemory-samples") == 0)
-		v = s->maxmemory_samples;
-	else if (strcmp(name, "hash-max-listpack-entries") == 0)
-		v = s->hash_max_entries;
-	else if (strcmp(name, "hash-max-listpack-value") == 0)
-		v = s->hash_max_value;
-	else if (strcmp(name, "lfu-log-factor") == 0)
-		v = s->lfu_log_factor;
-	else if (strcmp(name, "lfu-decay-time") == 0)
-		v = s->lfu_decay_time;
-	else if (strcmp(name, "proto-max-bulk-len") == 0)
-		v = s->limits.max_bulk_len;
-	else if (strcmp(name, "client-query-buffer-limit") == 0)
-		u = s->limits.max_query_buf;
-	else if (strcmp(name, "requirepass") == 0)
-		return (size_t)snprintf(buf, size, "%.*s", (int)s->requirepass_len, s->requirepass);
-	else if (strcmp(name, "port") == 0)
-		v = s->tcp_port;
-	else if (strcmp(name, "databases") == 0)
-		v = 1;
-	else if (strcmp(name, "timeout") == 0)
-		v = 0;
-	else if (strcmp(name, "appendonly") == 0)
-		return (size_t)snprintf(buf, size, "no");
-	else if (strcmp(name, "save") == 0)
-		return 0;
-	else if (strcmp(name, "slowlog-log-slower-than") == 0)
-		v = s->slowlog_slower_than_us;
-	else if (strcmp(name, "slowlog-max-len") == 0)
-		u = s->slowlog_max_len;
-	if (d->kind == CONF_MEMORY || u != 0)
-		w = snprintf(buf, size, "%llu", u != 0 ? u : (unsigned long long)v);
+	if (d->kind == CONF_POLICY)
+		w = snprintf(buf, size, "%s",
+			     v < SL_ARRAY_SIZE(policy_names) ? policy_names[v] : "noeviction");
+	else if (d->kind == CONF_PASS)
+		w = snprintf(buf, size, "%.*s", (int)s->requirepass_len, s->requirepass);
+	else if (d->field == FIELD_NONE)
+		w = snprintf(buf, size, "%s", d->fixed);
+	else if (d->field == FIELD_I64)
+		w = snprintf(buf, size, "%lld", (long long)(int64_t)v);
 	else
-		w = snprintf(buf, size, "%lld", v);
+		w = snprintf(buf, size, "%llu", (unsigned long long)v);
 	return w > 0 ? (size_t)w : 0;
 }
 
@@ -325,30 +357,19 @@ static const char *conf_parse(struct conf_new *nv, char *why, size_t wsize)
 static void conf_apply(struct sl_engine *e, const struct conf_new *nv)
 {
 	struct sl_engine_shared *s = e->shared;
-	const char *name = nv->d->name;
+	const struct conf_def *d = nv->d;
 
-	if (strcmp(name, "maxmemory") == 0) {
-		s->maxmemory = nv->u;
-		sl_store_set_maxmemory(e->store, s->maxmemory,
-				       (enum sl_store_policy)s->maxmemory_policy);
-	} else if (strcmp(name, "maxmemory-policy") == 0) {
-		s->maxmemory_policy = (unsigned)nv->v;
-		sl_store_set_maxmemory(e->store, s->maxmemory,
-				       (enum sl_store_policy)s->maxmemory_policy);
-	} else if (strcmp(name, "proto-max-bulk-len") == 0) {
-		s->limits.max_bulk_len = nv->v;
-	} else if (strcmp(name, "client-query-buffer-limit") == 0) {
-		s->limits.max_query_buf = nv->u;
-	} else if (strcmp(name, "requirepass") == 0) {
+	if (d->kind == CONF_PASS) {
 		memcpy(s->requirepass, nv->arg->ptr, nv->arg->len);
 		s->requirepass[nv->arg->len] = '\0';
 		s->requirepass_len = nv->arg->len;
-	} else if (strcmp(name, "slowlog-log-slower-than") == 0) {
-		s->slowlog_slower_than_us = nv->v;
-	} else if (strcmp(name, "slowlog-max-len") == 0) {
-		s->slowlog_max_len = nv->u;
+		return;
 	}
-	/* timeout 0, appendonly no, save "": already sluice's behaviour. */
+	/* FIELD_NONE (timeout 0, appendonly no, save ""): already sluice's behaviour. */
+	field_set(s, d, (uint64_t)nv->v);
+	if (d->flags & CONF_STORE_MM)
+		sl_store_set_maxmemory(e->store, s->maxmemory,
+				       (enum sl_store_policy)s->maxmemory_policy);
 }
 
 #define CONF_SET_MAX 32
