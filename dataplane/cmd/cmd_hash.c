@@ -320,7 +320,8 @@ void cmd_hvals(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
  *   were drawn.
  * No memory is allocated; views are borrowed for the command only.
  */
-#define PICK_BATCH 64
+#define PICK_BATCH           64
+#define HRANDFIELD_REPLY_MAX (128ull << 20)
 
 struct pick {
 	uint64_t pos;
@@ -468,6 +469,14 @@ void cmd_hrandfield(struct sl_client *c, const struct sl_resp_arg *argv, uint32_
 	while (want > 0) {
 		unsigned n = (unsigned)SL_MIN(want, (uint64_t)PICK_BATCH);
 
+		/* A count near -2^63 would never finish: past HRANDFIELD_REPLY_MAX
+		 * bytes of reply the client is closed (as Redis's output buffer
+		 * limit would) rather than stalling the worker. */
+		if (sl_unlikely(sl_resp_out_pending(&c->out) > HRANDFIELD_REPLY_MAX ||
+				(c->flags & SL_CLIENT_CLOSE_NOW))) {
+			c->flags |= SL_CLIENT_CLOSE_NOW;
+			return;
+		}
 		pick_batch(c, &argv[1], size, n, withvalues);
 		want -= n;
 	}

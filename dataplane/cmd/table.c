@@ -289,7 +289,9 @@ static const struct {
 	{"scan", "yes", "cursor values are sluice's own (partition and bucket), not Redis's"},
 	{"hscan", "yes",
 	 "the whole hash in one reply with cursor 0, as Redis does for a listpack hash"},
-	{"hrandfield", "yes", "a positive count returns its fields in the hash's walk order"},
+	{"hrandfield", "yes",
+	 "a positive count returns its fields in the hash's walk order; a negative count "
+	 "whose reply passes 128 MiB closes the client instead of stalling the worker"},
 	{"object", "partial",
 	 "ENCODING derived from the value (see below); REFCOUNT is 1; FREQ and IDLETIME "
 	 "answer an error until the store exposes its access clocks"},

@@ -206,6 +206,14 @@ static void test_hrandfield_hscan(void **state)
 		assert_non_null(strstr(got, "$2\r\nf2\r\n"));
 		assert_non_null(strstr(got, "$2\r\nf3\r\n"));
 	}
+	/* A count that would never finish closes the client instead of stalling the worker. */
+	{
+		bool held;
+		const char *req = "HRANDFIELD h -9223372036854775807\r\n";
+
+		assert_int_equal(sl_client_input(&f->cl[2], req, strlen(req), NOW, &held), -EPIPE);
+		assert_true(f->cl[2].flags & SL_CLIENT_CLOSE_NOW);
+	}
 	/* RESP3: WITHVALUES pairs are two-element arrays. */
 	exchange(&f->cl[1], "HELLO 3\r\n", NULL);
 	{
