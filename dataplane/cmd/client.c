@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,18 +410,27 @@ static inline uint64_t ticks(void)
 }
 #endif
 
-/* Control path: spins about 2 ms to measure the TSC rate. */
-static uint64_t calibrate_tsc(void)
+/* Spins about 2 ms to measure the TSC rate, once per process (the first engine init). */
+static uint64_t tsc_rate;
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+
+static void measure_tsc(void)
 {
 	uint64_t u0 = mono_us(), t0 = ticks(), u1, t1;
 
 	if (t0 == 0)
-		return 0;
+		return;
 	do {
 		u1 = mono_us();
 	} while (u1 - u0 < 2000);
 	t1 = ticks();
-	return t1 > t0 ? (t1 - t0) / (u1 - u0) : 0;
+	tsc_rate = t1 > t0 ? (t1 - t0) / (u1 - u0) : 0;
+}
+
+static uint64_t calibrate_tsc(void)
+{
+	pthread_once(&tsc_once, measure_tsc);
+	return tsc_rate;
 }
 
 static inline uint64_t slow_clock(const struct sl_engine *e)
