@@ -6,8 +6,10 @@
  * engine parses requests (dataplane/resp), looks commands up in the one
  * declarative command table, runs them against the store, and appends the
  * replies to the client's output chain, which the transport drains with
- * sl_resp_out_peek()/consume(). The engine never reads a clock: the caller
- * passes now in unix milliseconds.
+ * sl_resp_out_peek()/consume(). The engine takes the time from its
+ * caller (now, unix milliseconds); the one exception is the slowlog, which
+ * while enabled (slowlog-log-slower-than >= 0) reads the TSC before and
+ * after each command (CLOCK_MONOTONIC via the vDSO where there is no TSC).
  *
  * Threads: one struct sl_engine per worker; a client belongs to the worker
  * that accepted its connection and is only touched there. Store reads are

@@ -16,9 +16,11 @@
  * - OBJECT FREQ and IDLETIME answer Redis's policy errors where Redis would;
  *   otherwise an error saying the store does not report access clocks yet
  *   (the store keeps them but has no read API; see docs/commands.md).
- * - SLOWLOG measures commands with CLOCK_MONOTONIC (vDSO, no syscall), read
- *   twice per command only while slowlog-log-slower-than >= 0. Entries are
- *   allocated for slow commands only.
+ * - SLOWLOG (and commandstats usec) time commands with the TSC, calibrated
+ *   once per process against CLOCK_MONOTONIC (CLOCK_MONOTONIC through the
+ *   vDSO where there is no TSC), read twice per command only while
+ *   slowlog-log-slower-than >= 0; with -1 no clock is read and usec stays 0.
+ *   Entries are allocated (malloc) for slow commands only.
  * - FUNCTION: sluice has no function library and no scripting engine, so
  *   FLUSH succeeds, LIST is empty, LOAD fails with Redis's metadata errors or
  *   "Engine not found", FCALL answers "Function not found"; EVAL and SCRIPT
