@@ -710,55 +710,76 @@ static void test_pipeline(void **state)
 	}
 }
 
-/* The first 40 string cases, cut in two at every byte boundary, then byte by byte. */
-static void test_split_every_boundary(void **state)
+/*
+ * Runs family f's requests as one stream cut at the given offsets (NULL:
+ * cut before every byte) and checks the concatenated replies and the end
+ * state (open, or closed after the reply for a family ending with QUIT).
+ */
+static void run_cut(const struct family *f, int proto, const size_t *cut, size_t ncut)
 {
-	const struct family *f = &families[0];
-	struct strbuf req = {0}, want = {0};
+	struct strbuf req = {0}, want = {0}, got = {0};
 	struct sl_client c;
-	size_t cut, *cuts;
+	size_t *every = NULL, i;
+	const struct cmd_case *last = &f->cases[f->n - 1];
+	bool quits = last->argv[0] != NULL && strcasecmp(last->argv[0], "quit") == 0;
+	int rc;
 
-	(void)state;
-	assert_string_equal(f->name, "strings");
-	for (cut = 1;; cut++) {
-		struct strbuf got = {0};
-
-		start(&c, f, 2);
-		if (req.len == 0)
-			concat_family(f, 40, 2, c.id, &req, &want);
-		if (cut >= req.len) {
-			stop(&c);
-			break;
-		}
-		assert_int_equal(feed(&c, req.p, req.len, &cut, 1, &got), 0);
-		if (got.len != want.len || memcmp(got.p, want.p, want.len) != 0) {
-			fprintf(stderr, "cut at %zu of %zu\n", cut, req.len);
-			expect_bytes(&want, &got, "split in two");
-		}
-		stop(&c);
-		sb_free(&got);
+	start(&c, f, proto);
+	concat_family(f, f->n, proto, c.id, &req, &want);
+	if (cut == NULL) {
+		every = calloc(req.len, sizeof(*every));
+		assert_non_null(every);
+		for (i = 1; i < req.len; i++)
+			every[i - 1] = i;
+		cut = every;
+		ncut = req.len - 1;
 	}
-
-	cuts = calloc(req.len, sizeof(*cuts));
-	assert_non_null(cuts);
-	for (cut = 1; cut < req.len; cut++)
-		cuts[cut - 1] = cut;
-	{
-		struct strbuf got = {0}, req3 = {0};
-
-		start(&c, f, 3);
-		sb_free(&want);
-		concat_family(f, 40, 3, c.id, &req3, &want);
-		assert_int_equal(req3.len, req.len);
-		assert_int_equal(feed(&c, req3.p, req3.len, cuts, req3.len - 1, &got), 0);
-		expect_bytes(&want, &got, "byte by byte, RESP3");
-		stop(&c);
-		sb_free(&got);
-		sb_free(&req3);
+	if (ncut == 1 && cut[0] >= req.len)
+		ncut = 0; /* past the end: one piece */
+	rc = feed(&c, req.p, req.len, cut, ncut, &got);
+	if (got.len != want.len || memcmp(got.p, want.p, want.len) != 0) {
+		fprintf(stderr, "%s RESP%d, %zu cuts, first at %zu of %zu\n", f->name, proto, ncut,
+			ncut ? cut[0] : 0, req.len);
+		expect_bytes(&want, &got, "segmented");
 	}
-	free(cuts);
+	if (quits)
+		assert_true(closed_after_reply(&c, rc));
+	else
+		assert_int_equal(rc, 0);
+	stop(&c);
+	free(every);
 	sb_free(&req);
 	sb_free(&want);
+	sb_free(&got);
+}
+
+/*
+ * Every table family (but the closing ones) as one stream, cut in two at
+ * every byte boundary (RESP2), then fed byte by byte (RESP2 and RESP3): the
+ * replies are those of the requests sent one by one.
+ */
+static void test_split_every_boundary(void **state)
+{
+	size_t i, cut, len;
+
+	(void)state;
+	for (i = 0; i < SL_ARRAY_SIZE(families); i++) {
+		const struct family *f = &families[i];
+		struct strbuf req = {0}, want = {0};
+
+		if (f->fresh)
+			continue;
+		/* The stream's length with a one-digit client id (a longer id only adds bytes). */
+		concat_family(f, f->n, 2, 1, &req, &want);
+		len = req.len;
+		sb_free(&req);
+		sb_free(&want);
+		for (cut = 1; cut < len; cut++)
+			run_cut(f, 2, &cut, 1);
+		run_cut(f, 2, NULL, 0);
+		if (f->resp3)
+			run_cut(f, 3, NULL, 0);
+	}
 }
 
 /* Every closing case split at every byte boundary: same reply, same close. */
