@@ -892,6 +892,61 @@ static void test_time(void **state)
 	sb_free(&got);
 }
 
+static void add_bulk(struct strbuf *b, const void *p, size_t n)
+{
+	sb_fmt(b, "$%zu\r\n", n);
+	sb_add(b, p, n);
+	sb_add(b, "\r\n", 2);
+}
+
+/*
+ * Values bigger than the parser's and writer's chunks (sent by reference),
+ * arriving in 1000-byte segments. The replies are those redis-server 7.0.15
+ * gives to the same requests (value byte i = i * 7 mod 251):
+ * +OK +OK $5 <first 5 bytes> :70000 :1 :70000 :70003, then GET answers the
+ * value plus "xyz" and HGET the value.
+ */
+static void test_big_values(void **state)
+{
+	static const struct family plain = {"big", NULL, 0, false, false, false};
+	struct strbuf req = {0}, want = {0}, got = {0}, v = {0};
+	size_t i, cuts[200], ncut = 0;
+	struct sl_client c;
+	int proto;
+
+	(void)state;
+	for (i = 0; i < 70000; i++) {
+		char ch = (char)((i * 7) % 251);
+
+		sb_add(&v, &ch, 1);
+	}
+	for (proto = 2; proto <= 3; proto++) {
+		start(&c, &plain, proto);
+		sb_fmt(&req, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n");
+		add_bulk(&req, v.p, v.len);
+		sb_fmt(&req, "GETRANGE big 0 4\r\nSTRLEN big\r\n");
+		sb_fmt(&req, "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n");
+		add_bulk(&req, v.p, v.len);
+		sb_fmt(&req, "HSTRLEN h f\r\nAPPEND big xyz\r\nGET big\r\nHGET h f\r\n");
+		sb_fmt(&want, "+OK\r\n");
+		add_bulk(&want, v.p, 5);
+		sb_fmt(&want, ":70000\r\n:1\r\n:70000\r\n:70003\r\n$70003\r\n");
+		sb_add(&want, v.p, v.len);
+		sb_fmt(&want, "xyz\r\n");
+		add_bulk(&want, v.p, v.len);
+		for (ncut = 0; (ncut + 1) * 1000 < req.len; ncut++)
+			cuts[ncut] = (ncut + 1) * 1000;
+		assert_true(ncut < SL_ARRAY_SIZE(cuts));
+		assert_int_equal(feed(&c, req.p, req.len, cuts, ncut, &got), 0);
+		expect_bytes(&want, &got, "big values");
+		stop(&c);
+		sb_free(&req);
+		sb_free(&want);
+		sb_free(&got);
+	}
+	sb_free(&v);
+}
+
 /* The value of "name:" in an INFO reply, as a number; -1 if absent. */
 static long long info_field(const struct strbuf *info, const char *name)
 {
@@ -990,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_info_stats),
+		cmocka_unit_test(test_big_values),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
