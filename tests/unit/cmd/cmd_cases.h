@@ -234,6 +234,71 @@ static const struct cmd_case strings_cases[] = {
 	 NULL,
 	 NULL},
 	{{"INCR"}, NULL, "-ERR wrong number of arguments for 'incr' command\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "x", "0.1"}, NULL, "$3\r\n0.1\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "x", "0.1"}, NULL, "$3\r\n0.2\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "x", "0.1"}, NULL, "$3\r\n0.3\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "x", "10.50"}, NULL, "$4\r\n10.8\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "x", "-10.8"}, NULL, "$1\r\n0\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "y", "1e20"}, NULL, "$21\r\n100000000000000000000\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "y", "5.0e3"}, NULL, "$21\r\n100000000000000005000\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "z", "1.23e-5"}, NULL, "$9\r\n0.0000123\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "z", "-1.23e-5"}, NULL, "$1\r\n0\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "w", "3"}, NULL, "$1\r\n3\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "w", "-0"}, NULL, "$1\r\n3\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "w", "1e308"}, NULL,
+	 "$308\r\n"
+	 "99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048\r\n",
+	 NULL,
+	 NULL},
+	{{"INCRBYFLOAT", "hx", "0x10"}, NULL, "$2\r\n16\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "hx", " 1"}, NULL, "-ERR value is not a valid float\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "hx", "1.5e"}, NULL, "-ERR value is not a valid float\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "hx", "nan"}, NULL, "-ERR value is not a valid float\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "hx", "1e400"}, NULL,
+	 "$401\r\n"
+	 "10000000000000000000281880683947586514586453433629052038625910693539685534008629862039363994848324160522094053927317616200295822777259255734023828976593340661017797447434546173917862448116674971723778943824391593338047470675026246684401359237513603830343735485505244955964979021825038280091068414947402456898653040951017512658092615827588920183472511643316591362664138176309734806343732497430221946880\r\n",
+	 NULL,
+	 NULL},
+	{{"GET", "x"}, NULL, "$1\r\n0\r\n", NULL, NULL},
+	{{"SET", "m", "-0"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"INCR", "m"}, NULL, "-ERR value is not an integer or out of range\r\n", NULL, NULL},
+	{{"SET", "m", "00"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"INCR", "m"}, NULL, "-ERR value is not an integer or out of range\r\n", NULL, NULL},
+	{{"SET", "m", "123456789012345678901"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"INCR", "m"}, NULL, "-ERR value is not an integer or out of range\r\n", NULL, NULL},
+	{{"SET", "m", "10"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"APPEND", "m", "5"}, NULL, ":3\r\n", NULL, NULL},
+	{{"GET", "m"}, NULL, "$3\r\n105\r\n", NULL, NULL},
+	{{"INCR", "m"}, NULL, ":106\r\n", NULL, NULL},
+	{{"STRLEN", "m"}, NULL, ":3\r\n", NULL, NULL},
+	{{"GETRANGE", "m", "0", "9223372036854775807"}, NULL, "$3\r\n106\r\n", NULL, NULL},
+	{{"GETRANGE", "m", "-9223372036854775808", "-1"}, NULL, "$3\r\n106\r\n", NULL, NULL},
+	{{"GETRANGE", "m", "-1", "-1"}, NULL, "$1\r\n6\r\n", NULL, NULL},
+	{{"SETRANGE", "m", "1", "9"}, NULL, ":3\r\n", NULL, NULL},
+	{{"GET", "m"}, NULL, "$3\r\n196\r\n", NULL, NULL},
+	{{"SETRANGE", "nr", "0", "ab"}, NULL, ":2\r\n", NULL, NULL},
+	{{"GET", "nr"}, NULL, "$2\r\nab\r\n", NULL, NULL},
+	{{"MSET", "a", "1", "a", "2"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"GET", "a"}, NULL, "$1\r\n2\r\n", NULL, NULL},
+	{{"MSETNX", "x1", "1", "x1", "2"}, NULL, ":1\r\n", NULL, NULL},
+	{{"GET", "x1"}, NULL, "$1\r\n2\r\n", NULL, NULL},
+	{{"SET", "k", "v", "XX", "GET"}, NULL, "$-1\r\n", "_\r\n", NULL},
+	{{"SET", "k", "v", "PXAT", "0"}, NULL,
+	 "-ERR invalid expire time in 'set' command\r\n",
+	 NULL,
+	 NULL},
+	{{"SET", "k", "v", "EXAT", "-1"}, NULL,
+	 "-ERR invalid expire time in 'set' command\r\n",
+	 NULL,
+	 NULL},
+	{{"SET", "k", "v", "ex", "10", "px", "10"}, NULL, "-ERR syntax error\r\n", NULL, NULL},
+	{{"SET", "k", "v", "KEEPTTL", "KEEPTTL"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"SET", "k", "v", "NX", "NX"}, NULL, "$-1\r\n", "_\r\n", NULL},
+	{{"SET", "k", "v", "GET", "GET"}, NULL, "$1\r\nv\r\n", NULL, NULL},
+	{{"GETEX", "k", "PERSIST"}, NULL, "$1\r\nv\r\n", NULL, NULL},
+	{{"SET", "bin", "a{0}b\r\nc"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"GET", "bin"}, NULL, "$6\r\na{0}b\r\nc\r\n", NULL, NULL},
+	{{"STRLEN", "bin"}, NULL, ":6\r\n", NULL, NULL},
 	{{"HSET", "h", "f", "v"}, NULL, ":1\r\n", NULL, NULL},
 	{{"GET", "h"}, NULL,
 	 "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
@@ -287,16 +352,16 @@ static const struct cmd_case strings_cases[] = {
 	 "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
 	 NULL,
 	 NULL},
-	{{"MGET", "h", "a"}, NULL, "*2\r\n$-1\r\n$1\r\n1\r\n", "*2\r\n_\r\n$1\r\n1\r\n", NULL},
+	{{"MGET", "h", "a"}, NULL, "*2\r\n$-1\r\n$1\r\n2\r\n", "*2\r\n_\r\n$1\r\n2\r\n", NULL},
 	{{"SETNX", "h", "v"}, NULL, ":0\r\n", NULL, NULL},
 	{{"SET", "h", "v"}, NULL, "+OK\r\n", NULL, NULL},
 	{{"GET", "h"}, NULL, "$1\r\nv\r\n", NULL, NULL},
 	/* raw GET k\r\n */
-	{{NULL}, "GET k\r\n", "$-1\r\n", "_\r\n", NULL},
+	{{NULL}, "GET k\r\n", "$1\r\nv\r\n", NULL, NULL},
 	/* raw SET "a b" \'c d\'\r\nGET "a b"\r\n */
 	{{NULL}, "SET \"a b\" 'c d'\r\nGET \"a b\"\r\n", "+OK\r\n$3\r\nc d\r\n", NULL, NULL},
 	/* raw \r\n\r\nGET a\n */
-	{{NULL}, "\r\n\r\nGET a\n", "$1\r\n1\r\n", NULL, NULL},
+	{{NULL}, "\r\n\r\nGET a\n", "$1\r\n2\r\n", NULL, NULL},
 };
 
 static const struct cmd_case keys_cases[] = {
@@ -387,6 +452,26 @@ static const struct cmd_case keys_cases[] = {
 	{{"SET", "p", "v"}, NULL, "+OK\r\n", NULL, NULL},
 	{{"PEXPIREAT", "p", "{M-1000}"}, NULL, ":1\r\n", NULL, NULL},
 	{{"TYPE", "p"}, NULL, "+none\r\n", NULL, NULL},
+	{{"SET", "q", "v"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"EXPIRE", "q", "100", "NX"}, NULL, ":1\r\n", NULL, NULL},
+	{{"EXPIRE", "q", "100", "NX"}, NULL, ":0\r\n", NULL, NULL},
+	{{"EXPIRE", "nokey", "-1"}, NULL, ":0\r\n", NULL, NULL},
+	{{"EXPIRE", "q", "-9223372036854775808"}, NULL,
+	 "-ERR invalid expire time in 'expire' command\r\n",
+	 NULL,
+	 NULL},
+	{{"PEXPIREAT", "q", "9223372036854775807"}, NULL, ":1\r\n", NULL, NULL},
+	{{"PERSIST", "q"}, NULL, ":1\r\n", NULL, NULL},
+	{{"EXPIREAT", "q", "9223372036854775"}, NULL, ":1\r\n", NULL, NULL},
+	{{"EXPIRETIME", "q"}, NULL, ":9223372036854775\r\n", NULL, NULL},
+	{{"PEXPIRE", "q", "9223372036854775806"}, NULL,
+	 "-ERR invalid expire time in 'pexpire' command\r\n",
+	 NULL,
+	 NULL},
+	{{"DEL", "q", "q"}, NULL, ":1\r\n", NULL, NULL},
+	{{"SET", "q", "v"}, NULL, "+OK\r\n", NULL, NULL},
+	{{"EXISTS", "q", "q", "nokey"}, NULL, ":2\r\n", NULL, NULL},
+	{{"TOUCH", "q", "q"}, NULL, ":2\r\n", NULL, NULL},
 	{{"EXPIRE", "h", "100"}, NULL, ":1\r\n", NULL, NULL},
 	{{"TTL", "h"}, NULL, ":100\r\n", NULL, NULL},
 	{{"SET", "r1", "v"}, NULL, "+OK\r\n", NULL, NULL},
@@ -596,6 +681,70 @@ static const struct cmd_case hashes_cases[] = {
 	 "$3\r\n"
 	 "100\r\n",
 	 NULL},
+	{{"HSET", "dup", "a", "1", "a", "2"}, NULL, ":1\r\n", NULL, NULL},
+	{{"HGET", "dup", "a"}, NULL, "$1\r\n2\r\n", NULL, NULL},
+	{{"HDEL", "dup", "a", "a"}, NULL, ":1\r\n", NULL, NULL},
+	{{"HSETNX", "nh", "f", "v"}, NULL, ":1\r\n", NULL, NULL},
+	{{"HMGET", "nh", "f", "f", "x"}, NULL,
+	 "*3\r\n$1\r\nv\r\n$1\r\nv\r\n$-1\r\n",
+	 "*3\r\n$1\r\nv\r\n$1\r\nv\r\n_\r\n",
+	 NULL},
+	{{"HINCRBYFLOAT", "nh", "x", "10.50"}, NULL, "$4\r\n10.5\r\n", NULL, NULL},
+	{{"HINCRBYFLOAT", "nh", "x", "0.1"}, NULL, "$4\r\n10.6\r\n", NULL, NULL},
+	{{"HINCRBYFLOAT", "nh", "y", "1e20"}, NULL, "$21\r\n100000000000000000000\r\n", NULL, NULL},
+	{{"HINCRBY", "nh", "z", "9223372036854775807"}, NULL,
+	 ":9223372036854775807\r\n",
+	 NULL,
+	 NULL},
+	{{"HINCRBY", "nh", "z", "-1"}, NULL, ":9223372036854775806\r\n", NULL, NULL},
+	{{"HSET", "nh", "sp", " 1"}, NULL, ":1\r\n", NULL, NULL},
+	{{"HINCRBY", "nh", "sp", "1"}, NULL, "-ERR hash value is not an integer\r\n", NULL, NULL},
+	{{"HINCRBYFLOAT", "nh", "sp", "1"}, NULL, "-ERR hash value is not a float\r\n", NULL, NULL},
+	{{"HSTRLEN", "nh", "y"}, NULL, ":21\r\n", NULL, NULL},
+	{{"HGETALL", "nh"}, NULL,
+	 "*10\r\n"
+	 "$1\r\n"
+	 "f\r\n"
+	 "$1\r\n"
+	 "v\r\n"
+	 "$1\r\n"
+	 "x\r\n"
+	 "$4\r\n"
+	 "10.6\r\n"
+	 "$1\r\n"
+	 "y\r\n"
+	 "$21\r\n"
+	 "100000000000000000000\r\n"
+	 "$1\r\n"
+	 "z\r\n"
+	 "$19\r\n"
+	 "9223372036854775806\r\n"
+	 "$2\r\n"
+	 "sp\r\n"
+	 "$2\r\n"
+	 " 1\r\n",
+	 "%5\r\n"
+	 "$1\r\n"
+	 "f\r\n"
+	 "$1\r\n"
+	 "v\r\n"
+	 "$1\r\n"
+	 "x\r\n"
+	 "$4\r\n"
+	 "10.6\r\n"
+	 "$1\r\n"
+	 "y\r\n"
+	 "$21\r\n"
+	 "100000000000000000000\r\n"
+	 "$1\r\n"
+	 "z\r\n"
+	 "$19\r\n"
+	 "9223372036854775806\r\n"
+	 "$2\r\n"
+	 "sp\r\n"
+	 "$2\r\n"
+	 " 1\r\n",
+	 NULL},
 	{{"HSET", "e", "", ""}, NULL, ":1\r\n", NULL, NULL},
 	{{"HGET", "e", ""}, NULL, "$0\r\n\r\n", NULL, NULL},
 	{{"HGETALL", "e"}, NULL, "*2\r\n$0\r\n\r\n$0\r\n\r\n", "%1\r\n$0\r\n\r\n$0\r\n\r\n", NULL},
@@ -720,6 +869,11 @@ static const struct cmd_case conn_cases[] = {
 	{{"SELECT", "16"}, NULL, "-ERR DB index is out of range\r\n", NULL, NULL},
 	{{"SELECT", "-1"}, NULL, "-ERR DB index is out of range\r\n", NULL, NULL},
 	{{"SELECT", "abc"}, NULL, "-ERR value is not an integer or out of range\r\n", NULL, NULL},
+	{{"SELECT", "00"}, NULL, "-ERR value is not an integer or out of range\r\n", NULL, NULL},
+	{{"SELECT", "99999999999999999999999"}, NULL,
+	 "-ERR value is not an integer or out of range\r\n",
+	 NULL,
+	 NULL},
 	{{"SELECT"}, NULL, "-ERR wrong number of arguments for 'select' command\r\n", NULL, NULL},
 	{{"CLIENT", "SETNAME", "foo"}, NULL, "+OK\r\n", NULL, NULL},
 	{{"CLIENT", "GETNAME"}, NULL, "$3\r\nfoo\r\n", NULL, NULL},
@@ -877,6 +1031,27 @@ static const struct cmd_case conn_cases[] = {
 	{{NULL}, "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n", "$0\r\n\r\n", NULL, NULL},
 	/* raw *2\r\n$4\r\necho\r\n$3\r\na\r\n\r\n */
 	{{NULL}, "*2\r\n$4\r\necho\r\n$3\r\na\r\n\r\n", "$3\r\na\r\n\r\n", NULL, NULL},
+	/* raw *1\r\n$0\r\n\r\n */
+	{{NULL}, "*1\r\n$0\r\n\r\n",
+	 "-ERR unknown command '', with args beginning with: \r\n",
+	 NULL,
+	 NULL},
+	/* raw    \r\nPING\r\n */
+	{{NULL}, "   \r\nPING\r\n", "+PONG\r\n", NULL, NULL},
+	/* raw ECHO "a\\"b" \'c\'\r\n */
+	{{NULL}, "ECHO \"a\\\"b\" 'c'\r\n",
+	 "-ERR wrong number of arguments for 'echo' command\r\n",
+	 NULL,
+	 NULL},
+	/* raw ECHO 'it\\'s'\r\n */
+	{{NULL}, "ECHO 'it\\'s'\r\n", "$4\r\nit's\r\n", NULL, NULL},
+	/* raw ECHO "\\n\\t"\r\n */
+	{{NULL}, "ECHO \"\\n\\t\"\r\n", "$2\r\n\n\011\r\n", NULL, NULL},
+	/* raw *1\r\n$4\r\nping\r\n*2\r\n$4\r\nECHO\r\n$2\r\n\r\n\r\n */
+	{{NULL}, "*1\r\n$4\r\nping\r\n*2\r\n$4\r\nECHO\r\n$2\r\n\r\n\r\n",
+	 "+PONG\r\n$2\r\n\r\n\r\n",
+	 NULL,
+	 NULL},
 	{{"HELLO"}, NULL,
 	 "*14\r\n"
 	 "$6\r\n"
@@ -1259,6 +1434,26 @@ static const struct cmd_case known_bugs_cases[] = {
 	{{"HSET", "h", "fl", "1"}, NULL, ":1\r\n", NULL, NULL},
 	{{"HINCRBYFLOAT", "h", "fl", "inf"}, NULL, "-ERR value is NaN or Infinity\r\n", NULL, NULL},
 	{{"SCAN", "-1", "COUNT", "100"}, NULL, "*2\r\n$1\r\n0\r\n*0\r\n", NULL, NULL},
+	{{"INCRBYFLOAT", "fbig", "1e308"}, NULL,
+	 "$308\r\n"
+	 "99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048\r\n",
+	 NULL,
+	 NULL},
+	{{"INCRBYFLOAT", "fbig", "1"}, NULL,
+	 "$308\r\n"
+	 "99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048\r\n",
+	 NULL,
+	 NULL},
+	{{"HINCRBYFLOAT", "hbig", "f", "1e308"}, NULL,
+	 "$308\r\n"
+	 "99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048\r\n",
+	 NULL,
+	 NULL},
+	{{"HINCRBYFLOAT", "hbig", "f", "1"}, NULL,
+	 "$308\r\n"
+	 "99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048\r\n",
+	 NULL,
+	 NULL},
 	/* sluice differs from Redis: COMMAND INFO: Redis's fields and framing, but no key specs (empty) */
 	{{"COMMAND", "INFO", "get"}, NULL,
 	 "*1\r\n"

@@ -220,6 +220,58 @@ STRINGS = [
     C("INCRBYFLOAT i 5"),
     C("INCRBYFLOAT i"),
     C("INCR"),
+    # Float formatting (Redis: %.17Lg, trailing zeros removed).
+    C("INCRBYFLOAT x 0.1"),
+    C("INCRBYFLOAT x 0.1"),
+    C("INCRBYFLOAT x 0.1"),
+    C("INCRBYFLOAT x 10.50"),
+    C("INCRBYFLOAT x -10.8"),
+    C("INCRBYFLOAT y 1e20"),
+    C("INCRBYFLOAT y 5.0e3"),
+    C("INCRBYFLOAT z 1.23e-5"),
+    C("INCRBYFLOAT z -1.23e-5"),
+    C("INCRBYFLOAT w 3"),
+    C("INCRBYFLOAT w -0"),
+    C("INCRBYFLOAT w 1e308"),
+    C("INCRBYFLOAT hx 0x10"),
+    C(["INCRBYFLOAT", "hx", " 1"]),
+    C("INCRBYFLOAT hx 1.5e"),
+    C("INCRBYFLOAT hx nan"),
+    C("INCRBYFLOAT hx 1e400"),
+    C("GET x"),
+    C("SET m -0"),
+    C("INCR m"),
+    C("SET m 00"),
+    C("INCR m"),
+    C("SET m 123456789012345678901"),
+    C("INCR m"),
+    C("SET m 10"),
+    C("APPEND m 5"),
+    C("GET m"),
+    C("INCR m"),
+    C("STRLEN m"),
+    C("GETRANGE m 0 9223372036854775807"),
+    C("GETRANGE m -9223372036854775808 -1"),
+    C("GETRANGE m -1 -1"),
+    C("SETRANGE m 1 9"),
+    C("GET m"),
+    C("SETRANGE nr 0 ab"),
+    C("GET nr"),
+    C("MSET a 1 a 2"),
+    C("GET a"),
+    C("MSETNX x1 1 x1 2"),
+    C("GET x1"),
+    C("SET k v XX GET"),
+    C("SET k v PXAT 0"),
+    C("SET k v EXAT -1"),
+    C("SET k v ex 10 px 10"),
+    C("SET k v KEEPTTL KEEPTTL"),
+    C("SET k v NX NX"),
+    C("SET k v GET GET"),
+    C("GETEX k PERSIST"),
+    C(["SET", "bin", "a\x00b\r\nc"]),
+    C("GET bin"),
+    C("STRLEN bin"),
     C("HSET h f v"),
     C("GET h"),
     C("APPEND h x"),
@@ -310,6 +362,20 @@ KEYS = [
     C("SET p v"),
     C("PEXPIREAT p {M-1000}"),
     C("TYPE p"),
+    C("SET q v"),
+    C("EXPIRE q 100 NX"),
+    C("EXPIRE q 100 NX"),
+    C("EXPIRE nokey -1"),
+    C("EXPIRE q -9223372036854775808"),
+    C("PEXPIREAT q 9223372036854775807"),
+    C("PERSIST q"),
+    C("EXPIREAT q 9223372036854775"),
+    C("EXPIRETIME q", exp2=":9223372036854775\r\n"),
+    C("PEXPIRE q 9223372036854775806"),
+    C("DEL q q"),
+    C("SET q v"),
+    C("EXISTS q q nokey"),
+    C("TOUCH q q"),
     C("EXPIRE h 100"),
     C("TTL h", exp2=":100\r\n", tol=1),
     C("SET r1 v"),
@@ -425,6 +491,21 @@ HASHES = [
     C("HINCRBYFLOAT h n 1"),
     C("HINCRBYFLOAT h new 1e2"),
     C("HGETALL h"),
+    C("HSET dup a 1 a 2"),
+    C("HGET dup a"),
+    C("HDEL dup a a"),
+    C("HSETNX nh f v"),
+    C("HMGET nh f f x"),
+    C("HINCRBYFLOAT nh x 10.50"),
+    C("HINCRBYFLOAT nh x 0.1"),
+    C("HINCRBYFLOAT nh y 1e20"),
+    C("HINCRBY nh z 9223372036854775807"),
+    C("HINCRBY nh z -1"),
+    C(["HSET", "nh", "sp", " 1"]),
+    C("HINCRBY nh sp 1"),
+    C("HINCRBYFLOAT nh sp 1"),
+    C("HSTRLEN nh y"),
+    C("HGETALL nh"),
     C(["HSET", "e", "", ""]),
     C(["HGET", "e", ""]),
     C("HGETALL e"),
@@ -484,6 +565,8 @@ CONN = [
     C("SELECT 16"),
     C("SELECT -1"),
     C("SELECT abc"),
+    C("SELECT 00"),
+    C("SELECT 99999999999999999999999"),
     C("SELECT"),
     C("CLIENT SETNAME foo"),
     C("CLIENT GETNAME"),
@@ -539,6 +622,12 @@ CONN = [
     C(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n"),
     C(b"*2\r\n$4\r\nECHO\r\n$0\r\n\r\n"),
     C(b"*2\r\n$4\r\necho\r\n$3\r\na\r\n\r\n"),
+    C(b"*1\r\n$0\r\n\r\n"),
+    C(b"   \r\nPING\r\n"),
+    C(b"ECHO \"a\\\"b\" 'c'\r\n"),
+    C(b"ECHO 'it\\'s'\r\n"),
+    C(b"ECHO \"\\n\\t\"\r\n"),
+    C(b"*1\r\n$4\r\nping\r\n*2\r\n$4\r\nECHO\r\n$2\r\n\r\n\r\n"),
     C("HELLO", exp2=HELLO2, exp3=HELLO3),
     C("HELLO 2 SETNAME bar", exp2=HELLO2),
     C("CLIENT GETNAME"),
@@ -628,6 +717,13 @@ KNOWN_BUGS = [
     # cmd_keys.c: Redis 7.0 parses the cursor with strtoul, so "-1" is a cursor.
     C("SCAN -1 COUNT 100"),
     # cmd_conn.c: in RESP3 Redis sends key specs and subcommands as sets.
+    # store.c sl_store_incrbyfloat reads the current value into 64 bytes:
+    # a stored float of 64 characters or more (1e308 has 309 digits) cannot
+    # be incremented; Redis allows 5 KiB (MAX_LONG_DOUBLE_CHARS).
+    C("INCRBYFLOAT fbig 1e308"),
+    C("INCRBYFLOAT fbig 1"),
+    C("HINCRBYFLOAT hbig f 1e308"),
+    C("HINCRBYFLOAT hbig f 1"),
     C("COMMAND INFO get",
       sluice2="*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
               "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n",
@@ -776,7 +872,7 @@ def count_replies(case):
             n += 1
         else:
             e = d.index(b"\n")
-            if d[:e].strip(b"\r"):
+            if d[:e].strip():
                 n += 1
             d = d[e + 1:]
     return n
@@ -822,6 +918,8 @@ def run_family(port, name, cases, proto, password, fresh):
                     got = conn.read_replies(count_replies(case))
                 except EOFError:
                     got, conn = conn.buf, None
+                except socket.timeout:
+                    raise SystemExit("%s: %s: no reply" % (name, case.title()))
             results.append((got, now_ms, cid))
     finally:
         if conn is not None:
