@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -292,26 +293,54 @@ static void stop(struct sl_client *c)
 	set_password(false);
 }
 
+/* Overwrites and frees the segments in segs[0..*n). */
+static void release_segments(char **segs, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		memset(segs[i], 0xa5, malloc_usable_size(segs[i]));
+		free(segs[i]);
+	}
+	*n = 0;
+}
+
 /*
  * Feeds data cut into pieces at the given offsets (ascending, in (0, len)),
  * collecting the replies. Returns the last sl_client_input result; a piece
  * after a close is not fed.
+ *
+ * Each piece is fed from its own allocation, kept exactly as long as the
+ * engine's borrowing rule asks: while calls answer *held, and until the
+ * call after the last one that did not. Then it is overwritten and freed,
+ * so an engine that keeps pointing into it answers garbage (or, under
+ * ASan, stops on the use after free).
  */
 static int feed(struct sl_client *c, const char *data, size_t len, const size_t *cuts, size_t ncuts,
 		struct strbuf *out)
 {
-	size_t from = 0, i;
+	size_t from = 0, i, nsegs = 0;
+	char **segs = calloc(ncuts + 1, sizeof(*segs));
+	bool held = true;
 	int rc = 0;
-	bool held;
 
+	assert_non_null(segs);
 	for (i = 0; i <= ncuts && rc == 0; i++) {
 		size_t to = i < ncuts ? cuts[i] : len;
+		char *seg = malloc(to - from + 1);
 
-		rc = sl_client_input(c, data + from, to - from, NOW_MS, &held);
+		assert_non_null(seg);
+		memcpy(seg, data + from, to - from);
+		if (!held)
+			release_segments(segs, &nsegs);
+		segs[nsegs++] = seg;
+		rc = sl_client_input(c, seg, to - from, NOW_MS, &held);
 		drain(c, out);
 		sl_store_quiescent(store, 0);
 		from = to;
 	}
+	release_segments(segs, &nsegs);
+	free(segs);
 	return rc;
 }
 
