@@ -1036,6 +1036,33 @@ static const struct cmd_case conn_cases[] = {
 	 "-ERR unknown command '', with args beginning with: \r\n",
 	 NULL,
 	 NULL},
+	/* raw *1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n */
+	{{NULL}, "*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n", "+PONG\r\n+PONG\r\n", NULL, NULL},
+	/* raw *1\r\n$4\r\nPING\r\n\r\n */
+	{{NULL}, "*1\r\n$4\r\nPING\r\n\r\n", "+PONG\r\n", NULL, NULL},
+	/* raw *-5\r\n*0\r\nPING\r\n */
+	{{NULL}, "*-5\r\n*0\r\nPING\r\n", "+PONG\r\n", NULL, NULL},
+	/* raw $3\r\nGET\r\n */
+	{{NULL}, "$3\r\nGET\r\n",
+	 "-ERR unknown command '$3', with args beginning with: \r\n"
+	 "-ERR wrong number of arguments for 'get' command\r\n",
+	 NULL,
+	 NULL},
+	/* raw PING \r\n */
+	{{NULL}, "PING \r\n", "+PONG\r\n", NULL, NULL},
+	/* raw   PING\r\n */
+	{{NULL}, "  PING\r\n", "+PONG\r\n", NULL, NULL},
+	/* raw "PING"\r\n */
+	{{NULL}, "\"PING\"\r\n", "+PONG\r\n", NULL, NULL},
+	/* raw ECHO "\\x4g"\r\n */
+	{{NULL}, "ECHO \"\\x4g\"\r\n", "$3\r\nx4g\r\n", NULL, NULL},
+	/* raw ECHO a\rb\r\n */
+	{{NULL}, "ECHO a\rb\r\n",
+	 "-ERR wrong number of arguments for 'echo' command\r\n",
+	 NULL,
+	 NULL},
+	/* raw ECHO \t a \t\r\n */
+	{{NULL}, "ECHO \011 a \011\r\n", "$1\r\na\r\n", NULL, NULL},
 	/* raw    \r\nPING\r\n */
 	{{NULL}, "   \r\nPING\r\n", "+PONG\r\n", NULL, NULL},
 	/* raw ECHO "a\\"b" \'c\'\r\n */
@@ -1412,6 +1439,27 @@ static const struct cmd_case close_cases[] = {
 	 NULL},
 	/* raw SET k v\r\nQUIT\r\nGET k\r\n */
 	{{NULL}, "SET k v\r\nQUIT\r\nGET k\r\n", "+OK\r\n+OK\r\n", NULL, NULL},
+	/* raw ECHO "a""b"\r\n */
+	{{NULL}, "ECHO \"a\"\"b\"\r\n",
+	 "-ERR Protocol error: unbalanced quotes in request\r\n",
+	 NULL,
+	 NULL},
+	/* raw ECHO 'a'b\r\n */
+	{{NULL}, "ECHO 'a'b\r\n",
+	 "-ERR Protocol error: unbalanced quotes in request\r\n",
+	 NULL,
+	 NULL},
+	/* raw *1\r\n$4\r\nPING\r\n*2\r\n$-1\r\n */
+	{{NULL}, "*1\r\n$4\r\nPING\r\n*2\r\n$-1\r\n",
+	 "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n",
+	 NULL,
+	 NULL},
+	/* raw *1\r\n$+4\r\n */
+	{{NULL}, "*1\r\n$+4\r\n", "-ERR Protocol error: invalid bulk length\r\n", NULL, NULL},
+	/* raw *+1\r\n */
+	{{NULL}, "*+1\r\n", "-ERR Protocol error: invalid multibulk length\r\n", NULL, NULL},
+	/* raw *1\r\n$ 4\r\n */
+	{{NULL}, "*1\r\n$ 4\r\n", "-ERR Protocol error: invalid bulk length\r\n", NULL, NULL},
 };
 
 static const struct cmd_case close_auth_cases[] = {

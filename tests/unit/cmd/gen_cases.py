@@ -623,6 +623,17 @@ CONN = [
     C(b"*2\r\n$4\r\nECHO\r\n$0\r\n\r\n"),
     C(b"*2\r\n$4\r\necho\r\n$3\r\na\r\n\r\n"),
     C(b"*1\r\n$0\r\n\r\n"),
+    # Redis skips the two bytes after a bulk without looking at them.
+    C(b"*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n"),
+    C(b"*1\r\n$4\r\nPING\r\n\r\n"),
+    C(b"*-5\r\n*0\r\nPING\r\n"),
+    C(b"$3\r\nGET\r\n"),
+    C(b"PING \r\n"),
+    C(b"  PING\r\n"),
+    C(b"\"PING\"\r\n"),
+    C(b"ECHO \"\\x4g\"\r\n"),
+    C(b"ECHO a\rb\r\n"),
+    C(b"ECHO \t a \t\r\n"),
     C(b"   \r\nPING\r\n"),
     C(b"ECHO \"a\\\"b\" 'c'\r\n"),
     C(b"ECHO 'it\\'s'\r\n"),
@@ -697,6 +708,12 @@ CLOSE = [
     C(b"*1\r\n$4\r\nPING\r\n*x\r\n"),
     C(b"PING\r\n*1\r\n$x\r\n"),
     C(b"SET k v\r\nQUIT\r\nGET k\r\n"),
+    C(b"ECHO \"a\"\"b\"\r\n"),
+    C(b"ECHO 'a'b\r\n"),
+    C(b"*1\r\n$4\r\nPING\r\n*2\r\n$-1\r\n"),
+    C(b"*1\r\n$+4\r\n"),
+    C(b"*+1\r\n"),
+    C(b"*1\r\n$ 4\r\n"),
 ]
 
 # requirepass "secret", each case on a new unauthenticated connection:
