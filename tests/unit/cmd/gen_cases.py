@@ -657,6 +657,9 @@ CONN = [
 # requirepass "secret"; starts unauthenticated, RESP2 only.
 AUTH = [
     C("GET k"),
+    # Ten arguments: still within the unauthenticated multibulk limit.
+    C(["PING"] + list("abcdefghi")),
+    C(["ECHO", "x" * 16384]),
     C("PING"),
     C("SET k v"),
     C("GET"),
