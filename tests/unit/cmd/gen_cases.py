@@ -657,9 +657,9 @@ CONN = [
 # requirepass "secret"; starts unauthenticated, RESP2 only.
 AUTH = [
     C("GET k"),
-    # Ten arguments: still within the unauthenticated multibulk limit.
+    # Ten arguments: still within the unauthenticated multibulk limit (the
+    # 16384-byte bulk limit: test_cmd.c test_unauth_bulk_limit, BIG_AUTH).
     C(["PING"] + list("abcdefghi")),
-    C(["ECHO", "x" * 16384]),
     C("PING"),
     C("SET k v"),
     C("GET"),
@@ -768,6 +768,13 @@ BIG = [
     (b"", b"A", 65537, b"-ERR Protocol error: too big inline request\r\n"),
     (b"*", b"1", 65536, b"-ERR Protocol error: too big mbulk count string\r\n"),
     (b"*1\r\n$", b"1", 65537, b"-ERR Protocol error: too big bulk count string\r\n"),
+]
+
+# Unauthenticated (requirepass "secret"), too big for the table: a bulk of
+# exactly 16384 bytes is still read and answered (test_unauth_bulk_limit).
+BIG_AUTH = [
+    (b"*2\r\n$4\r\nECHO\r\n$16384\r\n" + b"x" * 16384 + b"\r\n",
+     b"-NOAUTH Authentication required.\r\n"),
 ]
 
 FAMILIES = [
@@ -1078,6 +1085,21 @@ def generate(port):
                   (prefix, n, fill, conn.buf, want), file=sys.stderr)
             failures += 1
         conn.close()
+    admin = Conn(port)
+    admin.cmd("CONFIG", "SET", "requirepass", "secret")
+    admin.cmd("AUTH", "secret")
+    for req, want in BIG_AUTH:
+        conn = Conn(port)
+        conn.s.sendall(req)
+        got = conn.read_reply()
+        total += 1
+        if got != want:
+            print("BIG_AUTH %r...: Redis says %r, test_cmd.c says %r" % (req[:20], got, want),
+                  file=sys.stderr)
+            failures += 1
+        conn.close()
+    admin.cmd("CONFIG", "SET", "requirepass", "")
+    admin.close()
     lines.append("/* clang-format on */")
     text = "\n".join(lines) + "\n"
     print("%d replies checked against Redis, %d mismatches" % (total, failures), file=sys.stderr)

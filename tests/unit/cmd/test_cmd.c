@@ -899,6 +899,37 @@ static void test_line_limits(void **state)
 }
 
 /*
+ * Before AUTH, a bulk of exactly 16384 bytes is still read and the command
+ * answered (NOAUTH), the connection staying open; one byte more is a
+ * protocol error (close_auth table). Redis 7.0.15's reply, checked by
+ * gen_cases.py (BIG_AUTH).
+ */
+static void test_unauth_bulk_limit(void **state)
+{
+	static const struct family auth = {"unauth", NULL, 0, false, true, false};
+	static const char reply[] = "-NOAUTH Authentication required.\r\n";
+	struct strbuf req = {0}, got = {0};
+	struct sl_client c;
+	size_t i, cuts[20], ncut;
+
+	(void)state;
+	sb_fmt(&req, "*2\r\n$4\r\nECHO\r\n$16384\r\n");
+	for (i = 0; i < 16384; i++)
+		sb_add(&req, "x", 1);
+	sb_add(&req, "\r\n", 2);
+	for (ncut = 0; (ncut + 1) * 1000 < req.len; ncut++)
+		cuts[ncut] = (ncut + 1) * 1000;
+	start(&c, &auth, 2);
+	assert_int_equal(feed(&c, req.p, req.len, cuts, ncut, &got), 0);
+	assert_int_equal(got.len, sizeof(reply) - 1);
+	assert_memory_equal(got.p, reply, got.len);
+	assert_false(c.flags & (SL_CLIENT_CLOSE_AFTER_REPLY | SL_CLIENT_CLOSE_NOW));
+	stop(&c);
+	sb_free(&req);
+	sb_free(&got);
+}
+
+/*
  * TIME answers the engine's clock (now_ms), as unix seconds and
  * microseconds: Redis's reply shape, values from the fixed clock.
  */
@@ -1072,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_split_every_boundary),
 		cmocka_unit_test(test_split_protocol_errors),
 		cmocka_unit_test(test_line_limits),
+		cmocka_unit_test(test_unauth_bulk_limit),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_info_stats),
 		cmocka_unit_test(test_big_values),
