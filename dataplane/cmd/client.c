@@ -7,20 +7,43 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include "dataplane/cmd/cmd_priv.h"
 
+static uint64_t calibrate_tsc(void);
+
 void sl_engine_shared_defaults(struct sl_engine_shared *s)
 {
+	struct sl_store_config sc;
+
 	memset(s, 0, sizeof(*s));
 	sl_resp_limits_default(&s->limits);
 	atomic_init(&s->next_client_id, 1);
 	s->tcp_port = 6379;
 	s->transport_name = "kernel";
+	s->slowlog_slower_than_us = 10000;
+	s->slowlog_max_len = 128;
+	atomic_init(&s->stats_epoch, 0);
+	sl_store_config_default(&sc);
+	sl_engine_shared_set_store_config(s, &sc);
+}
+
+void sl_engine_shared_set_store_config(struct sl_engine_shared *s, const struct sl_store_config *sc)
+{
+	s->maxmemory = sc->maxmemory;
+	s->maxmemory_policy = (unsigned)sc->policy;
+	s->maxmemory_samples = sc->maxmemory_samples;
+	s->hash_max_entries = sc->hash_max_listpack_entries;
+	s->hash_max_value = sc->hash_max_listpack_value;
+	s->lfu_log_factor = sc->lfu_log_factor;
+	s->lfu_decay_time = sc->lfu_decay_time;
 }
 
 int sl_engine_init(struct sl_engine *e, struct sl_store *store, unsigned self,
@@ -30,14 +53,56 @@ int sl_engine_init(struct sl_engine *e, struct sl_store *store, unsigned self,
 	e->store = store;
 	e->self = self;
 	e->shared = shared;
-	e->cmd_calls = calloc(sl_cmd_table_len, sizeof(*e->cmd_calls));
-	return e->cmd_calls == NULL ? -ENOMEM : 0;
+	e->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)self << 32) ^ (uint64_t)(uintptr_t)e;
+	e->stats_epoch = atomic_load_explicit(&shared->stats_epoch, memory_order_relaxed);
+	e->tsc_per_us = calibrate_tsc();
+	e->cmd_stat = calloc(sl_cmd_table_len, sizeof(*e->cmd_stat));
+	e->sub_stat = calloc(sl_subcmd_count, sizeof(*e->sub_stat));
+	if (e->cmd_stat == NULL || e->sub_stat == NULL) {
+		sl_engine_deinit(e);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void sl_engine_deinit(struct sl_engine *e)
 {
-	free(e->cmd_calls);
-	e->cmd_calls = NULL;
+	slowlog_reset(e);
+	free(e->cmd_stat);
+	free(e->sub_stat);
+	e->cmd_stat = NULL;
+	e->sub_stat = NULL;
+}
+
+struct sl_client *sl_engine_next_killed(struct sl_engine *e)
+{
+	struct sl_client *c;
+
+	if (e->killed == 0)
+		return NULL;
+	for (c = e->clients; c != NULL; c = c->reg_next) {
+		if (c->flags & SL_CLIENT_KILLED) {
+			c->flags &= ~SL_CLIENT_KILLED;
+			c->flags |= SL_CLIENT_CLOSE_NOW;
+			e->killed--;
+			return c;
+		}
+	}
+	e->killed = 0;
+	return NULL;
+}
+
+/* CONFIG RESETSTAT: statistics restart from zero (connected clients stay). */
+void engine_resetstat(struct sl_engine *e)
+{
+	uint64_t connected = e->stats.connected_clients;
+
+	memset(&e->stats, 0, sizeof(e->stats));
+	e->stats.connected_clients = connected;
+	memset(e->cmd_stat, 0, sl_cmd_table_len * sizeof(*e->cmd_stat));
+	memset(e->sub_stat, 0, sl_subcmd_count * sizeof(*e->sub_stat));
+	memset(e->errstats, 0, sizeof(e->errstats));
+	e->stats_epoch = atomic_load_explicit(&e->shared->stats_epoch, memory_order_relaxed);
 }
 
 void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, uint64_t now_ms)
@@ -52,14 +117,36 @@ void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, 
 		sl_resp_parser_set_auth(&c->parser, true);
 	}
 	snprintf(c->addr, sizeof(c->addr), "%s", addr != NULL ? addr : "");
+	c->fd = -1;
 	c->ctime_ms = c->last_ms = now_ms;
+	c->reg_next = e->clients;
+	if (e->clients != NULL)
+		e->clients->reg_prev = c;
+	e->clients = c;
 	e->stats.connections_received++;
 	e->stats.connected_clients++;
 }
 
+void sl_client_set_local(struct sl_client *c, const char *laddr, int fd)
+{
+	snprintf(c->laddr, sizeof(c->laddr), "%s", laddr != NULL ? laddr : "");
+	c->fd = fd;
+}
+
 void sl_client_deinit(struct sl_client *c)
 {
-	c->eng->stats.connected_clients--;
+	struct sl_engine *e = c->eng;
+
+	if (c->flags & SL_CLIENT_KILLED)
+		e->killed--;
+	if (c->reg_prev != NULL)
+		c->reg_prev->reg_next = c->reg_next;
+	else if (e->clients == c)
+		e->clients = c->reg_next;
+	if (c->reg_next != NULL)
+		c->reg_next->reg_prev = c->reg_prev;
+	c->reg_prev = c->reg_next = NULL;
+	e->stats.connected_clients--;
 	sl_resp_parser_deinit(&c->parser);
 	sl_resp_out_deinit(&c->out);
 }
@@ -73,9 +160,43 @@ static void check(struct sl_client *c, int rc)
 		c->flags |= SL_CLIENT_CLOSE_NOW;
 }
 
+/* INFO errorstats and failed_calls: every error reply is counted by its first word. */
+void count_error(struct sl_client *c, const char *text, size_t len)
+{
+	struct sl_engine *e = c->eng;
+	size_t n = 0;
+	unsigned i;
+
+	if (len > 0 && text[0] == '-') {
+		text++;
+		len--;
+	}
+	while (n < len && text[n] != ' ' && text[n] != '\r' &&
+	       n < sizeof(e->errstats[0].prefix) - 1)
+		n++;
+	e->stats.error_replies++;
+	c->cmd_error = true;
+	for (i = 0; i < SL_ENGINE_ERRSTATS; i++) {
+		struct sl_engine_errstat *es = &e->errstats[i];
+
+		if (es->prefix[0] == '\0') {
+			memcpy(es->prefix, text, n);
+			es->prefix[n] = '\0';
+		}
+		if (strlen(es->prefix) == n && memcmp(es->prefix, text, n) == 0) {
+			es->count++;
+			return;
+		}
+	}
+	/* Redis caps errorstats at 128 kinds; past our 16 only the total counts. */
+}
+
 void reply_error(struct sl_client *c, const char *text)
 {
-	check(c, sl_resp_write_error(&c->out, text, strlen(text)));
+	size_t len = strlen(text);
+
+	count_error(c, text, len);
+	check(c, sl_resp_write_error(&c->out, text, len));
 }
 
 void reply_errorf(struct sl_client *c, const char *fmt, ...)
@@ -89,6 +210,7 @@ void reply_errorf(struct sl_client *c, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		n = 0;
+	count_error(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	check(c, sl_resp_write_error(&c->out, buf,
 				     (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1));
 }
@@ -136,6 +258,7 @@ void reply_store_error(struct sl_client *c, int rc)
 		reply_error(c, ERR_OVERFLOW);
 		break;
 	case -ENOSPC:
+		count_error(c, SL_STORE_OOM_REPLY, strlen(SL_STORE_OOM_REPLY));
 		check(c,
 		      sl_resp_write_raw(&c->out, SL_STORE_OOM_REPLY, strlen(SL_STORE_OOM_REPLY)));
 		break;
@@ -245,6 +368,119 @@ static void unknown_command(struct sl_client *c, const struct sl_resp_arg *argv,
 		     (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr, args);
 }
 
+/* CLIENT LIST cmd=: the table index always, the subcommand only for containers. */
+static void note_command(struct sl_client *c, const struct cmd_def *cmd,
+			 const struct sl_resp_arg *argv, uint32_t argc)
+{
+	size_t i;
+
+	c->last_cmd = (unsigned)(cmd - sl_cmd_table) + 1;
+	c->last_sub[0] = '\0';
+	if (sl_unlikely(cmd->flags & CMD_CONTAINER) && argc >= 2 &&
+	    argv[1].len < sizeof(c->last_sub)) {
+		for (i = 0; i < argv[1].len; i++)
+			c->last_sub[i] = (char)tolower((unsigned char)argv[1].ptr[i]);
+		c->last_sub[i] = '\0';
+	}
+}
+
+/*
+ * The slowlog's clock, read twice per command only while the slowlog is
+ * enabled: the TSC where there is one (calibrated against CLOCK_MONOTONIC
+ * when the engine starts), else CLOCK_MONOTONIC through the vDSO. Neither
+ * is a system call.
+ */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+static inline uint64_t ticks(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+#else
+static inline uint64_t ticks(void)
+{
+	return 0;
+}
+#endif
+
+/* Spins about 2 ms to measure the TSC rate, once per process (the first engine init). */
+static uint64_t tsc_rate;
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+
+static void measure_tsc(void)
+{
+	uint64_t u0 = mono_us(), t0 = ticks(), u1, t1;
+
+	if (t0 == 0)
+		return;
+	do {
+		u1 = mono_us();
+	} while (u1 - u0 < 2000);
+	t1 = ticks();
+	tsc_rate = t1 > t0 ? (t1 - t0) / (u1 - u0) : 0;
+}
+
+static uint64_t calibrate_tsc(void)
+{
+	pthread_once(&tsc_once, measure_tsc);
+	return tsc_rate;
+}
+
+static inline uint64_t slow_clock(const struct sl_engine *e)
+{
+	return e->tsc_per_us != 0 ? ticks() : mono_us();
+}
+
+static inline uint64_t slow_elapsed_us(const struct sl_engine *e, uint64_t t0)
+{
+	uint64_t d = slow_clock(e) - t0;
+
+	return e->tsc_per_us != 0 ? d / e->tsc_per_us : d;
+}
+
+static void execute(struct sl_client *c, const struct cmd_def *cmd, const struct sl_resp_arg *argv,
+		    uint32_t argc)
+{
+	struct sl_engine *e = c->eng;
+	struct sl_cmd_stat *st = &e->cmd_stat[cmd - sl_cmd_table];
+	int64_t slower = e->shared->slowlog_slower_than_us;
+	uint64_t t0 = 0, dt = 0;
+
+	note_command(c, cmd, argv, argc);
+	c->cmd_error = false;
+	c->cmd_rejected = false;
+	c->cmd_sub = 0;
+	if (slower >= 0)
+		t0 = slow_clock(e);
+	cmd->fn(c, argv, argc);
+	if (slower >= 0)
+		dt = slow_elapsed_us(e, t0);
+	if (sl_unlikely(cmd->flags & CMD_CONTAINER)) {
+		/* Redis counts a container's work under "container|sub" only. */
+		st = c->cmd_sub != 0 ? &e->sub_stat[c->cmd_sub - 1] : NULL;
+		if (c->cmd_rejected) {
+			if (st != NULL)
+				st->rejected++;
+			return;
+		}
+		if (st == NULL)
+			st = &e->cmd_stat[cmd - sl_cmd_table]; /* COMMAND: not split */
+	}
+	st->calls++;
+	st->failed += c->cmd_error;
+	st->usec += dt;
+	e->stats.commands++;
+	if (slower >= 0 && dt >= (uint64_t)slower)
+		slowlog_add(c, argv, argc, dt);
+}
+
 static void run(struct sl_client *c)
 {
 	const struct sl_resp_arg *argv = c->parser.argv;
@@ -257,25 +493,90 @@ static void run(struct sl_client *c)
 	}
 	if ((cmd->arity > 0 && argc != (uint32_t)cmd->arity) ||
 	    (cmd->arity < 0 && argc < (uint32_t)-cmd->arity)) {
+		c->eng->cmd_stat[cmd - sl_cmd_table].rejected++;
 		reply_errorf(c, "-ERR wrong number of arguments for '%s' command", cmd->name);
 		return;
 	}
-	if (!(c->flags & SL_CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NOAUTH)) {
+	/* As Redis: once CONFIG SET requirepass "" removes the password, nobody needs AUTH. */
+	if (!(c->flags & SL_CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NOAUTH) &&
+	    c->eng->shared->requirepass_len != 0) {
+		c->eng->cmd_stat[cmd - sl_cmd_table].rejected++;
 		reply_error(c, ERR_NOAUTH);
 		return;
 	}
-	c->eng->cmd_calls[cmd - sl_cmd_table]++;
-	c->eng->stats.commands++;
-	cmd->fn(c, argv, argc);
+	execute(c, cmd, argv, argc);
+}
+
+/*
+ * CLIENT REPLY OFF|SKIP: the command still runs, its replies go to a
+ * scratch writer that is dropped. Redis applies SKIP to the command after
+ * the CLIENT REPLY SKIP itself.
+ */
+static void run_maybe_silent(struct sl_client *c)
+{
+	struct sl_resp_out keep;
+	bool silent;
+
+	c->flags &= ~SL_CLIENT_REPLY_SKIP;
+	if (c->flags & SL_CLIENT_REPLY_SKIP_NEXT) {
+		c->flags &= ~SL_CLIENT_REPLY_SKIP_NEXT;
+		c->flags |= SL_CLIENT_REPLY_SKIP;
+	}
+	silent = (c->flags & (SL_CLIENT_REPLY_OFF | SL_CLIENT_REPLY_SKIP)) != 0;
+	if (!silent) {
+		run(c);
+		return;
+	}
+	keep = c->out;
+	sl_resp_out_init(&c->out, NULL);
+	sl_resp_out_set_proto(&c->out, keep.proto);
+	run(c);
+	keep.proto = c->out.proto; /* HELLO may have switched it */
+	if (!(c->flags & (SL_CLIENT_REPLY_OFF | SL_CLIENT_REPLY_SKIP))) {
+		/* CLIENT REPLY ON or RESET turned replies back on: their own reply is sent. */
+		struct iovec iov[8];
+		size_t n, i;
+
+		while ((n = sl_resp_out_peek(&c->out, iov, SL_ARRAY_SIZE(iov))) > 0) {
+			size_t done = 0;
+
+			for (i = 0; i < n; i++) {
+				if (sl_resp_write_raw(&keep, iov[i].iov_base, iov[i].iov_len) != 0)
+					c->flags |= SL_CLIENT_CLOSE_NOW;
+				done += iov[i].iov_len;
+			}
+			sl_resp_out_consume(&c->out, done);
+		}
+	}
+	sl_resp_out_deinit(&c->out);
+	c->out = keep;
 }
 
 int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t now_ms, bool *held)
 {
+	struct sl_engine *e = c->eng;
 	size_t off = 0, used;
 
-	c->eng->now_ms = now_ms;
+	e->now_ms = now_ms;
 	c->last_ms = now_ms;
 	*held = false;
+	if (sl_unlikely(c->flags & SL_CLIENT_KILLED)) {
+		/* Killed by CLIENT KILL and not collected yet: close instead of serving. */
+		c->flags = (c->flags & ~SL_CLIENT_KILLED) | SL_CLIENT_CLOSE_NOW;
+		e->killed--;
+		return -EPIPE;
+	}
+	e->stats.net_input_bytes += len;
+	if (now_ms - e->inst_last_ms >= 1000) {
+		e->inst_ops = e->inst_last_ms == 0 ? 0
+						   : (e->stats.commands - e->inst_last_cmds) *
+							     1000 / (now_ms - e->inst_last_ms);
+		e->inst_last_ms = now_ms;
+		e->inst_last_cmds = e->stats.commands;
+	}
+	if (sl_unlikely(atomic_load_explicit(&e->shared->stats_epoch, memory_order_relaxed) !=
+			e->stats_epoch))
+		engine_resetstat(e);
 	for (;;) {
 		enum sl_resp_status st = sl_resp_parse(&c->parser, buf + off, len - off, &used);
 
@@ -297,7 +598,7 @@ int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t n
 			return -EPIPE;
 		}
 		off += used;
-		run(c);
+		run_maybe_silent(c);
 		if (c->flags & (SL_CLIENT_CLOSE_AFTER_REPLY | SL_CLIENT_CLOSE_NOW))
 			return -EPIPE;
 	}

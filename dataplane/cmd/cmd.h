@@ -6,8 +6,10 @@
  * engine parses requests (dataplane/resp), looks commands up in the one
  * declarative command table, runs them against the store, and appends the
  * replies to the client's output chain, which the transport drains with
- * sl_resp_out_peek()/consume(). The engine never reads a clock: the caller
- * passes now in unix milliseconds.
+ * sl_resp_out_peek()/consume(). The engine takes the time from its
+ * caller (now, unix milliseconds); the one exception is the slowlog, which
+ * while enabled (slowlog-log-slower-than >= 0) reads the TSC before and
+ * after each command (CLOCK_MONOTONIC via the vDSO where there is no TSC).
  *
  * Threads: one struct sl_engine per worker; a client belongs to the worker
  * that accepted its connection and is only touched there. Store reads are
@@ -23,25 +25,46 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dataplane/resp/resp.h"
 #include "dataplane/store/store.h"
 
-/* Settings shared by all workers. The control thread writes them (CONFIG
- * SET); workers read them with plain loads, once per command at most. */
+/*
+ * Settings shared by all workers: the values behind CONFIG GET/SET (the
+ * option table is in cmd_config.c). CONFIG SET runs on a worker and writes
+ * them with plain stores; other workers read them with plain loads, once
+ * per command at most, so a change is seen by the next command (word-sized
+ * fields; requirepass is only compared, a torn read fails one AUTH).
+ */
 struct sl_engine_shared {
-	struct sl_resp_limits limits;
-	char requirepass[512]; /* empty: no password */
+	struct sl_resp_limits limits; /* proto-max-bulk-len, client-query-buffer-limit */
+	char requirepass[512];        /* empty: no password */
 	size_t requirepass_len;
 	atomic_uint_fast64_t next_client_id;
 	uint64_t start_ms; /* for INFO uptime */
 	uint16_t tcp_port;
 	const char *transport_name; /* "kernel" or "dpdk" */
+	/* CONFIG values (Redis option names in comments). */
+	uint64_t maxmemory;             /* maxmemory, pushed to the store */
+	unsigned maxmemory_policy;      /* maxmemory-policy, enum sl_store_policy */
+	unsigned maxmemory_samples;     /* maxmemory-samples (store's creation value) */
+	unsigned hash_max_entries;      /* hash-max-listpack-entries (store's creation value) */
+	unsigned hash_max_value;        /* hash-max-listpack-value (store's creation value) */
+	unsigned lfu_log_factor;        /* lfu-log-factor (store's creation value) */
+	unsigned lfu_decay_time;        /* lfu-decay-time (store's creation value) */
+	int64_t slowlog_slower_than_us; /* slowlog-log-slower-than, -1 = off */
+	uint64_t slowlog_max_len;       /* slowlog-max-len */
+	/* Incremented by CONFIG RESETSTAT; each worker clears its statistics when it sees a
+	 * new value. */
+	atomic_uint_fast64_t stats_epoch;
 };
 
 /* Per-worker command statistics (INFO commandstats). */
 struct sl_engine_stats {
 	uint64_t connected_clients;
+	uint64_t error_replies;   /* INFO total_error_replies */
+	uint64_t net_input_bytes; /* INFO total_net_input_bytes */
 	uint64_t commands;
 	uint64_t connections_received;
 	uint64_t rejected_protocol;
@@ -50,19 +73,63 @@ struct sl_engine_stats {
 	uint64_t keyspace_misses;
 };
 
+/* Per command table entry (INFO commandstats). */
+struct sl_cmd_stat {
+	uint64_t calls;
+	uint64_t usec; /* measured only while the slowlog is enabled */
+	uint64_t rejected;
+	uint64_t failed;
+};
+
+/* Error replies by their first word (INFO errorstats). */
+#define SL_ENGINE_ERRSTATS 16
+struct sl_engine_errstat {
+	char prefix[24]; /* "ERR", "WRONGTYPE", ...; empty = unused */
+	uint64_t count;
+};
+
+struct sl_slowlog_entry; /* cmd_server.c */
+
 struct sl_engine {
 	struct sl_store *store;
 	unsigned self; /* partition owned by this worker; also its reader id */
 	struct sl_engine_shared *shared;
-	uint64_t now_ms;     /* of the batch being processed */
-	uint64_t *cmd_calls; /* per command table entry */
+	uint64_t now_ms;              /* of the batch being processed */
+	struct sl_cmd_stat *cmd_stat; /* per command table entry */
+	struct sl_cmd_stat *sub_stat; /* per subcommand of a container (cmdstat_client|id) */
 	struct sl_engine_stats stats;
+	struct sl_engine_errstat errstats[SL_ENGINE_ERRSTATS];
+	uint64_t stats_epoch;      /* last shared->stats_epoch applied */
+	struct sl_client *clients; /* registry of this worker's clients (CLIENT LIST/KILL) */
+	uint64_t killed;           /* clients flagged SL_CLIENT_KILLED, not yet collected */
+	uint64_t rng;              /* HRANDFIELD */
+	/* Slowlog clock: TSC ticks per microsecond, measured at init (0: use CLOCK_MONOTONIC). */
+	uint64_t tsc_per_us;
+	/* INFO instantaneous_ops_per_sec: commands over the last full second. */
+	uint64_t inst_ops, inst_last_ms, inst_last_cmds;
+	/* SLOWLOG: newest first; entries are allocated only for slow commands. */
+	struct sl_slowlog_entry *slowlog;
+	uint64_t slowlog_len;
+	uint64_t slowlog_next_id;
 };
 
-/* Client flags. */
-#define SL_CLIENT_CLOSE_AFTER_REPLY (1u << 0) /* QUIT, protocol error */
+/*
+ * Client flags. The transport reads SL_CLIENT_CLOSE_AFTER_REPLY and
+ * SL_CLIENT_CLOSE_NOW on the client whose input it just fed.
+ * SL_CLIENT_KILLED is set by CLIENT KILL on *other* clients of the same
+ * worker (a client that kills itself gets SL_CLIENT_CLOSE_AFTER_REPLY
+ * instead): after each sl_client_input call the transport collects them
+ * with sl_engine_next_killed() and closes each at once, discarding its
+ * unsent output, as Redis does.
+ */
+#define SL_CLIENT_CLOSE_AFTER_REPLY (1u << 0) /* QUIT, protocol error, CLIENT KILL of itself */
 #define SL_CLIENT_CLOSE_NOW         (1u << 1) /* query buffer limit, no memory */
 #define SL_CLIENT_AUTHENTICATED     (1u << 2)
+#define SL_CLIENT_KILLED            (1u << 3) /* CLIENT KILL by another client: close now */
+#define SL_CLIENT_NO_EVICT          (1u << 4) /* CLIENT NO-EVICT on (recorded; no client eviction) */
+#define SL_CLIENT_REPLY_OFF         (1u << 5) /* CLIENT REPLY OFF */
+#define SL_CLIENT_REPLY_SKIP_NEXT   (1u << 6) /* CLIENT REPLY SKIP: the next command */
+#define SL_CLIENT_REPLY_SKIP        (1u << 7) /* replies of the current command are dropped */
 
 struct sl_client {
 	uint64_t id;
@@ -74,6 +141,16 @@ struct sl_client {
 	uint64_t last_ms;
 	char name[128]; /* CLIENT SETNAME; empty = none */
 	char addr[64];  /* "ip:port" of the peer, for CLIENT LIST/INFO */
+	char laddr[64]; /* "ip:port" of the local end; empty = unknown */
+	int fd;         /* socket, -1 if the transport has none (DPDK) */
+	/* CLIENT LIST cmd=: the last command's table index + 1 (0: none) and, for a
+	 * container command, its subcommand ("client|list"). */
+	unsigned last_cmd;
+	char last_sub[24];
+	bool cmd_error;    /* the running command replied an error (failed_calls) */
+	bool cmd_rejected; /* ... was refused before it ran (rejected_calls, no call) */
+	unsigned cmd_sub;  /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
+	struct sl_client *reg_prev, *reg_next; /* engine registry */
 };
 
 /*
@@ -85,12 +162,34 @@ int sl_engine_init(struct sl_engine *e, struct sl_store *store, unsigned self,
 		   struct sl_engine_shared *shared);
 void sl_engine_deinit(struct sl_engine *e);
 
-/* Fills shared settings with Redis's defaults. */
+/* Fills shared settings with Redis's defaults (store values from sl_store_config_default). */
 void sl_engine_shared_defaults(struct sl_engine_shared *s);
 
-/* Prepares a client of engine e; addr is copied. */
+/*
+ * Copies the store's creation settings (maxmemory, policy, samples, hash
+ * listpack limits, LFU parameters) into s so CONFIG GET reports what the
+ * store runs with. Call after sl_engine_shared_defaults, before workers start.
+ */
+void sl_engine_shared_set_store_config(struct sl_engine_shared *s,
+				       const struct sl_store_config *sc);
+
+/*
+ * Prepares a client of engine e and enters it in the worker's registry
+ * (CLIENT LIST/KILL), so c must not move until sl_client_deinit, which
+ * takes it out. addr is copied. Worker context only.
+ */
 void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, uint64_t now_ms);
 void sl_client_deinit(struct sl_client *c);
+
+/* Records the local address (copied) and socket for CLIENT LIST laddr=/fd=. */
+void sl_client_set_local(struct sl_client *c, const char *laddr, int fd);
+
+/*
+ * Returns a client of e that CLIENT KILL flagged SL_CLIENT_KILLED, or NULL
+ * when there is none left; each flagged client is returned once. The
+ * transport closes it (sl_client_deinit and its connection). Worker context.
+ */
+struct sl_client *sl_engine_next_killed(struct sl_engine *e);
 
 /*
  * Feeds one input segment: parses and runs every complete request in it,
@@ -105,5 +204,12 @@ int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t n
 
 /* Number of commands in the table (COMMAND COUNT). */
 unsigned sl_cmd_count(void);
+
+/*
+ * Writes docs/commands.md: a hand-written part (how sluice differs from
+ * Redis) and the compatibility table generated from the command table.
+ * out is borrowed. Any thread. Returns 0 or -EIO.
+ */
+int sl_cmd_write_markdown(FILE *out);
 
 #endif /* SL_DATAPLANE_CMD_CMD_H */

@@ -7,12 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include "dataplane/cmd/cmd_priv.h"
-
-#define SL_REDIS_COMPAT_VERSION "7.0.15"
 
 void cmd_ping(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
 {
@@ -95,7 +91,7 @@ void cmd_auth(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 }
 
 /* Redis validates client names: printable ASCII, no spaces. */
-static int valid_name(const struct sl_resp_arg *a)
+int client_name_valid(const struct sl_resp_arg *a)
 {
 	size_t i;
 
@@ -105,7 +101,7 @@ static int valid_name(const struct sl_resp_arg *a)
 	return 1;
 }
 
-static void set_name(struct sl_client *c, const struct sl_resp_arg *a)
+void client_set_name(struct sl_client *c, const struct sl_resp_arg *a)
 {
 	size_t n = a->len < sizeof(c->name) - 1 ? a->len : sizeof(c->name) - 1;
 
@@ -138,7 +134,7 @@ void cmd_hello(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 			j += 2;
 		} else if (arg_is(&argv[j], "setname") && more >= 1) {
 			name = &argv[j + 1];
-			if (!valid_name(name)) {
+			if (!client_name_valid(name)) {
 				reply_error(c,
 					    "-ERR Client names cannot contain spaces, newlines or "
 					    "special characters.");
@@ -167,7 +163,7 @@ void cmd_hello(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 		return;
 	}
 	if (name != NULL)
-		set_name(c, name);
+		client_set_name(c, name);
 	if (ver != 0)
 		sl_resp_out_set_proto(&c->out, (int)ver);
 	c->flags |= sl_resp_write_map_len(&c->out, 7) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
@@ -192,6 +188,8 @@ void cmd_reset(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 	(void)argv;
 	(void)argc;
 	c->name[0] = '\0';
+	/* Redis 7.0 RESET turns replies back on; CLIENT NO-EVICT stays as it was. */
+	c->flags &= ~(SL_CLIENT_REPLY_OFF | SL_CLIENT_REPLY_SKIP | SL_CLIENT_REPLY_SKIP_NEXT);
 	sl_resp_out_set_proto(&c->out, 2);
 	if (c->eng->shared->requirepass_len != 0) {
 		c->flags &= ~SL_CLIENT_AUTHENTICATED;
@@ -214,40 +212,6 @@ void cmd_select(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t ar
 		reply_error(c, ERR_DB_RANGE);
 	else
 		reply_ok(c);
-}
-
-void cmd_client(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
-{
-	const struct sl_resp_arg *sub = &argv[1];
-
-	if (arg_is(sub, "id") && argc == 2) {
-		reply_int(c, (int64_t)c->id);
-	} else if (arg_is(sub, "getname") && argc == 2) {
-		if (c->name[0] == '\0')
-			reply_null(c);
-		else
-			reply_bulk(c, c->name, strlen(c->name));
-	} else if (arg_is(sub, "setname") && argc == 3) {
-		if (!valid_name(&argv[2])) {
-			reply_error(c,
-				    "-ERR Client names cannot contain spaces, newlines or special "
-				    "characters.");
-			return;
-		}
-		set_name(c, &argv[2]);
-		reply_ok(c);
-	} else if (arg_is(sub, "id") || arg_is(sub, "getname") || arg_is(sub, "setname")) {
-		char lower[16];
-		size_t i;
-
-		for (i = 0; i < sub->len && i < sizeof(lower) - 1; i++)
-			lower[i] = (char)tolower((unsigned char)sub->ptr[i]);
-		lower[i] = '\0';
-		reply_errorf(c, "-ERR wrong number of arguments for 'client|%s' command", lower);
-	} else {
-		reply_errorf(c, "-ERR unknown subcommand '%.*s'. Try CLIENT HELP.",
-			     (int)(sub->len < 128 ? sub->len : 128), sub->ptr);
-	}
 }
 
 void cmd_time(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
@@ -414,96 +378,4 @@ void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 		reply_errorf(c, "-ERR unknown subcommand '%.*s'. Try COMMAND HELP.",
 			     (int)(argv[1].len < 128 ? argv[1].len : 128), argv[1].ptr);
 	}
-}
-
-/* INFO: the sections and field names tools read. */
-void cmd_info(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
-{
-	const struct sl_engine *e = c->eng;
-	struct sl_store_stats st, tot;
-	char buf[4096];
-	size_t n = 0;
-	unsigned p, want = 0;
-	uint32_t j;
-	struct utsname un;
-
-#define SEC_SERVER   1u
-#define SEC_CLIENTS  2u
-#define SEC_MEMORY   4u
-#define SEC_STATS    8u
-#define SEC_KEYSPACE 16u
-#define SEC_ALL      31u
-#define ADD(...)                                                                                   \
-	do {                                                                                       \
-		int w_ = snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__);                          \
-		if (w_ > 0)                                                                        \
-			n = SL_MIN(sizeof(buf) - 1, n + (size_t)w_);                               \
-	} while (0)
-
-	for (j = 1; j < argc; j++) {
-		if (arg_is(&argv[j], "server"))
-			want |= SEC_SERVER;
-		else if (arg_is(&argv[j], "clients"))
-			want |= SEC_CLIENTS;
-		else if (arg_is(&argv[j], "memory"))
-			want |= SEC_MEMORY;
-		else if (arg_is(&argv[j], "stats"))
-			want |= SEC_STATS;
-		else if (arg_is(&argv[j], "keyspace"))
-			want |= SEC_KEYSPACE;
-		else if (arg_is(&argv[j], "all") || arg_is(&argv[j], "everything") ||
-			 arg_is(&argv[j], "default"))
-			want |= SEC_ALL;
-	}
-	if (argc == 1)
-		want = SEC_ALL;
-	memset(&tot, 0, sizeof(tot));
-	for (p = 0; p < sl_store_n_parts(e->store); p++) {
-		sl_store_part_stats(e->store, p, &st);
-		tot.keys += st.keys;
-		tot.volatile_keys += st.volatile_keys;
-		tot.used_bytes += st.used_bytes;
-		tot.expired += st.expired;
-		tot.evicted += st.evicted;
-	}
-	if (want & SEC_SERVER) {
-		uname(&un);
-		ADD("# Server\r\nredis_version:%s\r\nsluice_version:%s\r\nredis_mode:standalone\r\n"
-		    "os:%s %s %s\r\narch_bits:64\r\nprocess_id:%ld\r\ntcp_port:%u\r\n"
-		    "uptime_in_seconds:%llu\r\nuptime_in_days:%llu\r\ntransport:%s\r\n",
-		    SL_REDIS_COMPAT_VERSION, SL_VERSION, un.sysname, un.release, un.machine,
-		    (long)getpid(), e->shared->tcp_port,
-		    (unsigned long long)((e->now_ms - e->shared->start_ms) / 1000),
-		    (unsigned long long)((e->now_ms - e->shared->start_ms) / 86400000),
-		    e->shared->transport_name);
-	}
-	if (want & SEC_CLIENTS) {
-		ADD("%s# Clients\r\nconnected_clients:%llu\r\n", n ? "\r\n" : "",
-		    (unsigned long long)e->stats.connected_clients);
-	}
-	if (want & SEC_MEMORY) {
-		ADD("%s# Memory\r\nused_memory:%llu\r\nused_memory_dataset:%llu\r\n",
-		    n ? "\r\n" : "", (unsigned long long)tot.used_bytes,
-		    (unsigned long long)tot.used_bytes);
-	}
-	if (want & SEC_STATS) {
-		ADD("%s# "
-		    "Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
-		    "rejected_connections:0\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
-		    "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\nunexpected_error_replies:0\r\n"
-		    "total_error_replies:%llu\r\n",
-		    n ? "\r\n" : "", (unsigned long long)e->stats.connections_received,
-		    (unsigned long long)e->stats.commands, (unsigned long long)tot.expired,
-		    (unsigned long long)tot.evicted, (unsigned long long)e->stats.keyspace_hits,
-		    (unsigned long long)e->stats.keyspace_misses,
-		    (unsigned long long)(e->stats.unknown_commands + e->stats.rejected_protocol));
-	}
-	if (want & SEC_KEYSPACE) {
-		ADD("%s# Keyspace\r\n", n ? "\r\n" : "");
-		if (tot.keys > 0)
-			ADD("db0:keys=%llu,expires=%llu,avg_ttl=0\r\n",
-			    (unsigned long long)tot.keys, (unsigned long long)tot.volatile_keys);
-	}
-#undef ADD
-	c->flags |= sl_resp_write_verbatim(&c->out, buf, n, "txt") != 0 ? SL_CLIENT_CLOSE_NOW : 0;
 }

@@ -308,3 +308,258 @@ void cmd_hvals(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 	(void)argc;
 	hwalk_generic(c, &argv[1], WALK_VALS);
 }
+
+/*
+ * HRANDFIELD. The store offers a walk, not random access, so picks are
+ * made by position and served by walking the hash:
+ * - a positive count smaller than the hash: one walk with selection
+ *   sampling (each field taken with probability still-needed/still-left),
+ *   so the result is a uniform distinct subset, reported in walk order;
+ * - a negative count (repetitions allowed) or no count: up to PICK_BATCH
+ *   positions per walk, sorted for the walk and replied in the order they
+ *   were drawn.
+ * No memory is allocated; views are borrowed for the command only.
+ */
+#define PICK_BATCH           64
+#define HRANDFIELD_REPLY_MAX (128ull << 20)
+
+struct pick {
+	uint64_t pos;
+	unsigned slot; /* draw order */
+};
+
+struct pick_ctx {
+	struct sl_client *c;
+	uint64_t i;     /* walk position */
+	uint64_t need;  /* selection sampling: still to take */
+	uint64_t left;  /* selection sampling: fields not yet seen */
+	struct pick *p; /* sorted by pos */
+	unsigned n, next;
+	const uint8_t *f[PICK_BATCH], *v[PICK_BATCH];
+	size_t fl[PICK_BATCH], vl[PICK_BATCH];
+	int withvalues;
+};
+
+static void reply_field(struct sl_client *c, int withvalues, const uint8_t *f, size_t fl,
+			const uint8_t *v, size_t vl)
+{
+	if (withvalues && c->out.proto == 3)
+		reply_array_len(c, 2);
+	reply_bulk(c, f, fl);
+	if (withvalues)
+		reply_bulk(c, v, vl);
+}
+
+static void sample_field(void *arg, const uint8_t *f, size_t fl, const uint8_t *v, size_t vl)
+{
+	struct pick_ctx *x = arg;
+
+	if (x->need > 0 && x->left > 0 && engine_rand(x->c->eng) % x->left < x->need) {
+		reply_field(x->c, x->withvalues, f, fl, v, vl);
+		x->need--;
+	}
+	if (x->left > 0)
+		x->left--;
+}
+
+static void batch_field(void *arg, const uint8_t *f, size_t fl, const uint8_t *v, size_t vl)
+{
+	struct pick_ctx *x = arg;
+
+	while (x->next < x->n && x->p[x->next].pos == x->i) {
+		unsigned s = x->p[x->next].slot;
+
+		x->f[s] = f;
+		x->fl[s] = fl;
+		x->v[s] = v;
+		x->vl[s] = vl;
+		x->next++;
+	}
+	x->i++;
+}
+
+/* Draws n positions below size and replies them in draw order. */
+static void pick_batch(struct sl_client *c, const struct sl_resp_arg *key, uint64_t size,
+		       unsigned n, int withvalues)
+{
+	struct pick p[PICK_BATCH];
+	struct pick_ctx x;
+	unsigned k, j;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.p = p;
+	x.n = n;
+	x.withvalues = withvalues;
+	for (k = 0; k < n; k++) {
+		struct pick t = {engine_rand(c->eng) % size, k};
+
+		for (j = k; j > 0 && p[j - 1].pos > t.pos; j--)
+			p[j] = p[j - 1];
+		p[j] = t;
+	}
+	sl_store_hwalk(STORE(c), key->ptr, key->len, NOW(c), batch_field, &x);
+	for (k = 0; k < n; k++) {
+		if (x.f[k] == NULL) {
+			/* The hash cannot change during the command; a short walk would be a
+			 * store bug. Keep the reply well-formed. */
+			reply_field(c, withvalues, (const uint8_t *)"", 0, (const uint8_t *)"", 0);
+			continue;
+		}
+		reply_field(c, withvalues, x.f[k], x.fl[k], x.v[k], x.vl[k]);
+	}
+}
+
+void cmd_hrandfield(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	long long count = 0;
+	int withvalues = 0, rc;
+	uint64_t size, want;
+
+	if (argc >= 3) {
+		if (parse_ll(&argv[2], &count) != 0) {
+			reply_error(c, ERR_NOT_INT);
+			return;
+		}
+		if (count == LLONG_MIN) {
+			reply_error(c, "-ERR value is out of range, value must between "
+				       "-9223372036854775807 and 9223372036854775807");
+			return;
+		}
+		if (argc == 4 && arg_is(&argv[3], "withvalues")) {
+			withvalues = 1;
+			if (count < -LLONG_MAX / 2 || count > LLONG_MAX / 2) {
+				reply_error(c, "-ERR value is out of range");
+				return;
+			}
+		} else if (argc > 3) {
+			reply_error(c, ERR_SYNTAX);
+			return;
+		}
+	}
+	rc = sl_store_hlen(STORE(c), argv[1].ptr, argv[1].len, NOW(c), &size);
+	if (rc != 0) {
+		reply_store_error(c, rc);
+		return;
+	}
+	if (argc == 2) {
+		if (size == 0)
+			reply_null(c);
+		else
+			pick_batch(c, &argv[1], size, 1, 0);
+		return;
+	}
+	if (size == 0 || count == 0) {
+		reply_array_len(c, 0);
+		return;
+	}
+	want = count < 0 ? (uint64_t)-count : SL_MIN((uint64_t)count, size);
+	reply_array_len(c, want * (withvalues && c->out.proto == 2 ? 2 : 1));
+	if (count > 0) {
+		struct pick_ctx x;
+
+		memset(&x, 0, sizeof(x));
+		x.c = c;
+		x.need = want;
+		x.left = size;
+		x.withvalues = withvalues;
+		sl_store_hwalk(STORE(c), argv[1].ptr, argv[1].len, NOW(c), sample_field, &x);
+		return;
+	}
+	while (want > 0) {
+		unsigned n = (unsigned)SL_MIN(want, (uint64_t)PICK_BATCH);
+
+		/* A count near -2^63 would never finish: past HRANDFIELD_REPLY_MAX
+		 * bytes of reply the client is closed (as Redis's output buffer
+		 * limit would) rather than stalling the worker. */
+		if (sl_unlikely(sl_resp_out_pending(&c->out) > HRANDFIELD_REPLY_MAX ||
+				(c->flags & SL_CLIENT_CLOSE_NOW))) {
+			c->flags |= SL_CLIENT_CLOSE_NOW;
+			return;
+		}
+		pick_batch(c, &argv[1], size, n, withvalues);
+		want -= n;
+	}
+}
+
+/*
+ * HSCAN. The store's hash walk has no cursor, so HSCAN answers the whole
+ * hash in one reply with cursor 0, as Redis does for a listpack-encoded
+ * hash (COUNT is a hint Redis also ignores there). Redis's guarantee holds:
+ * every field present for the whole scan is reported.
+ */
+struct hscan_ctx {
+	struct sl_client *c;
+	const struct sl_resp_arg *pattern;
+	uint64_t n;
+	int emit;
+};
+
+static void hscan_field(void *arg, const uint8_t *f, size_t fl, const uint8_t *v, size_t vl)
+{
+	struct hscan_ctx *x = arg;
+
+	if (x->pattern != NULL &&
+	    !sl_cmd_glob(x->pattern->ptr, x->pattern->len, (const char *)f, fl))
+		return;
+	x->n++;
+	if (x->emit) {
+		reply_bulk(x->c, f, fl);
+		reply_bulk(x->c, v, vl);
+	}
+}
+
+void cmd_hscan(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	struct hscan_ctx x = {c, NULL, 0, 0};
+	uint64_t cursor, size;
+	uint32_t i;
+	int rc;
+
+	if (get_cursor_or_reply(c, &argv[2], &cursor) != 0)
+		return;
+	rc = sl_store_hlen(STORE(c), argv[1].ptr, argv[1].len, NOW(c), &size);
+	if (rc != 0) {
+		reply_store_error(c, rc);
+		return;
+	}
+	if (size == 0) {
+		reply_array_len(c, 2);
+		reply_bulk(c, "0", 1);
+		reply_array_len(c, 0);
+		return;
+	}
+	for (i = 3; i < argc; i += 2) {
+		long long count;
+
+		if (i + 1 >= argc) {
+			reply_error(c, ERR_SYNTAX);
+			return;
+		}
+		if (arg_is(&argv[i], "count")) {
+			if (get_ll_or_reply(c, &argv[i + 1], &count) != 0)
+				return;
+			if (count < 1) {
+				reply_error(c, ERR_SYNTAX);
+				return;
+			}
+		} else if (arg_is(&argv[i], "match")) {
+			x.pattern = &argv[i + 1];
+			if (x.pattern->len == 1 && x.pattern->ptr[0] == '*')
+				x.pattern = NULL;
+		} else {
+			reply_error(c, ERR_SYNTAX);
+			return;
+		}
+	}
+	if (x.pattern != NULL)
+		sl_store_hwalk(STORE(c), argv[1].ptr, argv[1].len, NOW(c), hscan_field, &x);
+	else
+		x.n = size;
+	reply_array_len(c, 2);
+	reply_bulk(c, "0", 1);
+	reply_array_len(c, x.n * 2);
+	x.emit = 1;
+	x.n = 0;
+	sl_store_hwalk(STORE(c), argv[1].ptr, argv[1].len, NOW(c), hscan_field, &x);
+}

@@ -213,7 +213,7 @@ void cmd_renamenx(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t 
  * backslash escapes, byte-wise, case-sensitive. Recursion depth is bounded
  * by the pattern length, as in Redis.
  */
-static int glob(const char *p, size_t plen, const char *s, size_t slen)
+int sl_cmd_glob(const char *p, size_t plen, const char *s, size_t slen)
 {
 	while (plen > 0 && slen > 0) {
 		switch (p[0]) {
@@ -225,7 +225,7 @@ static int glob(const char *p, size_t plen, const char *s, size_t slen)
 			if (plen == 1)
 				return 1;
 			while (slen > 0) {
-				if (glob(p + 1, plen - 1, s, slen))
+				if (sl_cmd_glob(p + 1, plen - 1, s, slen))
 					return 1;
 				s++;
 				slen--;
@@ -324,7 +324,8 @@ static void scan_emit(void *arg, const uint8_t *key, size_t klen, uint8_t type)
 
 	if (x->type >= 0 && type != x->type)
 		return;
-	if (x->pattern != NULL && !glob(x->pattern->ptr, x->pattern->len, (const char *)key, klen))
+	if (x->pattern != NULL &&
+	    !sl_cmd_glob(x->pattern->ptr, x->pattern->len, (const char *)key, klen))
 		return;
 	reply_bulk(x->c, key, klen);
 	x->n++;
@@ -365,7 +366,8 @@ static void collect(void *arg, const uint8_t *key, size_t klen, uint8_t type)
 
 	if (x->type >= 0 && type != x->type)
 		return;
-	if (x->pattern != NULL && !glob(x->pattern->ptr, x->pattern->len, (const char *)key, klen))
+	if (x->pattern != NULL &&
+	    !sl_cmd_glob(x->pattern->ptr, x->pattern->len, (const char *)key, klen))
 		return;
 	if (kb->len + need > kb->cap) {
 		size_t cap = kb->cap == 0 ? 4096 : kb->cap * 2;
@@ -392,26 +394,16 @@ void cmd_scan(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 	struct key_buf kb = {NULL, 0, 0, 0, 0};
 	struct scan_ctx x = {c, &kb, NULL, -1, 0};
 	unsigned long long cursor = 0;
+	uint64_t cur64;
 	long long count = 10;
 	char num[24];
-	size_t i, off;
+	size_t off;
 	uint32_t j;
 	int n;
 
-	/* Redis parseScanCursorOrReply: an unsigned decimal, nothing else. */
-	for (i = 0; i < argv[1].len; i++) {
-		unsigned d = (unsigned)(argv[1].ptr[i] - '0');
-
-		if (d > 9 || cursor > (ULLONG_MAX - d) / 10) {
-			reply_error(c, "-ERR invalid cursor");
-			return;
-		}
-		cursor = cursor * 10 + d;
-	}
-	if (argv[1].len == 0) {
-		reply_error(c, "-ERR invalid cursor");
+	if (get_cursor_or_reply(c, &argv[1], &cur64) != 0)
 		return;
-	}
+	cursor = cur64;
 	for (j = 2; j < argc; j += 2) {
 		if (j + 1 >= argc) {
 			reply_error(c, ERR_SYNTAX);

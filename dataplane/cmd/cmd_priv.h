@@ -10,6 +10,9 @@
 
 #include "dataplane/cmd/cmd.h"
 
+/* The Redis version sluice answers as (HELLO, INFO). */
+#define SL_REDIS_COMPAT_VERSION "7.0.15"
+
 /* Command flags (Redis 7.0 names, as COMMAND INFO reports them). */
 #define CMD_WRITE      (1u << 0)
 #define CMD_READONLY   (1u << 1)
@@ -21,6 +24,7 @@
 #define CMD_STALE      (1u << 7)
 #define CMD_NOSCRIPT   (1u << 8)
 #define CMD_ALLOW_BUSY (1u << 9)
+#define CMD_CONTAINER  (1u << 16) /* has subcommands (not reported by COMMAND INFO) */
 
 /* Redis command groups, for COMMAND DOCS and docs/commands.md. */
 enum cmd_group {
@@ -29,6 +33,7 @@ enum cmd_group {
 	GROUP_HASH,
 	GROUP_CONNECTION,
 	GROUP_SERVER,
+	GROUP_SCRIPTING,
 };
 
 typedef void cmd_fn(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc);
@@ -49,11 +54,15 @@ struct cmd_def {
 extern const struct cmd_def sl_cmd_table[];
 extern const unsigned sl_cmd_table_len;
 const struct cmd_def *sl_cmd_lookup(const char *name, size_t len);
+/* "container|sub" names; engine sub_stat[i] counts sl_subcmd_names[i]. */
+extern const char *const sl_subcmd_names[];
+extern const unsigned sl_subcmd_count;
 const char *sl_cmd_group_name(enum cmd_group g);
 
 /* Handlers, by family. */
 cmd_fn cmd_ping, cmd_echo, cmd_quit, cmd_hello, cmd_auth, cmd_select, cmd_command, cmd_client,
 	cmd_time, cmd_dbsize, cmd_flushall, cmd_info, cmd_reset;
+cmd_fn cmd_config, cmd_object, cmd_slowlog, cmd_latency, cmd_function, cmd_fcall;
 cmd_fn cmd_get, cmd_set, cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel, cmd_getex,
 	cmd_mget, cmd_mset, cmd_msetnx, cmd_append, cmd_strlen, cmd_getrange, cmd_setrange,
 	cmd_incr, cmd_decr, cmd_incrby, cmd_decrby, cmd_incrbyfloat;
@@ -61,7 +70,8 @@ cmd_fn cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_expireat, cmd
 	cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist, cmd_touch, cmd_rename, cmd_renamenx,
 	cmd_keys, cmd_scan, cmd_randomkey;
 cmd_fn cmd_hset, cmd_hsetnx, cmd_hget, cmd_hmset, cmd_hmget, cmd_hgetall, cmd_hdel, cmd_hexists,
-	cmd_hlen, cmd_hstrlen, cmd_hincrby, cmd_hincrbyfloat, cmd_hkeys, cmd_hvals;
+	cmd_hlen, cmd_hstrlen, cmd_hincrby, cmd_hincrbyfloat, cmd_hkeys, cmd_hvals, cmd_hrandfield,
+	cmd_hscan;
 
 /* ---- shared helpers (client.c) ---- */
 
@@ -94,6 +104,8 @@ void reply_bulk(struct sl_client *c, const void *p, size_t len);
 void reply_null(struct sl_client *c);
 void reply_status(struct sl_client *c, const char *s);
 void reply_array_len(struct sl_client *c, uint64_t n);
+/* Counts an error reply (INFO errorstats, failed_calls); reply_error* call it. */
+void count_error(struct sl_client *c, const char *text, size_t len);
 /* Maps a store error code to its Redis reply. */
 void reply_store_error(struct sl_client *c, int rc);
 
@@ -102,5 +114,45 @@ int parse_ll(const struct sl_resp_arg *a, long long *out);
 int parse_ld(const struct sl_resp_arg *a, long double *out);
 /* parse_ll, replying ERR_NOT_INT on failure. Returns 0 or -EINVAL. */
 int get_ll_or_reply(struct sl_client *c, const struct sl_resp_arg *a, long long *out);
+
+/* Redis's glob matcher (stringmatchlen, case-sensitive); 1 if s matches p. */
+int sl_cmd_glob(const char *p, size_t plen, const char *s, size_t slen);
+
+/* Redis parseScanCursorOrReply: strtoul rules. Returns 0, or -EINVAL after replying. */
+int get_cursor_or_reply(struct sl_client *c, const struct sl_resp_arg *a, uint64_t *out);
+
+/*
+ * Subcommand dispatch for container commands (CLIENT, CONFIG, OBJECT...):
+ * Redis's per-subcommand arity and unknown-subcommand errors.
+ */
+struct subcmd_def {
+	const char *name; /* lower case */
+	int arity;        /* counted from the container name, as Redis does */
+	cmd_fn *fn;
+};
+void dispatch_sub(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc,
+		  const struct subcmd_def *subs, unsigned n, const char *container);
+/* Writes Redis's HELP reply: "<CONTAINER> <subcommand> ..." header, lines, "HELP" footer. */
+void reply_help(struct sl_client *c, const char *container, const char *const *lines);
+
+/* Client names (cmd_conn.c): Redis's printable-ASCII rule, and the copy. */
+int client_name_valid(const struct sl_resp_arg *a);
+void client_set_name(struct sl_client *c, const struct sl_resp_arg *a);
+
+/* CONFIG RESETSTAT on this worker (client.c). */
+void engine_resetstat(struct sl_engine *e);
+
+/* SLOWLOG (cmd_server.c). */
+void slowlog_add(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc, uint64_t us);
+void slowlog_reset(struct sl_engine *e);
+
+/* xorshift64* on the engine's state. */
+static inline uint64_t engine_rand(struct sl_engine *e)
+{
+	e->rng ^= e->rng >> 12;
+	e->rng ^= e->rng << 25;
+	e->rng ^= e->rng >> 27;
+	return e->rng * 2685821657736338717ull;
+}
 
 #endif /* SL_DATAPLANE_CMD_CMD_PRIV_H */

@@ -6,6 +6,7 @@
  * unknown-command error.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 
 #include "dataplane/cmd/cmd_priv.h"
@@ -104,6 +105,8 @@ const struct cmd_def sl_cmd_table[] = {
 	 "Incrementally iterate the keys space", "keyspace read slow"},
 	{"randomkey", cmd_randomkey, 1, R, 0, 0, 0, GROUP_GENERIC, "1.0.0",
 	 "Return a random key from the keyspace", "keyspace read slow"},
+	{"object", cmd_object, -2, CMD_CONTAINER, 0, 0, 0, GROUP_GENERIC, "2.2.3",
+	 "A container for object introspection commands", "slow"},
 
 	/* hashes */
 	{"hset", cmd_hset, -4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.0.0",
@@ -134,6 +137,10 @@ const struct cmd_def sl_cmd_table[] = {
 	 "read hash slow"},
 	{"hvals", cmd_hvals, 2, R, 1, 1, 1, GROUP_HASH, "2.0.0", "Get all the values in a hash",
 	 "read hash slow"},
+	{"hrandfield", cmd_hrandfield, -2, R, 1, 1, 1, GROUP_HASH, "6.2.0",
+	 "Get one or multiple random fields from a hash", "read hash slow"},
+	{"hscan", cmd_hscan, -3, R, 1, 1, 1, GROUP_HASH, "2.8.0",
+	 "Incrementally iterate hash fields and associated values", "read hash slow"},
 
 	/* connection */
 	{"ping", cmd_ping, -1, F, 0, 0, 0, GROUP_CONNECTION, "1.0.0", "Ping the server",
@@ -150,12 +157,12 @@ const struct cmd_def sl_cmd_table[] = {
 	 "Authenticate to the server", "fast connection"},
 	{"select", cmd_select, 2, CMD_LOADING | CMD_STALE | F, 0, 0, 0, GROUP_CONNECTION, "1.0.0",
 	 "Change the selected database for the current connection", "fast connection"},
-	{"client", cmd_client, -2, 0, 0, 0, 0, GROUP_CONNECTION, "2.4.0",
+	{"client", cmd_client, -2, CMD_CONTAINER, 0, 0, 0, GROUP_CONNECTION, "2.4.0",
 	 "A container for client connection commands", "slow"},
 
 	/* server */
-	{"command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, GROUP_SERVER, "2.8.13",
-	 "Get array of Redis command details", "slow connection"},
+	{"command", cmd_command, -1, CMD_LOADING | CMD_STALE | CMD_CONTAINER, 0, 0, 0, GROUP_SERVER,
+	 "2.8.13", "Get array of Redis command details", "slow connection"},
 	{"info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, GROUP_SERVER, "1.0.0",
 	 "Get information and statistics about the server", "slow dangerous"},
 	{"time", cmd_time, 1, CMD_LOADING | CMD_STALE | F, 0, 0, 0, GROUP_SERVER, "2.6.0",
@@ -166,16 +173,44 @@ const struct cmd_def sl_cmd_table[] = {
 	 "Remove all keys from all databases", "keyspace write slow dangerous"},
 	{"flushdb", cmd_flushall, -1, W, 0, 0, 0, GROUP_SERVER, "1.0.0",
 	 "Remove all keys from the current database", "keyspace write slow dangerous"},
+	{"config", cmd_config, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SERVER, "2.0.0",
+	 "A container for server configuration commands", "slow"},
+	{"slowlog", cmd_slowlog, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SERVER, "2.2.12",
+	 "A container for slow log commands", "slow"},
+	{"latency", cmd_latency, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SERVER, "2.8.13",
+	 "A container for latency diagnostics commands", "slow"},
+
+	/* scripting: no engine; see cmd_server.c */
+	{"function", cmd_function, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
+	 "A container for function commands", "slow"},
+	{"fcall", cmd_fcall, -3, CMD_NOSCRIPT | CMD_STALE, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
+	 "Invoke a function", "slow scripting"},
+	{"fcall_ro", cmd_fcall, -3, CMD_NOSCRIPT | CMD_STALE, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
+	 "Invoke a read-only function", "slow scripting"},
 };
 
 const unsigned sl_cmd_table_len = sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]);
+
+/* Every subcommand dispatch_sub serves, for per-subcommand INFO commandstats. */
+const char *const sl_subcmd_names[] = {
+	"client|id",       "client|getname",  "client|setname",  "client|info",
+	"client|list",     "client|kill",     "client|no-evict", "client|reply",
+	"client|help",     "config|get",      "config|set",      "config|resetstat",
+	"config|help",     "object|encoding", "object|freq",     "object|idletime",
+	"object|refcount", "object|help",     "slowlog|get",     "slowlog|len",
+	"slowlog|reset",   "slowlog|help",    "latency|latest",  "latency|help",
+	"function|flush",  "function|load",   "function|list",   "function|delete",
+	"function|help",
+};
+
+const unsigned sl_subcmd_count = sizeof(sl_subcmd_names) / sizeof(sl_subcmd_names[0]);
 
 const char *sl_cmd_group_name(enum cmd_group g)
 {
 	static const char *const names[] = {
 		[GROUP_STRING] = "string", [GROUP_GENERIC] = "generic",
 		[GROUP_HASH] = "hash",     [GROUP_CONNECTION] = "connection",
-		[GROUP_SERVER] = "server",
+		[GROUP_SERVER] = "server", [GROUP_SCRIPTING] = "scripting",
 	};
 
 	return (unsigned)g < SL_ARRAY_SIZE(names) ? names[g] : "unknown";
@@ -234,4 +269,134 @@ const struct cmd_def *sl_cmd_lookup(const char *name, size_t len)
 		if (strlen(d->name) == len && strncasecmp(d->name, name, len) == 0)
 			return d;
 	}
+}
+
+/*
+ * docs/commands.md. The table part is generated from sl_cmd_table; notes
+ * name what differs from Redis 7.0 for a command (a command without a note
+ * behaves as Redis 7.0.15 does, byte for byte).
+ */
+static const struct {
+	const char *name;
+	const char *status; /* "partial": some of Redis's behaviour is missing */
+	const char *note;
+} cmd_notes[] = {
+	{"del", "yes", "not atomic across partitions once several workers ship writes"},
+	{"unlink", "yes", "as DEL"},
+	{"mset", "yes", "not atomic across partitions once several workers ship writes"},
+	{"msetnx", "yes", "not atomic across partitions once several workers ship writes"},
+	{"keys", "yes", "keys in the store's table order"},
+	{"scan", "yes", "cursor values are sluice's own (partition and bucket), not Redis's"},
+	{"hscan", "yes",
+	 "the whole hash in one reply with cursor 0, as Redis does for a listpack hash"},
+	{"hrandfield", "yes",
+	 "a positive count returns its fields in the hash's walk order; a negative count "
+	 "whose reply passes 128 MiB closes the client instead of stalling the worker"},
+	{"object", "partial",
+	 "ENCODING derived from the value (see below); REFCOUNT is 1; FREQ and IDLETIME "
+	 "answer an error until the store exposes its access clocks"},
+	{"select", "yes", "one database: any index but 0 answers Redis's out-of-range error"},
+	{"client", "partial",
+	 "ID GETNAME SETNAME INFO LIST KILL NO-EVICT REPLY HELP; no PAUSE, TRACKING, CACHING, "
+	 "UNBLOCK; LIST/KILL see the answering worker's clients; per-command subcommand stats "
+	 "are reported under the container name"},
+	{"config", "partial",
+	 "GET SET RESETSTAT HELP over sluice's option table (see below); no REWRITE"},
+	{"info", "yes",
+	 "Redis's sections and the fields tools read, plus # Sluice; fields with no "
+	 "counterpart are left out"},
+	{"command", "partial", "COUNT INFO DOCS LIST; key specs and subcommands not reported"},
+	{"slowlog", "yes", "timing only while slowlog-log-slower-than >= 0"},
+	{"latency", "partial", "LATEST (always empty: no latency monitor) and HELP"},
+	{"function", "partial",
+	 "no scripting engine: FLUSH succeeds, LIST is empty, LOAD fails, DELETE finds nothing"},
+	{"fcall", "partial", "no function can exist: Function not found"},
+	{"fcall_ro", "partial", "no function can exist: Function not found"},
+	{"flushall", "yes", "always lazy (ASYNC); SYNC accepted"},
+	{"flushdb", "yes", "always lazy (ASYNC); SYNC accepted"},
+	{"incrbyfloat", "yes",
+	 "known store bug: after a result beyond double range the next call errors"},
+	{"hello", "yes", "only the default user"},
+	{"auth", "yes", "only the default user; constant-time comparison"},
+};
+
+static const char markdown_head[] =
+	"# sluice commands\n"
+	"\n"
+	"Generated by `sluice --commands-markdown` from the engine's command table\n"
+	"(dataplane/cmd/table.c); do not edit the table by hand.\n"
+	"\n"
+	"sluice answers as Redis 7.0.15. A command not listed here answers Redis's\n"
+	"unknown-command error. A command listed without a note replies byte for byte\n"
+	"as redis-server 7.0.15 does, except where Redis's own order is a hash table's\n"
+	"(KEYS, SCAN, the fields of a large hash): there sluice's order is its store's.\n"
+	"\n"
+	"## Differences from Redis\n"
+	"\n"
+	"- One database. `SELECT 0` succeeds; any other index answers\n"
+	"  `ERR DB index is out of range`; `CONFIG GET databases` is 1.\n"
+	"- The keyspace is partitioned by key hash, one partition per worker. `MSET`,\n"
+	"  `MSETNX` and `DEL` of several keys are not atomic across partitions once\n"
+	"  several workers ship writes to each other (the kernel transport runs one\n"
+	"  worker, where they are atomic).\n"
+	"- `COMMAND INFO` reports Redis's legacy key positions, flags and ACL\n"
+	"  categories, but no key specs, tips or subcommands.\n"
+	"- Values are copied into replies (the store's views are borrowed only for the\n"
+	"  command), except large values the reply writer sends by reference.\n"
+	"- No persistence: `CONFIG GET appendonly` is `no`, `save` is empty, and only\n"
+	"  those values can be set. No scripting: `EVAL`, `EVALSHA` and `SCRIPT` are\n"
+	"  unknown commands; `FUNCTION FLUSH` succeeds because there is nothing to\n"
+	"  flush; `FCALL` answers `ERR Function not found`.\n"
+	"- `OBJECT ENCODING` reports what Redis would choose for the value as it is\n"
+	"  now: `int`, `embstr` (up to 44 bytes) or `raw` for strings; `listpack` or\n"
+	"  `hashtable` for hashes by hash-max-listpack-entries/-value. Redis says `raw`\n"
+	"  after APPEND/SETRANGE of a short string and keeps `hashtable` for a hash that\n"
+	"  shrank. `OBJECT REFCOUNT` is 1 (nothing is shared; Redis says 2147483647\n"
+	"  for its shared small integers).\n"
+	"- `CONFIG SET` changes maxmemory, maxmemory-policy, proto-max-bulk-len,\n"
+	"  client-query-buffer-limit, requirepass, slowlog-log-slower-than and\n"
+	"  slowlog-max-len at once. hash-max-listpack-entries/-value (and the ziplist\n"
+	"  aliases), maxmemory-samples, lfu-log-factor, lfu-decay-time, port and\n"
+	"  databases are fixed when the store is created and answer `can't set\n"
+	"  immutable config`; timeout accepts only 0 (sluice does not close idle\n"
+	"  clients). Other Redis options are unknown to CONFIG SET and match nothing\n"
+	"  in CONFIG GET.\n"
+	"- `CLIENT KILL` closes a client of the same worker; `CLIENT LIST` shows the\n"
+	"  answering worker's clients. `CLIENT SETINFO` is Redis 7.2 and unknown here.\n"
+	"- `HELP` subcommands list only what sluice implements.\n"
+	"- INFO figures are the answering worker's (clients, commands, errors) and the\n"
+	"  whole store's (keys, memory, expired and evicted keys);\n"
+	"  mem_fragmentation_ratio is allocated bytes over live bytes.\n"
+	"\n"
+	"## Compatibility table\n"
+	"\n"
+	"| command | group | since | sluice | notes |\n"
+	"|---|---|---|---|---|\n";
+
+int sl_cmd_write_markdown(FILE *out)
+{
+	unsigned i, j;
+
+	if (fputs(markdown_head, out) == EOF)
+		return -EIO;
+	for (i = 0; i < sl_cmd_table_len; i++) {
+		const struct cmd_def *d = &sl_cmd_table[i];
+		const char *status = "yes", *note = "";
+		char upper[32];
+		size_t k;
+
+		for (j = 0; j < SL_ARRAY_SIZE(cmd_notes); j++) {
+			if (strcmp(cmd_notes[j].name, d->name) == 0) {
+				status = cmd_notes[j].status;
+				note = cmd_notes[j].note;
+			}
+		}
+		for (k = 0; d->name[k] != '\0' && k < sizeof(upper) - 1; k++)
+			upper[k] = (char)toupper((unsigned char)d->name[k]);
+		upper[k] = '\0';
+		if (fprintf(out, "| %s | %s | %s | %s | %s |\n", upper, sl_cmd_group_name(d->group),
+			    d->since, status, note) < 0)
+			return -EIO;
+	}
+	return ferror(out) ? -EIO : 0;
 }

@@ -1,0 +1,383 @@
+/*
+ * INFO: Redis 7.0's sections, in Redis's order, with the field names tools
+ * read, CRLF lines, plus sluice's own "# Sluice" section. Figures are those
+ * of the worker that answers (the kernel transport runs one) and of the
+ * whole store. Fields with no sluice counterpart are left out rather than
+ * invented; fields whose Redis meaning is a constant for sluice (role,
+ * loading, aof_enabled...) are given that constant.
+ *
+ * Sections: server clients memory persistence stats replication cpu
+ * commandstats errorstats cluster keyspace sluice. "default" (and no
+ * argument) is all but commandstats; "all" and "everything" add it.
+ * Unknown names select nothing, as in Redis.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "dataplane/cmd/cmd_priv.h"
+
+enum {
+	SEC_SERVER = 1u << 0,
+	SEC_CLIENTS = 1u << 1,
+	SEC_MEMORY = 1u << 2,
+	SEC_PERSISTENCE = 1u << 3,
+	SEC_STATS = 1u << 4,
+	SEC_REPLICATION = 1u << 5,
+	SEC_CPU = 1u << 6,
+	SEC_COMMANDSTATS = 1u << 7,
+	SEC_ERRORSTATS = 1u << 8,
+	SEC_CLUSTER = 1u << 9,
+	SEC_KEYSPACE = 1u << 10,
+	SEC_SLUICE = 1u << 11,
+	SEC_ALL = (1u << 12) - 1,
+	SEC_DEFAULT = SEC_ALL & ~SEC_COMMANDSTATS,
+};
+
+static const struct {
+	const char *name;
+	unsigned bits;
+} section_names[] = {
+	{"server", SEC_SERVER},
+	{"clients", SEC_CLIENTS},
+	{"memory", SEC_MEMORY},
+	{"persistence", SEC_PERSISTENCE},
+	{"stats", SEC_STATS},
+	{"replication", SEC_REPLICATION},
+	{"cpu", SEC_CPU},
+	{"commandstats", SEC_COMMANDSTATS},
+	{"errorstats", SEC_ERRORSTATS},
+	{"cluster", SEC_CLUSTER},
+	{"keyspace", SEC_KEYSPACE},
+	{"sluice", SEC_SLUICE},
+	{"default", SEC_DEFAULT},
+	{"all", SEC_ALL},
+	{"everything", SEC_ALL},
+};
+
+struct text {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	for (;;) {
+		va_start(ap, fmt);
+		w = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (w < 0) {
+			t->failed = 1;
+			return;
+		}
+		if ((size_t)w < t->cap - t->len) {
+			t->len += (size_t)w;
+			return;
+		}
+		{
+			size_t ncap = t->cap * 2 + (size_t)w;
+			char *np = realloc(t->p, ncap);
+
+			if (np == NULL) {
+				t->failed = 1;
+				return;
+			}
+			t->p = np;
+			t->cap = ncap;
+		}
+	}
+}
+
+static void section(struct text *t, const char *title)
+{
+	add(t, "%s# %s\r\n", t->len > 0 ? "\r\n" : "", title);
+}
+
+/* Redis bytesToHuman: B, K, M, G, T, P with two decimals. */
+static void human(char *buf, size_t size, uint64_t n)
+{
+	static const char units[] = "KMGTP";
+	double d = (double)n;
+	unsigned i = 0;
+
+	if (n < 1024) {
+		snprintf(buf, size, "%lluB", (unsigned long long)n);
+		return;
+	}
+	d /= 1024;
+	while (d >= 1024 && i + 1 < sizeof(units) - 1) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(buf, size, "%.2f%c", d, units[i]);
+}
+
+/* A stable 40-hex-digit id per process start (Redis run_id, master_replid). */
+static void hex_id(char out[41], uint64_t a, uint64_t b)
+{
+	uint64_t x = a * 0x9e3779b97f4a7c15ull ^ b;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		x ^= x >> 31;
+		x *= 0xbf58476d1ce4e5b9ull;
+		x ^= x >> 29;
+		out[i] = "0123456789abcdef"[x & 15];
+	}
+	out[40] = '\0';
+}
+
+static void sum_store(struct sl_store *store, struct sl_store_stats *tot)
+{
+	struct sl_store_stats st;
+	unsigned p;
+
+	memset(tot, 0, sizeof(*tot));
+	for (p = 0; p < sl_store_n_parts(store); p++) {
+		sl_store_part_stats(store, p, &st);
+		tot->keys += st.keys;
+		tot->volatile_keys += st.volatile_keys;
+		tot->used_bytes += st.used_bytes;
+		tot->alloc_bytes += st.alloc_bytes;
+		tot->buckets += st.buckets;
+		tot->expired += st.expired;
+		tot->evicted += st.evicted;
+		tot->retired_pending += st.retired_pending;
+	}
+}
+
+static void info_server(struct text *t, const struct sl_engine *e)
+{
+	const struct sl_engine_shared *s = e->shared;
+	uint64_t up = (e->now_ms - SL_MIN(e->now_ms, s->start_ms)) / 1000;
+	struct utsname un;
+	char runid[41];
+
+	if (uname(&un) == -1)
+		memset(&un, 0, sizeof(un));
+	hex_id(runid, s->start_ms, (uint64_t)getpid());
+	section(t, "Server");
+	add(t,
+	    "redis_version:%s\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n"
+	    "redis_mode:standalone\r\nos:%s %s %s\r\narch_bits:%u\r\n"
+	    "multiplexing_api:%s\r\nprocess_id:%ld\r\nrun_id:%s\r\ntcp_port:%u\r\n"
+	    "server_time_usec:%llu\r\nuptime_in_seconds:%llu\r\nuptime_in_days:%llu\r\n"
+	    "executable:\r\nconfig_file:\r\n",
+	    SL_REDIS_COMPAT_VERSION, un.sysname, un.release, un.machine,
+	    (unsigned)(sizeof(void *) * 8),
+	    strcmp(s->transport_name, "kernel") == 0 ? "epoll" : s->transport_name, (long)getpid(),
+	    runid, s->tcp_port, (unsigned long long)e->now_ms * 1000, (unsigned long long)up,
+	    (unsigned long long)(up / 86400));
+}
+
+static void info_clients(struct text *t, const struct sl_engine *e)
+{
+	section(t, "Clients");
+	add(t,
+	    "connected_clients:%llu\r\ncluster_connections:0\r\nblocked_clients:0\r\n"
+	    "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+	    (unsigned long long)e->stats.connected_clients);
+}
+
+static void info_memory(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st)
+{
+	const struct sl_engine_shared *s = e->shared;
+	static const char *const policies[] = {
+		"noeviction",   "allkeys-lru",  "allkeys-lfu",     "allkeys-random",
+		"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+	};
+	char h1[32], h2[32];
+
+	human(h1, sizeof(h1), st->used_bytes);
+	human(h2, sizeof(h2), s->maxmemory);
+	section(t, "Memory");
+	/* mem_fragmentation_ratio: the allocator's bytes (live + awaiting reclamation) over live
+	 * bytes, sluice's counterpart of Redis's rss/used. */
+	add(t,
+	    "used_memory:%llu\r\nused_memory_human:%s\r\nused_memory_dataset:%llu\r\n"
+	    "maxmemory:%llu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+	    "allocator_allocated:%llu\r\nmem_fragmentation_ratio:%.2f\r\n"
+	    "lazyfree_pending_objects:%llu\r\n",
+	    (unsigned long long)st->used_bytes, h1, (unsigned long long)st->used_bytes,
+	    (unsigned long long)s->maxmemory, h2,
+	    s->maxmemory_policy < SL_ARRAY_SIZE(policies) ? policies[s->maxmemory_policy]
+							  : "noeviction",
+	    (unsigned long long)st->alloc_bytes,
+	    st->used_bytes > 0 ? (double)st->alloc_bytes / (double)st->used_bytes : 1.0,
+	    (unsigned long long)st->retired_pending);
+}
+
+static void info_persistence(struct text *t, const struct sl_engine *e)
+{
+	section(t, "Persistence");
+	add(t,
+	    "loading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\n"
+	    "rdb_last_save_time:%llu\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
+	    "aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
+	    "aof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n",
+	    (unsigned long long)(e->shared->start_ms / 1000));
+}
+
+static void info_stats(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st)
+{
+	section(t, "Stats");
+	add(t,
+	    "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+	    "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
+	    "rejected_connections:0\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+	    "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
+	    "pubsub_patterns:0\r\ntotal_error_replies:%llu\r\nunexpected_error_replies:0\r\n",
+	    (unsigned long long)e->stats.connections_received,
+	    (unsigned long long)e->stats.commands, (unsigned long long)e->inst_ops,
+	    (unsigned long long)e->stats.net_input_bytes, (unsigned long long)st->expired,
+	    (unsigned long long)st->evicted, (unsigned long long)e->stats.keyspace_hits,
+	    (unsigned long long)e->stats.keyspace_misses,
+	    (unsigned long long)e->stats.error_replies);
+}
+
+static void info_replication(struct text *t, const struct sl_engine *e)
+{
+	char replid[41];
+
+	hex_id(replid, e->shared->start_ms ^ 0x5eed, (uint64_t)getpid());
+	section(t, "Replication");
+	add(t,
+	    "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
+	    "master_replid:%s\r\nmaster_repl_offset:0\r\nrepl_backlog_active:0\r\n",
+	    replid);
+}
+
+static void info_cpu(struct text *t)
+{
+	struct rusage self, thread;
+
+	memset(&self, 0, sizeof(self));
+	memset(&thread, 0, sizeof(thread));
+	getrusage(RUSAGE_SELF, &self);
+#ifdef RUSAGE_THREAD
+	getrusage(RUSAGE_THREAD, &thread);
+#endif
+	section(t, "CPU");
+	add(t,
+	    "used_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+	    "used_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
+	    (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
+	    (long)self.ru_utime.tv_usec, (long)thread.ru_stime.tv_sec,
+	    (long)thread.ru_stime.tv_usec, (long)thread.ru_utime.tv_sec,
+	    (long)thread.ru_utime.tv_usec);
+}
+
+static void stat_line(struct text *t, const char *name, const struct sl_cmd_stat *s)
+{
+	if (s->calls == 0 && s->failed == 0 && s->rejected == 0)
+		return;
+	add(t,
+	    "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+	    "failed_calls=%llu\r\n",
+	    name, (unsigned long long)s->calls, (unsigned long long)s->usec,
+	    s->calls > 0 ? (double)s->usec / (double)s->calls : 0.0,
+	    (unsigned long long)s->rejected, (unsigned long long)s->failed);
+}
+
+static void info_commandstats(struct text *t, const struct sl_engine *e)
+{
+	unsigned i;
+
+	section(t, "Commandstats");
+	for (i = 0; i < sl_cmd_table_len; i++)
+		stat_line(t, sl_cmd_table[i].name, &e->cmd_stat[i]);
+	for (i = 0; i < sl_subcmd_count; i++)
+		stat_line(t, sl_subcmd_names[i], &e->sub_stat[i]);
+}
+
+static void info_errorstats(struct text *t, const struct sl_engine *e)
+{
+	unsigned i;
+
+	section(t, "Errorstats");
+	for (i = 0; i < SL_ENGINE_ERRSTATS && e->errstats[i].prefix[0] != '\0'; i++)
+		add(t, "errorstat_%s:count=%llu\r\n", e->errstats[i].prefix,
+		    (unsigned long long)e->errstats[i].count);
+}
+
+static void info_keyspace(struct text *t, const struct sl_store_stats *st)
+{
+	section(t, "Keyspace");
+	if (st->keys > 0)
+		add(t, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n", (unsigned long long)st->keys,
+		    (unsigned long long)st->volatile_keys);
+}
+
+static void info_sluice(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st)
+{
+	section(t, "Sluice");
+	add(t,
+	    "sluice_version:%s\r\ntransport:%s\r\nworker:%u\r\npartitions:%u\r\n"
+	    "store_buckets:%llu\r\nstore_alloc_bytes:%llu\r\nprotocol_errors:%llu\r\n"
+	    "unknown_commands:%llu\r\nslowlog_len:%llu\r\n",
+	    SL_VERSION, e->shared->transport_name, e->self, sl_store_n_parts(e->store),
+	    (unsigned long long)st->buckets, (unsigned long long)st->alloc_bytes,
+	    (unsigned long long)e->stats.rejected_protocol,
+	    (unsigned long long)e->stats.unknown_commands, (unsigned long long)e->slowlog_len);
+}
+
+void cmd_info(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+{
+	const struct sl_engine *e = c->eng;
+	struct sl_store_stats st;
+	struct text t = {NULL, 0, 0, 0};
+	unsigned want = argc == 1 ? SEC_DEFAULT : 0, i;
+	uint32_t j;
+
+	for (j = 1; j < argc; j++)
+		for (i = 0; i < SL_ARRAY_SIZE(section_names); i++)
+			if (arg_is(&argv[j], section_names[i].name))
+				want |= section_names[i].bits;
+	t.cap = 4096;
+	t.p = malloc(t.cap);
+	if (t.p == NULL) {
+		c->flags |= SL_CLIENT_CLOSE_NOW;
+		return;
+	}
+	t.p[0] = '\0';
+	sum_store(e->store, &st);
+	if (want & SEC_SERVER)
+		info_server(&t, e);
+	if (want & SEC_CLIENTS)
+		info_clients(&t, e);
+	if (want & SEC_MEMORY)
+		info_memory(&t, e, &st);
+	if (want & SEC_PERSISTENCE)
+		info_persistence(&t, e);
+	if (want & SEC_STATS)
+		info_stats(&t, e, &st);
+	if (want & SEC_REPLICATION)
+		info_replication(&t, e);
+	if (want & SEC_CPU)
+		info_cpu(&t);
+	if (want & SEC_COMMANDSTATS)
+		info_commandstats(&t, e);
+	if (want & SEC_ERRORSTATS)
+		info_errorstats(&t, e);
+	if (want & SEC_CLUSTER) {
+		section(&t, "Cluster");
+		add(&t, "cluster_enabled:0\r\n");
+	}
+	if (want & SEC_KEYSPACE)
+		info_keyspace(&t, &st);
+	if (want & SEC_SLUICE)
+		info_sluice(&t, e, &st);
+	if (t.failed || sl_resp_write_verbatim(&c->out, t.p, t.len, "txt") != 0)
+		c->flags |= SL_CLIENT_CLOSE_NOW;
+	free(t.p);
+}
