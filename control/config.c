@@ -471,7 +471,7 @@ static void usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "Usage: sluice [/path/to/sluice.conf] [--option value ...]\n"
-		     "       sluice --help | --version | --config-markdown\n\n"
+		     "       sluice --help | --version | --config-markdown | --commands-markdown\n\n"
 		     "A kernel-bypass Redis-protocol cache appliance. Every option may be set\n"
 		     "in the config file (redis.conf syntax: 'name value') or as --name value;\n"
 		     "flags override the file.\n\nOptions (default in brackets):\n");

@@ -279,6 +279,7 @@ static int run_kernel(const struct sl_config *cfg)
 	if (store == NULL)
 		die("cannot create the store: %s", strerror(errno));
 	engine_settings(cfg, &shared, "kernel");
+	sl_engine_shared_set_store_config(&shared, &sc);
 	kc.bind_addr = cfg->bind;
 	kc.port = (uint16_t)cfg->port;
 	kc.workers = (unsigned)cfg->workers;
@@ -329,6 +330,8 @@ int main(int argc, char **argv)
 	uint32_t stale_id = 0;
 	int eal_argc = 0, rc, ifindex = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--commands-markdown") == 0)
+		return sl_cmd_write_markdown(stdout) == 0 ? 0 : 1; /* docs/commands.md */
 	sl_config_defaults(&cfg);
 	rc = sl_config_parse_args(&cfg, argc, argv, stdout, err, sizeof(err));
 	if (rc == 1)
@@ -478,6 +481,7 @@ int main(int argc, char **argv)
 	if (store == NULL)
 		die("cannot create the store: %s", strerror(errno));
 	engine_settings(&cfg, &shared, "dpdk");
+	sl_engine_shared_set_store_config(&shared, &sc);
 	install_signals();
 
 	w = 0;

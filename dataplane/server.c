@@ -103,6 +103,16 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	snprintf(addr, sizeof(addr), "%u.%u.%u.%u:%u", rip >> 24, (rip >> 16) & 0xff,
 		 (rip >> 8) & 0xff, rip & 0xff, rport);
 	sl_client_init(&c->client, &s->eng, addr, s->now_ms);
+	{
+		uint32_t lip;
+		uint16_t lport;
+		char laddr[64];
+
+		sl_tcp_conn_tuple(tc, &lip, &lport, NULL, NULL);
+		snprintf(laddr, sizeof(laddr), "%u.%u.%u.%u:%u", lip >> 24, (lip >> 16) & 0xff,
+			 (lip >> 8) & 0xff, lip & 0xff, lport);
+		sl_client_set_local(&c->client, laddr, -1);
+	}
 	c->rip = rip;
 	sketch_add(s, rip, 1);
 	if (s->sources != NULL) {
@@ -244,6 +254,24 @@ static int conn_echo(struct sl_server *s, struct sl_server_conn *c)
 	return 0;
 }
 
+/*
+ * CLIENT KILL by `self` flagged other clients of this worker: close each at
+ * once (reset), discarding its unsent output, as Redis does.
+ */
+static void close_killed(struct sl_server *s, struct sl_server_conn *self)
+{
+	struct sl_client *k;
+
+	while ((k = sl_engine_next_killed(&s->eng)) != NULL) {
+		struct sl_server_conn *victim = sl_container_of(k, struct sl_server_conn, client);
+
+		if (victim == self)
+			continue;
+		sl_tcp_abort(victim->tc, s->now_us);
+		conn_free(s, victim);
+	}
+}
+
 /* Takes and runs the input the stack holds. Returns -1 if c was freed. */
 static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 {
@@ -271,6 +299,7 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 		sl_tcp_peek(c->tc, 0, c->rbuf->data, n);
 		sl_tcp_consume(c->tc, n, s->now_us);
 		rc = sl_client_input(&c->client, c->rbuf->data, n, s->now_ms, &held);
+		close_killed(s, c);
 		if (held) {
 			c->rbuf->next = c->held;
 			c->held = c->rbuf;

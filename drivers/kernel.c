@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,22 @@ static int conn_flush(struct kworker *w, struct kconn *c)
 	return 0;
 }
 
+/*
+ * CLIENT KILL by `self` flagged other clients of this worker: close each at
+ * once, discarding its unsent output, as Redis does.
+ */
+static void close_killed(struct kworker *w, struct kconn *self)
+{
+	struct sl_client *k;
+
+	while ((k = sl_engine_next_killed(&w->eng)) != NULL) {
+		struct kconn *victim = (struct kconn *)((char *)k - offsetof(struct kconn, client));
+
+		if (victim != self)
+			conn_close(w, victim);
+	}
+}
+
 /* Reads and runs what the socket has. Returns -1 if the connection was closed. */
 static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 {
@@ -192,6 +209,7 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 		if (n == -1)
 			break;
 		rc = sl_client_input(&c->client, c->rbuf->data, (size_t)n, now, &held);
+		close_killed(w, c);
 		if (held) {
 			c->rbuf->next = c->held;
 			c->held = c->rbuf;
@@ -271,6 +289,17 @@ static void accept_all(struct kworker *w, uint64_t now)
 		c->fd = fd;
 		atomic_fetch_add(&w->k->nclients, 1);
 		sl_client_init(&c->client, &w->eng, addr, now);
+		{
+			struct sockaddr_in la;
+			socklen_t ll = sizeof(la);
+			char lip[INET_ADDRSTRLEN], laddr[64];
+
+			if (getsockname(fd, (struct sockaddr *)&la, &ll) == 0) {
+				inet_ntop(AF_INET, &la.sin_addr, lip, sizeof(lip));
+				snprintf(laddr, sizeof(laddr), "%s:%u", lip, ntohs(la.sin_port));
+				sl_client_set_local(&c->client, laddr, fd);
+			}
+		}
 		c->next = w->conns;
 		if (w->conns != NULL)
 			w->conns->prev = c;

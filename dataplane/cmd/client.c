@@ -326,7 +326,8 @@ int parse_ld(const struct sl_resp_arg *a, long double *out)
 	buf[a->len] = '\0';
 	errno = 0;
 	v = strtold(buf, &end);
-	if (isspace((unsigned char)buf[0]) || *end != '\0' ||
+	/* Redis string2ld: the whole argument must parse (an embedded NUL must not end it). */
+	if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != a->len ||
 	    (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
 	    errno == EINVAL || isnan(v))
 		return -EINVAL;

@@ -67,6 +67,9 @@ static int auth_check(struct sl_client *c, const struct sl_resp_arg *user,
 		password_ok(s, pass->ptr, pass->len); /* same time either way */
 		return -EPERM;
 	}
+	/* Without requirepass the default user is "nopass": any password opens it. */
+	if (s->requirepass_len == 0)
+		return 0;
 	return password_ok(s, pass->ptr, pass->len) ? 0 : -EPERM;
 }
 
@@ -157,7 +160,7 @@ void cmd_hello(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 	if (!(c->flags & SL_CLIENT_AUTHENTICATED)) {
 		reply_error(c,
 			    "-NOAUTH HELLO must be called with the client already authenticated, "
-			    "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+			    "otherwise the HELLO AUTH <user> <pass> option can be used to "
 			    "authenticate the client and select the RESP protocol version at the "
 			    "same time");
 		return;
@@ -300,8 +303,11 @@ static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
 	reply_int(c, d->key_step);
 	reply_acl(c, d->acl);
 	c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* tips */
-	reply_array_len(c, 0); /* key specs */
-	reply_array_len(c, 0); /* subcommands */
+	/* Redis 7.0 sends both as sets in RESP3 (arrays in RESP2). */
+	c->flags |=
+		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* key specs */
+	c->flags |=
+		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* subcommands */
 }
 
 static void reply_command_docs(struct sl_client *c, const struct cmd_def *d)

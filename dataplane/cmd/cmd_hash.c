@@ -91,6 +91,13 @@ void cmd_hsetnx(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t ar
 		reply_int(c, 1);
 }
 
+/* Counts the key lookup behind a field read: a missing field of an existing
+ * key is still a hit, as Redis looks the key up first. */
+static void count_field_lookup(struct sl_client *c, const struct sl_resp_arg *key, int rc)
+{
+	count_lookup(c, rc != -ENOENT || sl_store_exists(STORE(c), key->ptr, key->len, NOW(c)));
+}
+
 void cmd_hget(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
 {
 	struct sl_store_value v;
@@ -98,6 +105,7 @@ void cmd_hget(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 			       &v);
 
 	(void)argc;
+	count_field_lookup(c, &argv[1], rc);
 	if (rc == 0)
 		reply_bulk(c, v.ptr, v.len);
 	else if (rc == -ENOENT)
@@ -111,8 +119,10 @@ void cmd_hmget(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 	uint32_t i;
 
 	/* A key of another type is an error for HMGET (unlike MGET). */
-	if (sl_store_type(STORE(c), argv[1].ptr, argv[1].len, NOW(c)) > SL_STORE_T_NONE &&
-	    sl_store_type(STORE(c), argv[1].ptr, argv[1].len, NOW(c)) != SL_STORE_T_HASH) {
+	int t = sl_store_type(STORE(c), argv[1].ptr, argv[1].len, NOW(c));
+
+	count_lookup(c, t != SL_STORE_T_NONE);
+	if (t != SL_STORE_T_NONE && t != SL_STORE_T_HASH) {
 		reply_store_error(c, -EPROTOTYPE);
 		return;
 	}
@@ -160,6 +170,7 @@ void cmd_hexists(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 			       &v);
 
 	(void)argc;
+	count_field_lookup(c, &argv[1], rc);
 	if (rc == 0 || rc == -ENOENT)
 		reply_int(c, rc == 0);
 	else
@@ -172,6 +183,7 @@ void cmd_hlen(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 	int rc = sl_store_hlen(STORE(c), argv[1].ptr, argv[1].len, NOW(c), &n);
 
 	(void)argc;
+	count_lookup(c, rc != 0 || n > 0); /* a hash is never empty: 0 fields = no key */
 	if (rc != 0)
 		reply_store_error(c, rc);
 	else
@@ -185,6 +197,7 @@ void cmd_hstrlen(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 			       &v);
 
 	(void)argc;
+	count_field_lookup(c, &argv[1], rc);
 	if (rc == 0 || rc == -ENOENT)
 		reply_int(c, rc == 0 ? (int64_t)v.len : 0);
 	else
@@ -223,6 +236,11 @@ void cmd_hincrbyfloat(struct sl_client *c, const struct sl_resp_arg *argv, uint3
 	(void)argc;
 	if (parse_ld(&argv[3], &d) != 0) {
 		reply_error(c, ERR_NOT_FLOAT);
+		return;
+	}
+	if (isnan(d) || isinf(d)) {
+		/* Redis hincrbyfloatCommand checks the increment itself first. */
+		reply_error(c, "-ERR value is NaN or Infinity");
 		return;
 	}
 	/* The owner is the only writer of its partition, so read-modify-write is atomic. */
@@ -279,6 +297,7 @@ static void hwalk_generic(struct sl_client *c, const struct sl_resp_arg *key, en
 	uint64_t n;
 	int rc = sl_store_hlen(STORE(c), key->ptr, key->len, NOW(c), &n);
 
+	count_lookup(c, rc != 0 || n > 0);
 	if (rc != 0) {
 		reply_store_error(c, rc);
 		return;

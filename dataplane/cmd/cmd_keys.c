@@ -27,8 +27,12 @@ void cmd_exists(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t ar
 	int64_t n = 0;
 	uint32_t i;
 
-	for (i = 1; i < argc; i++)
-		n += sl_store_exists(STORE(c), argv[i].ptr, argv[i].len, NOW(c));
+	for (i = 1; i < argc; i++) {
+		int e = sl_store_exists(STORE(c), argv[i].ptr, argv[i].len, NOW(c));
+
+		count_lookup(c, e);
+		n += e;
+	}
 	reply_int(c, n);
 }
 
@@ -42,6 +46,7 @@ void cmd_type(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 	int t = sl_store_type(STORE(c), argv[1].ptr, argv[1].len, NOW(c));
 
 	(void)argc;
+	count_lookup(c, t != SL_STORE_T_NONE);
 	reply_status(c, t == SL_STORE_T_STRING ? "string" : t == SL_STORE_T_HASH ? "hash" : "none");
 }
 
@@ -138,9 +143,11 @@ static void ttl_generic(struct sl_client *c, const struct sl_resp_arg *key, int 
 	long long ttl;
 
 	if (sl_store_pttl(STORE(c), key->ptr, key->len, NOW(c), &left) != 0) {
+		count_lookup(c, 0);
 		reply_int(c, -2);
 		return;
 	}
+	count_lookup(c, 1);
 	if (left < 0) {
 		reply_int(c, -1);
 		return;

@@ -109,6 +109,10 @@ void count_error(struct sl_client *c, const char *text, size_t len);
 /* Maps a store error code to its Redis reply. */
 void reply_store_error(struct sl_client *c, int rc);
 
+/* INFO keyspace_hits/misses: one per read lookup of a key, as Redis's
+ * lookupKeyRead counts (a key of another type is a hit; writes never count). */
+void count_lookup(struct sl_client *c, int hit);
+
 /* Redis string2ll / string2ld rules. Return 0 or -EINVAL. */
 int parse_ll(const struct sl_resp_arg *a, long long *out);
 int parse_ld(const struct sl_resp_arg *a, long double *out);

@@ -11,7 +11,7 @@
 #define NOW(c)  ((c)->eng->now_ms)
 #define SELF(c) ((c)->eng->self)
 
-static void count_lookup(struct sl_client *c, int hit)
+void count_lookup(struct sl_client *c, int hit)
 {
 	if (hit)
 		c->eng->stats.keyspace_hits++;
@@ -355,6 +355,7 @@ void cmd_strlen(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t ar
 	size_t len;
 
 	(void)argc;
+	count_lookup(c, sl_store_exists(STR(c), argv[1].ptr, argv[1].len, NOW(c)));
 	if (strlen_or_reply(c, &argv[1], &len) == 0)
 		reply_int(c, (int64_t)len);
 }
@@ -368,6 +369,7 @@ void cmd_getrange(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t 
 	(void)argc;
 	if (get_ll_or_reply(c, &argv[2], &start) != 0 || get_ll_or_reply(c, &argv[3], &end) != 0)
 		return;
+	count_lookup(c, sl_store_exists(STR(c), argv[1].ptr, argv[1].len, NOW(c)));
 	rc = sl_store_getrange(STR(c), argv[1].ptr, argv[1].len, start, end, NOW(c), &v);
 	if (rc != 0)
 		reply_store_error(c, rc);
