@@ -176,11 +176,12 @@ def cmd_many(a):
 
 
 def tcp_info_snd_wnd(s):
-    """tcpi_snd_wnd (Linux >= 6.2, offset 232), or -1 if the kernel lacks it."""
+    """tcpi_snd_wnd: the peer's advertised window, scaled (struct tcp_info
+    offset 228, Linux >= 5.4), or -1 if the kernel lacks it."""
     raw = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 512)
-    if len(raw) < 236:
+    if len(raw) < 232:
         return -1
-    return struct.unpack_from("I", raw, 232)[0]
+    return struct.unpack_from("I", raw, 228)[0]
 
 
 def cmd_zerowin(a):
