@@ -8,7 +8,7 @@ source "$(dirname "$0")/tcp/tcp_lib.sh"
 sl_topology sltcb 100
 CLIENT=(python3 "$TCP_DIR/tcp_client.py")
 
-check "sluice starts in echo mode" sl_start --app echo --port 7
+check "sluice starts in echo mode" tcp_start --app echo --port 7
 check "log says it serves the TCP echo" grep -q "serving TCP echo on $SL_ADDR:7" "$SL_LOG"
 out=$("${CLIENT[@]}" stream "$SL_ADDR" 7 --conns 1 --bytes $((1 << 30)) --deadline 150)
 rc=$?

@@ -11,7 +11,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 check "open-files limit allows $N sockets" test "$(ulimit -n)" = unlimited -o "$(ulimit -n)" -gt $((N + 64))
 
 check "sluice starts in echo mode with maxclients 20000" \
-	sl_start --app echo --port 7 --maxclients 20000
+	tcp_start --app echo --port 7 --maxclients 20000
 out=$(python3 "$TCP_DIR/tcp_client.py" many "$SL_ADDR" 7 $N --deadline 90)
 rc=$?
 echo "# $out"

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tcp/tcp_lib.sh"
 sl_topology sltcz 102
 
-check "sluice starts in echo mode" sl_start --app echo --port 7
+check "sluice starts in echo mode" tcp_start --app echo --port 7
 out=$(python3 "$TCP_DIR/tcp_client.py" zerowin "$SL_ADDR" 7 --stall 3 --ss --deadline 60)
 rc=$?
 echo "$out" | sed 's/^/# /'

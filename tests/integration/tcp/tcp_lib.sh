@@ -66,3 +66,38 @@ tcp_counter() {
 	v=$(tr ' ' '\n' <<<"$TCP_COUNTERS" | awk -F= -v k="$1" '$1 == k {print $2}')
 	echo "${v:-0}"
 }
+
+# tcp_loss_attach DEV PPM: builds xdp_loss.bpf.c with LOSS_PPM=PPM and
+# attaches it to DEV in the router namespace (native XDP; generic if the
+# driver refuses).
+tcp_loss_attach() {
+	local dev=$1 obj=$SLUICE_RUN_DIR/xdp_loss_$2.o
+	if [ ! -f "$obj" ]; then
+		clang -target bpf -O2 -g -Wall -Werror -I"/usr/include/$(gcc -dumpmachine)" \
+			-DLOSS_PPM="$2" -c "$TCP_DIR/xdp_loss.bpf.c" -o "$obj" || return 1
+	fi
+	ip -n "$TCP_ROUTER" link set dev "$dev" xdp obj "$obj" sec xdp 2>/dev/null ||
+		ip -n "$TCP_ROUTER" link set dev "$dev" xdpgeneric obj "$obj" sec xdp
+}
+
+# tcp_loss_stats DEV: "passed dropped" TCP frames counted by DEV's program.
+tcp_loss_stats() {
+	local prog map
+	prog=$(ip -n "$TCP_ROUTER" -d link show dev "$1" | grep -o 'prog/xdp id [0-9]*' | awk '{print $3}')
+	map=$(bpftool prog show id "$prog" 2>/dev/null | grep -o 'map_ids [0-9]*' | awk '{print $2}')
+	bpftool -j map dump id "$map" 2>/dev/null |
+		python3 -c '
+import json, sys
+v = {}
+for e in json.load(sys.stdin):
+    k = int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little")
+    v[k] = int.from_bytes(bytes(int(b, 16) for b in e["value"]), "little")
+print(v.get(0, 0), v.get(1, 0))'
+}
+
+# tcp_start ARGS...: sl_start, printing sluice's log when it fails to start.
+tcp_start() {
+	sl_start "$@" && return 0
+	sed 's/^/# sluice: /' "$SL_LOG"
+	return 1
+}
