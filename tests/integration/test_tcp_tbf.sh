@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Userspace TCP stack over the real port (issue 3, acceptance 3.5): a
+# 50 Mbit/s tbf bottleneck on the router namespace's egress toward the client,
+# i.e. on the direction sluice's stack sends in (its congestion control and
+# pacing by ACKs face the queue). One echo connection for ~10 s; the goodput
+# (echoed payload bytes per second at the client) must be at least 80% of the
+# bottleneck, 40 Mbit/s. The payload can reach at most 1448/1514 of the wire
+# rate tbf counts (Ethernet + IP + TCP + timestamps per 1448-byte segment).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tcp/tcp_lib.sh"
+tcp_routed sltct 105
+RATE_MBIT=50
+
+check "sluice starts in echo mode" tcp_start --app echo --port 7
+check "tbf ${RATE_MBIT} Mbit/s on the router's egress toward the client" \
+	ip netns exec "$TCP_ROUTER" tc qdisc replace dev "$TCP_R_OUT" root tbf \
+	rate ${RATE_MBIT}mbit burst 32kb latency 20ms
+out=$(in_client python3 "$TCP_DIR/tcp_client.py" stream "$SL_ADDR" 7 --seconds 10 --deadline 40)
+rc=$?
+echo "# $out"
+check "the echo came back intact (SHA-256) through the bottleneck" test $rc -eq 0
+mbit=$(sed -n 's/.*echo_mbit=\([0-9.]*\).*/\1/p' <<<"$out")
+echo "# goodput ${mbit:-?} Mbit/s behind a ${RATE_MBIT} Mbit/s tbf bottleneck" \
+	"($(python3 -c "print('%.0f' % (100 * ${mbit:-0} / $RATE_MBIT))")% of it)"
+check "goodput ${mbit:-?} Mbit/s >= 80% of ${RATE_MBIT} Mbit/s" \
+	python3 -c "import sys; sys.exit(not ${mbit:-0} >= 0.8 * $RATE_MBIT)"
+tc_stats=$(ip netns exec "$TCP_ROUTER" tc -s qdisc show dev "$TCP_R_OUT")
+echo "$tc_stats" | sed 's/^/# /'
+sent_bytes=$(grep -o 'Sent [0-9]* bytes' <<<"$tc_stats" | awk '{print $2}')
+check "the traffic went through the tbf qdisc" test "${sent_bytes:-0}" -gt $((10 << 20))
+sl_stop TERM
+check "clean stop (exit 0)" test $? -eq 0
+tcp_counters
+sl_finish
