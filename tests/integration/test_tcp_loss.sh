@@ -29,6 +29,10 @@ check "frames from sluice were dropped at about 1% (0.5..2%)" \
 	python3 -c "import sys; p,d=$pass_s,$drop_s; sys.exit(not (p+d>1000 and 0.005<=d/(p+d)<=0.02))"
 check "frames from the client were dropped at about 1% (0.5..2%)" \
 	python3 -c "import sys; p,d=$pass_c,$drop_c; sys.exit(not (p+d>1000 and 0.005<=d/(p+d)<=0.02))"
+# Frames the kernel refused on sluice's veth (oversized: see
+# tests/integration/tcp/repro_sack_oversize.sh) add to the injected loss.
+veth_drop=$(ip -s link show "$SLUICE_IF" | awk '/TX:/ {getline; print $4}')
+echo "# frames sluice sent that its veth dropped: ${veth_drop:-?}"
 sl_stop TERM
 check "clean stop (exit 0)" test $? -eq 0
 tcp_counters
