@@ -33,8 +33,7 @@ check "frames from the client were dropped at about 1% (0.5..2%)" \
 # tests/integration/tcp/repro_sack_oversize.sh) add to the injected loss.
 veth_drop=$(ip -s link show "$SLUICE_IF" | awk '/TX:/ {getline; print $4}')
 echo "# frames sluice sent that its veth dropped: ${veth_drop:-?}"
-sl_stop TERM
-check "clean stop (exit 0)" test $? -eq 0
+check "clean stop (exit 0)" tcp_stop
 tcp_counters
 echo "# retransmissions: retrans_segs=$(tcp_counter retrans_segs) rto_timeouts=$(tcp_counter rto_timeouts)" \
 	"fast_retrans=$(tcp_counter fast_retrans) sack_recoveries=$(tcp_counter sack_recoveries)" \

@@ -28,7 +28,6 @@ tc_stats=$(ip netns exec "$TCP_ROUTER" tc -s qdisc show dev "$TCP_R_OUT")
 echo "$tc_stats" | sed 's/^/# /'
 sent_bytes=$(grep -o 'Sent [0-9]* bytes' <<<"$tc_stats" | awk '{print $2}')
 check "the traffic went through the tbf qdisc" test "${sent_bytes:-0}" -gt $((10 << 20))
-sl_stop TERM
-check "clean stop (exit 0)" test $? -eq 0
+check "clean stop (exit 0)" tcp_stop
 tcp_counters
 sl_finish

@@ -22,8 +22,7 @@ sent=$(sed -n 's/.*sent_before_stall=\([0-9]*\).*/\1/p' <<<"$res")
 check "more was sent before the stall than sluice's 64 KiB receive buffer (${sent:-?} bytes)" \
 	test "${sent:-0}" -gt 65536
 check "ss -ti showed the connection" grep -q "$SL_ADDR:7" <<<"$out"
-sl_stop TERM
-check "clean stop (exit 0)" test $? -eq 0
+check "clean stop (exit 0)" tcp_stop
 tcp_counters
 check "sluice sent zero-window probes to the non-reading client" \
 	test "$(tcp_counter persist_probes)" -gt 0

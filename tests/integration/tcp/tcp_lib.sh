@@ -101,3 +101,13 @@ tcp_start() {
 	sed 's/^/# sluice: /' "$SL_LOG"
 	return 1
 }
+
+# tcp_stop: sl_stop TERM; on a non-zero exit status prints the end of
+# sluice's log (a sanitizer report, an error) before the EXIT trap removes it.
+tcp_stop() {
+	local rc
+	sl_stop TERM
+	rc=$?
+	[ $rc -eq 0 ] || tail -n 40 "$SL_LOG" | sed 's/^/# sluice: /'
+	return $rc
+}
