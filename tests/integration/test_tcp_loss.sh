@@ -26,9 +26,9 @@ read -r pass_c drop_c < <(tcp_loss_stats "$TCP_R_OUT")
 echo "# dropped by the router: from sluice $drop_s of $((pass_s + drop_s)) frames," \
 	"from the client $drop_c of $((pass_c + drop_c))"
 check "frames from sluice were dropped at about 1% (0.5..2%)" \
-	python3 -c "import sys; p,d=$pass_s,$drop_s; sys.exit(not (p+d>1000 and 0.005<=d/(p+d)<=0.02))"
+	python3 -c "import sys; p,d=${pass_s:-0},${drop_s:-0}; sys.exit(not (p+d>1000 and 0.005<=d/(p+d)<=0.02))"
 check "frames from the client were dropped at about 1% (0.5..2%)" \
-	python3 -c "import sys; p,d=$pass_c,$drop_c; sys.exit(not (p+d>1000 and 0.005<=d/(p+d)<=0.02))"
+	python3 -c "import sys; p,d=${pass_c:-0},${drop_c:-0}; sys.exit(not (p+d>1000 and 0.005<=d/(p+d)<=0.02))"
 # Frames the kernel refused on sluice's veth (oversized: see
 # tests/integration/tcp/repro_sack_oversize.sh) add to the injected loss.
 veth_drop=$(ip -s link show "$SLUICE_IF" | awk '/TX:/ {getline; print $4}')

@@ -214,7 +214,7 @@ def cmd_zerowin(a):
     s.shutdown(socket.SHUT_WR)
     recv_hash = hashlib.sha256()
     recvd = 0
-    while True:
+    while time.monotonic() < deadline:
         chunk = s.recv(CHUNK)
         if not chunk:
             break
@@ -229,6 +229,9 @@ def cmd_hold(a):
     socks = []
     end = time.monotonic() + a.deadline
     for i in range(a.n):
+        if time.monotonic() > end:
+            print("deadline passed after %d connections" % i, file=sys.stderr)
+            return 1
         s = socket.create_connection((a.host, a.port), timeout=10)
         s.sendall(b"x")
         if s.recv(1) != b"x":

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the TCP integration tests (source after lib.sh).
 #
 # tcp_routed NAME IDX: sluice's veth NAME (root namespace, no kernel address)
