@@ -547,6 +547,15 @@ unsigned sl_server_drain(struct sl_server *s, uint64_t tsc)
 	return left;
 }
 
+void sl_server_icmp_unreach(void *ctx, const struct rte_ipv4_hdr *ip, uint32_t len, uint8_t code,
+			    uint16_t mtu, uint64_t tsc)
+{
+	struct sl_server *s = ctx;
+
+	set_time(s, tsc);
+	sl_tcp_icmp_unreach(s->tcp, ip, len, code, mtu, s->now_us);
+}
+
 void sl_server_poll(struct sl_server *s, uint64_t tsc)
 {
 	set_time(s, tsc);

@@ -139,6 +139,10 @@ void sl_server_deinit(struct sl_server *s);
 
 /* TCP frames from the IPv4 layer (ownership transferred). */
 void sl_server_input(struct sl_server *s, struct rte_mbuf **pkts, uint16_t n, uint64_t tsc);
+/* ICMP destination unreachable from the IPv4 layer (sl_net_icmp_unreach_fn). */
+void sl_server_icmp_unreach(void *ctx, const struct rte_ipv4_hdr *ip, uint32_t len, uint8_t code,
+			    uint16_t mtu, uint64_t tsc);
+
 /* Timers and output; once per loop iteration. */
 void sl_server_poll(struct sl_server *s, uint64_t tsc);
 

@@ -44,6 +44,8 @@ void sl_worker_attach_server(struct sl_worker *w, struct sl_server *srv, struct 
 	w->self = self;
 	w->net.tcp_input = collect_tcp;
 	w->net.tcp_ctx = w;
+	w->net.icmp_unreach = sl_server_icmp_unreach;
+	w->net.icmp_ctx = srv;
 }
 
 int sl_worker_init(struct sl_worker *w, uint16_t port_id, uint16_t queue_id,

@@ -2,8 +2,9 @@
  * ICMP (RFC 792, RFC 1122 section 3.2.2). We answer echo requests by turning
  * the request into the reply in place: addresses swapped, type 0, fresh TTL,
  * data and IP options echoed unchanged (RFC 1122 3.2.2.6). Other types are
- * counted and dropped; destination-unreachable will feed TCP's path MTU
- * handling once TCP terminates here.
+ * counted and dropped, except destination unreachable (type 3), which goes
+ * to the transport's hook: TCP uses "fragmentation needed" for path MTU
+ * discovery (RFC 1191) and treats the others per RFC 5927 / RFC 1122 4.2.3.9.
  */
 #include <rte_icmp.h>
 #include <rte_ip.h>
@@ -12,7 +13,7 @@
 
 #define SL_NET_TTL 64
 
-void sl_net_icmp_input(struct sl_net *net, struct rte_mbuf *m)
+void sl_net_icmp_input(struct sl_net *net, struct rte_mbuf *m, uint64_t now)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
@@ -29,6 +30,19 @@ void sl_net_icmp_input(struct sl_net *net, struct rte_mbuf *m)
 	/* RFC 792: the checksum covers the whole ICMP message; a valid one sums to 0xffff. */
 	if (rte_raw_cksum(icmp, len) != 0xffff) {
 		drop(net, m, SL_NET_DROP_ICMP_CKSUM);
+		return;
+	}
+	if (icmp->icmp_type == 3 && net->icmp_unreach != NULL &&
+	    len >= sizeof(*icmp) + sizeof(struct rte_ipv4_hdr) + 8) {
+		/* The quoted header follows the 8-byte ICMP header; bytes 6-7 carry
+		 * the next-hop MTU for code 4 (RFC 1191 section 4). */
+		const struct rte_ipv4_hdr *q = (const struct rte_ipv4_hdr *)(icmp + 1);
+		uint16_t mtu = icmp->icmp_code == 4 ? rte_be_to_cpu_16(icmp->icmp_seq_nb) : 0;
+
+		net->stats.rx_icmp_unreach++;
+		net->icmp_unreach(net->icmp_ctx, q, len - (uint32_t)sizeof(*icmp), icmp->icmp_code,
+				  mtu, now);
+		rte_pktmbuf_free(m);
 		return;
 	}
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {

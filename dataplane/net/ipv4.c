@@ -73,7 +73,7 @@ void sl_net_ipv4_input(struct sl_net *net, struct rte_mbuf *m, uint64_t now)
 	switch (ip->next_proto_id) {
 	case IPPROTO_ICMP:
 		net->stats.rx_icmp++;
-		sl_net_icmp_input(net, m);
+		sl_net_icmp_input(net, m, now);
 		break;
 	case IPPROTO_TCP:
 		if (net->tcp_input != NULL) {

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/common.h"
@@ -53,6 +54,7 @@ struct sl_net_stats {
 	uint64_t tx_frames;
 	uint64_t tx_arp_replies;
 	uint64_t tx_icmp_echo_replies;
+	uint64_t rx_icmp_unreach; /* destination unreachable handed to TCP */
 	uint64_t drops[SL_NET_DROP__MAX];
 };
 
@@ -77,6 +79,15 @@ typedef uint16_t sl_net_tx_fn(void *ctx, struct rte_mbuf **pkts, uint16_t n);
  */
 typedef void sl_net_l4_input_fn(void *ctx, struct rte_mbuf *m, uint64_t now);
 
+/*
+ * ICMP destination-unreachable hook (RFC 792; frag needed per RFC 1191):
+ * ip points at the quoted IPv4 header inside the ICMP message (borrowed for
+ * the call), len is how many bytes of it are present (>= IHL + 8), code the
+ * ICMP code, mtu the next-hop MTU for code 4 (else 0).
+ */
+typedef void sl_net_icmp_unreach_fn(void *ctx, const struct rte_ipv4_hdr *ip, uint32_t len,
+				    uint8_t code, uint16_t mtu, uint64_t now);
+
 #define SL_NET_TXBUF_SIZE (2 * SL_BURST)
 
 struct sl_net {
@@ -85,6 +96,8 @@ struct sl_net {
 	void *tx_ctx;
 	sl_net_l4_input_fn *tcp_input; /* NULL: TCP is dropped as SL_NET_DROP_IP_PROTO */
 	void *tcp_ctx;
+	sl_net_icmp_unreach_fn *icmp_unreach; /* NULL: unreachables are dropped */
+	void *icmp_ctx;
 	uint16_t tx_n;
 	struct rte_mbuf *tx_pkts[SL_NET_TXBUF_SIZE];
 	struct sl_net_stats stats SL_CACHE_ALIGNED;

@@ -9,7 +9,7 @@
 
 void sl_net_arp_input(struct sl_net *net, struct rte_mbuf *m);
 void sl_net_ipv4_input(struct sl_net *net, struct rte_mbuf *m, uint64_t now);
-void sl_net_icmp_input(struct sl_net *net, struct rte_mbuf *m);
+void sl_net_icmp_input(struct sl_net *net, struct rte_mbuf *m, uint64_t now);
 
 static inline void drop(struct sl_net *net, struct rte_mbuf *m, enum sl_net_drop reason)
 {
