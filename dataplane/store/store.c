@@ -121,9 +121,10 @@ uint64_t sl_store_hash(const void *key, size_t len)
 	return mix(h ^ k3, (uint64_t)len ^ k1);
 }
 
+/* Multiply-shift range reduction of 16 hash bits (no division on the hot path). */
 unsigned sl_store_part_of(const struct sl_store *s, uint64_t hash)
 {
-	return (unsigned)(((hash >> PART_SHIFT) & 0xffff) % s->n_parts);
+	return (unsigned)((((hash >> PART_SHIFT) & 0xffff) * s->n_parts) >> 16);
 }
 
 unsigned sl_store_n_parts(const struct sl_store *s)
@@ -205,9 +206,27 @@ static inline bool item_expired(struct item *it, uint64_t now)
 	return e != 0 && now > e;
 }
 
+static inline bool key_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	/* short keys dominate: compare words without a libc call */
+	while (n >= 8) {
+		if (rd64(a) != rd64(b))
+			return false;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n > 0) {
+		if (*a++ != *b++)
+			return false;
+		n--;
+	}
+	return true;
+}
+
 static inline bool item_key_eq(const struct item *it, const void *key, size_t klen)
 {
-	return it->klen == klen && memcmp(sl_store_item_key(it), key, klen) == 0;
+	return it->klen == klen && key_bytes_eq(sl_store_item_key(it), key, klen);
 }
 
 /* --- memory: the owner's arena, with accounting ------------------------------ */
@@ -1312,7 +1331,9 @@ unsigned sl_store_get_bulk(struct sl_store *s, const struct sl_store_key *keys, 
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct item *it = cand[i];
-		if (it == NULL || !item_key_eq(it, keys[i].ptr, keys[i].len))
+		/* a full walk only when the first bucket was not conclusive */
+		if (it == NULL ? ACQ(bk[i]->next) != NULL
+			       : !item_key_eq(it, keys[i].ptr, keys[i].len))
 			chain_find(bk[i], keys[i].hash, keys[i].ptr, keys[i].len, &it);
 		if (it == NULL || item_expired(it, now_ms) || it->type != SL_STORE_T_STRING)
 			continue;
