@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,8 @@
 #define MEM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #define MEM_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
 #else
-#define MEM_UNPOISON(p, n) ((void)(p), (void)(n))
-#define MEM_POISON(p, n)   ((void)(p), (void)(n))
+#define MEM_UNPOISON(p, n) ((void)0)
+#define MEM_POISON(p, n)   ((void)0)
 #endif
 
 #define STORE_MAX_STRING   (512ull * 1024 * 1024)
@@ -117,7 +118,8 @@ uint64_t sl_store_hash(const void *key, size_t len)
 	} else if (n > 0) {
 		a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
 	}
-	h = mix(a ^ k1, b ^ h ^ k2);
+	if (n > 0 || len == 0) /* whole 16-byte blocks need no tail round */
+		h = mix(a ^ k1, b ^ h ^ k2);
 	return mix(h ^ k3, (uint64_t)len ^ k1);
 }
 
@@ -231,6 +233,31 @@ static inline bool item_key_eq(const struct item *it, const void *key, size_t kl
 
 /* --- memory: the owner's arena, with accounting ------------------------------ */
 
+/* Usable size of small allocations from a table filled once from nallocx:
+ * accounting runs on every write, and nallocx is an out-of-line call. */
+#define SMALL_MAX 4096
+static uint16_t small_class[SMALL_MAX / 8 + 1];
+static pthread_once_t small_once = PTHREAD_ONCE_INIT;
+
+static void small_init(void)
+{
+	for (size_t i = 0; i <= SMALL_MAX / 8; i++)
+		small_class[i] = (uint16_t)nallocx(i ? i * 8 : 1, 0);
+}
+
+static inline size_t usable(size_t size, int flags)
+{
+	if (sl_likely(size <= SMALL_MAX &&
+		      (flags & 0x3f) == 0 /* jemalloc keeps lg(align) in the low bits */))
+		return small_class[(size + 7) / 8];
+	return nallocx(size, flags);
+}
+
+size_t sl_store_usable(size_t size)
+{
+	return usable(size, 0);
+}
+
 static void *arena_alloc(struct part *p, size_t size, int flags)
 {
 	void *m = mallocx(size, p->mflags | flags);
@@ -250,7 +277,7 @@ static void *part_alloc_flags(struct part *p, size_t size, int extra)
 	void *m = arena_alloc(p, size, extra);
 	if (m == NULL)
 		return NULL;
-	size_t u = nallocx(size, p->mflags | extra);
+	size_t u = usable(size, extra);
 	OWN_ADD(p->alloc, u);
 	OWN_ADD(p->used, u);
 	return m;
@@ -265,7 +292,7 @@ void *sl_store_part_alloc(struct part *p, size_t size)
  * whose `used` share was already dropped: then pass was_retired). */
 static void part_free_flags(struct part *p, void *m, size_t size, int extra, bool was_retired)
 {
-	size_t u = nallocx(size, p->mflags | extra);
+	size_t u = usable(size, extra);
 	arena_free(p, m, size, extra);
 	OWN_SUB(p->alloc, u);
 	if (!was_retired)
@@ -337,7 +364,7 @@ void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind 
 
 void sl_store_retire_mem(struct part *p, void *ptr, size_t size)
 {
-	sl_store_retire(p, ptr, size, RK_MEM, nallocx(size, p->mflags));
+	sl_store_retire(p, ptr, size, RK_MEM, usable(size, 0));
 }
 
 static void retire_item(struct part *p, struct item *it, bool deep)
@@ -345,7 +372,7 @@ static void retire_item(struct part *p, struct item *it, bool deep)
 	if (deep && it->type == SL_STORE_T_HASH && it->enc == SL_STORE_ENC_TABLE)
 		sl_store_hobj_retire(p, it);
 	size_t sz = item_size(it);
-	sl_store_retire(p, it, sz, RK_ITEM, nallocx(sz, p->mflags));
+	sl_store_retire(p, it, sz, RK_ITEM, usable(sz, 0));
 }
 
 static void free_item_now(struct part *p, struct item *it, bool was_retired)
@@ -1002,11 +1029,12 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 		return -EEXIST;
 	if ((flags & SL_STORE_SET_XX) && old == NULL)
 		return -ENOENT;
+	uint64_t evicted = RD(p->evicted);
 	int rc = sl_store_ensure_memory(s, p, now_ms);
 	if (rc != 0)
 		return rc;
-	/* eviction may have removed the key we found */
-	old = owner_find(p, h, key, klen, now_ms, &slotp);
+	if (RD(p->evicted) != evicted) /* eviction may have removed the key we found */
+		old = owner_find(p, h, key, klen, now_ms, &slotp);
 	if ((flags & SL_STORE_SET_KEEPTTL) && old != NULL)
 		at = sl_store_item_expire(old);
 	struct item *nw = string_item(s, p, key, klen, val, vlen, at, now_ms);
@@ -1652,6 +1680,7 @@ static uint64_t pow2_at_least(uint64_t v)
 
 struct sl_store *sl_store_create(const struct sl_store_config *c)
 {
+	pthread_once(&small_once, small_init);
 	if (c == NULL || c->n_parts == 0 || c->n_parts > SL_STORE_MAX_PARTS ||
 	    c->n_parts + c->n_extra_readers > SL_STORE_MAX_READERS) {
 		errno = EINVAL;
