@@ -1750,6 +1750,14 @@ void sl_store_destroy(struct sl_store **sp)
 			if (p->rq != NULL)
 				arena_free(p, p->rq, p->rq_cap * sizeof(*p->rq), 0);
 			mallctl("tcache.destroy", NULL, NULL, &p->tcache, sizeof(p->tcache));
+#ifndef STORE_ASAN
+			/* give the arena index back (arenas.create recycles it). Not
+			 * under ASan: jemalloc would hand the extents we poisoned to
+			 * other allocations. */
+			char name[64];
+			snprintf(name, sizeof(name), "arena.%u.destroy", p->arena);
+			mallctl(name, NULL, NULL, NULL, 0);
+#endif
 		}
 	}
 	free(s->parts);
