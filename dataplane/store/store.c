@@ -1576,16 +1576,16 @@ int sl_store_flush(struct sl_store *s, unsigned self)
 
 static void expire_step(struct sl_store *s, struct part *p, uint64_t now)
 {
-	if (RD(p->n_ttl) == 0 || RD(p->old) != NULL)
+	if (RD(p->n_ttl) == 0)
 		return;
-	struct table *t = RD(p->cur);
 	unsigned effort = s->cfg.active_expire_effort ? s->cfg.active_expire_effort : 1;
 	unsigned per_round = 16 + 4 * effort;
 	unsigned stale_pct = 11 - effort; /* Redis: 10% at effort 1 */
 	for (unsigned round = 0; round < 4 * effort; round++) {
 		unsigned sampled = 0, expired = 0;
 		for (unsigned k = 0; k < per_round; k++) {
-			struct bucket *b = &t->b[p->expire_cursor++ & t->mask];
+			/* during a resize, the bucket owner lookups use (old or new) */
+			struct bucket *b = random_bucket(p, p->expire_cursor++);
 			for (; b != NULL; b = RD(b->next)) {
 				for (unsigned i = 0; i < BUCKET_SLOTS; i++) {
 					uint64_t sv = RD(b->slot[i]);

@@ -355,6 +355,37 @@ static void test_active_expiry(void **state)
 	done(&s);
 }
 
+static void test_active_expiry_during_resize(void **state)
+{
+	(void)state;
+	struct sl_store_config c;
+	sl_store_config_default(&c);
+	c.resize_step = 1; /* slow migration: the resize stays in progress */
+	struct sl_store *s = sl_store_create(&c);
+	assert_non_null(s);
+	assert_int_equal(sl_store_reader_online(s, 0), 0);
+	char k[32];
+	/* growth to 1024 buckets starts at key 2049 and migrates one bucket per
+	 * insert: at 2500 keys it is still in progress */
+	for (int i = 0; i < 2500; i++) {
+		snprintf(k, sizeof(k), "r:%d", i);
+		assert_int_equal(set(s, k, "v", 0, NOW + 10), 0);
+	}
+	struct sl_store_stats st;
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.resizing, 1);
+	sl_store_maintain(s, 0, NOW + 20);
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.resizing, 1); /* still migrating ... */
+	assert_true(st.expired > 0);      /* ... and expiry ran anyway */
+	settle(s, NOW + 20, 3000);
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.keys, 0);
+	assert_int_equal(st.expired, 2500);
+	sl_store_reader_offline(s, 0);
+	sl_store_destroy(&s);
+}
+
 /* --- strings: integers, floats, ranges -------------------------------------------- */
 
 static void test_incr(void **state)
@@ -1123,6 +1154,7 @@ int main(void)
 		cmocka_unit_test(test_reclaim_waits_for_readers),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_active_expiry),
+		cmocka_unit_test(test_active_expiry_during_resize),
 		cmocka_unit_test(test_incr),
 		cmocka_unit_test(test_incrbyfloat),
 		cmocka_unit_test(test_append_setrange_getrange),
