@@ -670,6 +670,7 @@ static void resize_start(struct part *p)
 	WR(p->mig_pos, 0);
 	REL(p->old, t);
 	REL(p->cur, n);
+	WR(p->nbuckets, n->mask + 1);
 }
 
 static void chains_clear(struct table *n, uint64_t ob, uint64_t omask)
@@ -1553,6 +1554,7 @@ int sl_store_flush(struct sl_store *s, unsigned self)
 	REL(p->cur, n);
 	REL(p->old, NULL);
 	WR(p->mig_pos, 0);
+	WR(p->nbuckets, n->mask + 1);
 	if (o != NULL) {
 		/* items not migrated yet are only in o's buckets >= mig_pos; the
 		 * migrated ones are in t. Free o's slots shallowly: clear the
@@ -1617,13 +1619,12 @@ void sl_store_maintain(struct sl_store *s, unsigned self, uint64_t now_ms)
 void sl_store_part_stats(const struct sl_store *s, unsigned part, struct sl_store_stats *st)
 {
 	const struct part *p = &s->parts[part];
-	struct table *t = RD(((struct part *)p)->cur);
 	st->keys = RD(p->count);
 	st->volatile_keys = RD(p->n_ttl);
 	st->used_bytes = RD(p->used);
 	st->alloc_bytes = RD(p->alloc);
-	st->buckets = t->mask + 1;
-	st->resizing = RD(((struct part *)p)->old) != NULL;
+	st->buckets = RD(p->nbuckets);
+	st->resizing = RD(p->old) != NULL;
 	st->expired = RD(p->expired);
 	st->evicted = RD(p->evicted);
 	st->retired_pending = RD(p->pending);
@@ -1722,6 +1723,7 @@ struct sl_store *sl_store_create(const struct sl_store_config *c)
 			goto err;
 		}
 		WR(p->cur, t);
+		WR(p->nbuckets, t->mask + 1);
 	}
 	return s;
 err:

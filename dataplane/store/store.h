@@ -230,7 +230,7 @@ uint64_t sl_store_dbsize(const struct sl_store *s);
 int sl_store_randomkey(struct sl_store *s, uint64_t seed, uint64_t now_ms,
 		       struct sl_store_value *key);
 
-/* Per-partition statistics (relaxed snapshot, any thread). */
+/* Per-partition statistics (relaxed snapshot, any thread; touches no table). */
 void sl_store_part_stats(const struct sl_store *s, unsigned part, struct sl_store_stats *st);
 
 /* jemalloc's own count of allocated bytes in partition part's arena (after
