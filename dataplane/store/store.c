@@ -541,15 +541,10 @@ static uint32_t clock_init(struct sl_store *s, uint64_t now_ms)
 	return lru_now(now_ms);
 }
 
-static void touch(struct sl_store *s, struct item *it, uint64_t now_ms)
+static __attribute__((noinline)) void touch_lfu(struct sl_store *s, struct item *it,
+						  uint64_t now_ms)
 {
 	uint32_t clk = RD(it->clock);
-	if (!policy_lfu(RD(s->policy))) {
-		uint32_t n = lru_now(now_ms);
-		if (clk != n)
-			WR(it->clock, n);
-		return;
-	}
 	unsigned c = lfu_decayed(s, clk, now_ms);
 	if (c < 255) {
 		double r = (double)(xorshift(&tl_rng) >> 11) / (double)(1ull << 53);
@@ -560,6 +555,24 @@ static void touch(struct sl_store *s, struct item *it, uint64_t now_ms)
 	uint32_t n = (lfu_minutes(now_ms) << 8) | c;
 	if (n != clk)
 		WR(it->clock, n);
+}
+
+/* Access clock update by a reader. lru = lru_now(now_ms), hoisted by bulk
+ * callers; the LRU case writes the shared line at most once per second. */
+static inline void touch_with(struct sl_store *s, struct item *it, uint64_t now_ms, bool lfu,
+			      uint32_t lru)
+{
+	if (sl_likely(!lfu)) {
+		if (RD(it->clock) != lru)
+			WR(it->clock, lru);
+		return;
+	}
+	touch_lfu(s, it, now_ms);
+}
+
+static inline void touch(struct sl_store *s, struct item *it, uint64_t now_ms)
+{
+	touch_with(s, it, now_ms, policy_lfu(RD(s->policy)), lru_now(now_ms));
 }
 
 /* --- lookup -------------------------------------------------------------------- */
@@ -1341,6 +1354,8 @@ unsigned sl_store_get_bulk(struct sl_store *s, const struct sl_store_key *keys, 
 	struct item *cand[64];
 	uint64_t mask = 0;
 	unsigned hits = 0;
+	bool lfu = policy_lfu(RD(s->policy));
+	uint32_t lru = lru_now(now_ms);
 	if (n > 64)
 		n = 64;
 	for (unsigned i = 0; i < n; i++) {
@@ -1366,8 +1381,15 @@ unsigned sl_store_get_bulk(struct sl_store *s, const struct sl_store_key *keys, 
 			chain_find(bk[i], keys[i].hash, keys[i].ptr, keys[i].len, &it);
 		if (it == NULL || item_expired(it, now_ms) || it->type != SL_STORE_T_STRING)
 			continue;
-		touch(s, it, now_ms);
-		sl_store_view_item(it, &values[i]);
+		touch_with(s, it, now_ms, lfu, lru);
+		if (sl_likely(it->enc == SL_STORE_ENC_RAW)) {
+			values[i].ptr = sl_store_item_val(it);
+			values[i].len = it->vlen;
+			values[i].type = SL_STORE_T_STRING;
+			values[i].enc = SL_STORE_ENC_RAW;
+		} else {
+			sl_store_view_item(it, &values[i]);
+		}
 		mask |= UINT64_C(1) << i;
 		hits++;
 	}

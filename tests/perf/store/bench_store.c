@@ -6,6 +6,8 @@
  * from malloc), all holding the same items in the same run. Prints ns/op,
  * Mops/s and bytes of overhead per item. Never fails on a time.
  *
+ * Times are thread CPU time, best of 3 runs per figure.
+ *
  * Usage: bench_store [n_keys] [ops]   (EAL args are built in:
  *        --no-huge -m 1024 --no-pci --in-memory -l 0)
  */
@@ -42,10 +44,13 @@ static uint32_t *order; /* random key index per op */
 static uint8_t value[VLEN];
 static volatile uint64_t sink;
 
+/* Thread CPU time, not wall time: the benchmark host may be shared, and time
+ * spent preempted must not count. (Cache and memory-bandwidth interference
+ * from other tenants still does.) */
 static double now_s(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -389,13 +394,17 @@ static void bench_rculfhash(void)
 		BEST_END("rculfhash", "GET miss single")
 	}
 
-	/* SET overwrite: new node replaces the old; old ones are freed in
-	 * batches after synchronize_rcu (the same deferred-free contract) */
-	enum { BATCH = 4096 };
-	static struct lnode *retired[BATCH];
-	unsigned nret = 0;
+	/* SET overwrite: a new node replaces the old one. synchronize_rcu()
+	 * never returns in this process (rculfhash's own QSBR-registered
+	 * worker thread does not report quiescent states), so replaced nodes
+	 * are kept and freed after the timed loop: this figure excludes
+	 * reclamation, which favours rculfhash. */
+	struct lnode **retired = malloc((size_t)n_ops * sizeof(*retired));
+	if (retired == NULL)
+		exit(4);
 	{
 		BEST_BEGIN
+		unsigned nret = 0;
 		for (unsigned i = 0; i < n_ops; i++) {
 			const uint8_t *k = keys[order[i]];
 			struct lnode *n = malloc(sizeof(*n));
@@ -406,39 +415,36 @@ static void bench_rculfhash(void)
 									 lmatch, k, &n->node);
 			if (old != NULL)
 				retired[nret++] = caa_container_of(old, struct lnode, node);
-			if (nret == BATCH) {
-				synchronize_rcu();
-				for (unsigned j = 0; j < nret; j++)
-					free(retired[j]);
-				nret = 0;
-			}
 		}
-		synchronize_rcu();
-		for (unsigned j = 0; j < nret; j++)
+		double d_ = now_s() - t_;
+		for (unsigned j = 0; j < nret; j++) /* untimed: no reader is running */
 			free(retired[j]);
-		BEST_END("rculfhash", "SET overwrite")
+		if (d_ < best_)
+			best_ = d_;
 	}
+	report("rculfhash", "SET overwrite", best_, n_ops);
+}
+free(retired);
 
-	{
-		BEST_BEGIN
-		for (unsigned i = 0; i < n_ops; i++) {
-			const uint8_t *k = keys[order[i]];
-			cds_lfht_lookup(ht, sl_store_hash(k, KLEN), lmatch, k, &it);
-			struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
-			if (n != NULL) {
-				int64_t *ctr =
-					(int64_t *)(void *)caa_container_of(n, struct lnode, node)
-						->val;
-				__atomic_fetch_add(ctr, 1, __ATOMIC_RELAXED);
-				acc += (uint64_t)*ctr;
-			}
-			if ((i & 1023) == 0)
-				rcu_quiescent_state();
+{
+	BEST_BEGIN
+	for (unsigned i = 0; i < n_ops; i++) {
+		const uint8_t *k = keys[order[i]];
+		cds_lfht_lookup(ht, sl_store_hash(k, KLEN), lmatch, k, &it);
+		struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+		if (n != NULL) {
+			int64_t *ctr =
+				(int64_t *)(void *)caa_container_of(n, struct lnode, node)->val;
+			__atomic_fetch_add(ctr, 1, __ATOMIC_RELAXED);
+			acc += (uint64_t)*ctr;
 		}
-		BEST_END("rculfhash", "INCR")
+		if ((i & 1023) == 0)
+			rcu_quiescent_state();
 	}
-	sink = acc;
-	rcu_unregister_thread();
+	BEST_END("rculfhash", "INCR")
+}
+sink = acc;
+rcu_unregister_thread();
 }
 
 int main(int argc, char **argv)
