@@ -249,7 +249,8 @@ struct sl_store_set_opts {
 };
 
 /* SET. With SL_STORE_SET_GET, *old gets the previous value (borrowed) and
- * old->type is SL_STORE_T_NONE if there was none. 0 set, -EEXIST (NX) or
+ * old->type is SL_STORE_T_NONE if there was none; without it old may be
+ * NULL. o may be NULL (plain SET). 0 set, -EEXIST (NX) or
  * -ENOENT (XX) not set, -EPROTOTYPE (GET on a non-string), -ENOSPC, -ENOMEM. */
 int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen, const void *val,
 		 size_t vlen, const struct sl_store_set_opts *o, uint64_t now_ms,
