@@ -542,7 +542,7 @@ static uint32_t clock_init(struct sl_store *s, uint64_t now_ms)
 }
 
 static __attribute__((noinline)) void touch_lfu(struct sl_store *s, struct item *it,
-						  uint64_t now_ms)
+						uint64_t now_ms)
 {
 	uint32_t clk = RD(it->clock);
 	unsigned c = lfu_decayed(s, clk, now_ms);
@@ -833,15 +833,31 @@ static struct item *string_item(struct sl_store *s, struct part *p, const void *
 
 /* --- views ---------------------------------------------------------------------- */
 
+/* Decimal text of v into buf (>= 20 bytes), no NUL; returns the length.
+ * GET of a counter runs this instead of the printf machinery. */
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	char tmp[20];
+	size_t n = 0, len = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n > 0)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
 void sl_store_view_item(struct item *it, struct sl_store_value *out)
 {
 	out->type = it->type;
 	out->enc = it->enc;
 	if (it->enc == SL_STORE_ENC_INT) {
-		int n = snprintf(out->ibuf, sizeof(out->ibuf), "%lld",
-				 (long long)RD(*item_int(it)));
+		out->len = fmt_i64(out->ibuf, RD(*item_int(it)));
 		out->ptr = (const uint8_t *)out->ibuf;
-		out->len = (size_t)n;
 	} else {
 		out->ptr = sl_store_item_val(it);
 		out->len = it->vlen;

@@ -43,7 +43,7 @@ static struct sl_store *S;
 static struct sl_store_ship *SH;
 static _Atomic uint64_t now_ms = T0;
 static _Atomic int owners_done;
-static _Atomic int reader_done; /* owners flush only after the reader stopped */
+static _Atomic int reader_done;             /* owners flush only after the reader stopped */
 static _Atomic uint64_t acked[STABLE_KEYS]; /* version acknowledged per stable key */
 static unsigned stable_owner[STABLE_KEYS], churn_owner[CHURN_KEYS];
 static _Atomic uint64_t reads_ok, reads_miss, writes, shipped;

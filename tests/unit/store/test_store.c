@@ -423,6 +423,20 @@ static void test_incr(void **state)
 	assert_int_equal(set(s, "m", "-9223372036854775808", 0, 0), 0);
 	assert_get(s, "m", "-9223372036854775808", NOW);
 	assert_int_equal(sl_store_incrby(s, 0, "m", 1, -1, NOW, &r), -EOVERFLOW);
+	/* canonical integers are stored encoded and read back byte for byte */
+	const char *ints[] = {"0",
+			      "-1",
+			      "7",
+			      "10",
+			      "9223372036854775807",
+			      "-9223372036854775808",
+			      "1000000000000"};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(ints); i++) {
+		assert_int_equal(set(s, "iv", ints[i], 0, 0), 0);
+		assert_int_equal(sl_store_get(s, "iv", 2, NOW, &v), 0);
+		assert_int_equal(v.enc, SL_STORE_ENC_INT);
+		assert_get(s, "iv", ints[i], NOW);
+	}
 	/* a raw string holding an int converts on INCR */
 	assert_int_equal(set(s, "x", "5", 0, 0), 0);
 	assert_int_equal(sl_store_incrby(s, 0, "x", 1, 100, NOW, &r), 0);
