@@ -157,8 +157,9 @@ unsigned sl_store_n_parts(const struct sl_store *s);
 /* Reader ids: 0..n_parts-1 belong to the partition owners, n_parts.. to extra
  * readers. A thread brings its id online before reading and announces a
  * quiescent state (no borrowed pointer held) regularly; a worker does it once
- * per loop iteration. An offline reader holds nothing and blocks nothing.
- * One thread per reader id. Returns 0 or -EINVAL. */
+ * per loop iteration. An offline reader holds nothing and blocks nothing;
+ * call sl_store_quiescent only while online. One thread per reader id.
+ * sl_store_reader_online returns 0 or -EINVAL. */
 int sl_store_reader_online(struct sl_store *s, unsigned rid);
 void sl_store_reader_offline(struct sl_store *s, unsigned rid);
 void sl_store_quiescent(struct sl_store *s, unsigned rid);
