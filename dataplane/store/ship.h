@@ -18,7 +18,7 @@
  *
  * Memory. The key/value bytes a descriptor points to belong to the source
  * and must stay valid until its completion has been collected. A value
- * result (GET, SET ... GET, INCRBYFLOAT) is copied by the owner into the
+ * result (GET, SET ... GET) is copied by the owner into the
  * source-provided out buffer, because the owner's item may be reclaimed
  * before the source looks at it. out_len reports the full length; if it
  * exceeds out_cap the copy is truncated and the source may re-read.

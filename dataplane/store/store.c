@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,8 @@
 #define MEM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #define MEM_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
 #else
-#define MEM_UNPOISON(p, n) ((void)(p), (void)(n))
-#define MEM_POISON(p, n)   ((void)(p), (void)(n))
+#define MEM_UNPOISON(p, n) ((void)0)
+#define MEM_POISON(p, n)   ((void)0)
 #endif
 
 #define STORE_MAX_STRING   (512ull * 1024 * 1024)
@@ -117,13 +118,15 @@ uint64_t sl_store_hash(const void *key, size_t len)
 	} else if (n > 0) {
 		a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
 	}
-	h = mix(a ^ k1, b ^ h ^ k2);
+	if (n > 0 || len == 0) /* whole 16-byte blocks need no tail round */
+		h = mix(a ^ k1, b ^ h ^ k2);
 	return mix(h ^ k3, (uint64_t)len ^ k1);
 }
 
+/* Multiply-shift range reduction of 16 hash bits (no division on the hot path). */
 unsigned sl_store_part_of(const struct sl_store *s, uint64_t hash)
 {
-	return (unsigned)(((hash >> PART_SHIFT) & 0xffff) % s->n_parts);
+	return (unsigned)((((hash >> PART_SHIFT) & 0xffff) * s->n_parts) >> 16);
 }
 
 unsigned sl_store_n_parts(const struct sl_store *s)
@@ -205,12 +208,55 @@ static inline bool item_expired(struct item *it, uint64_t now)
 	return e != 0 && now > e;
 }
 
+static inline bool key_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	/* short keys dominate: compare words without a libc call */
+	while (n >= 8) {
+		if (rd64(a) != rd64(b))
+			return false;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n > 0) {
+		if (*a++ != *b++)
+			return false;
+		n--;
+	}
+	return true;
+}
+
 static inline bool item_key_eq(const struct item *it, const void *key, size_t klen)
 {
-	return it->klen == klen && memcmp(sl_store_item_key(it), key, klen) == 0;
+	return it->klen == klen && key_bytes_eq(sl_store_item_key(it), key, klen);
 }
 
 /* --- memory: the owner's arena, with accounting ------------------------------ */
+
+/* Usable size of small allocations from a table filled once from nallocx:
+ * accounting runs on every write, and nallocx is an out-of-line call. */
+#define SMALL_MAX 4096
+static uint16_t small_class[SMALL_MAX / 8 + 1];
+static pthread_once_t small_once = PTHREAD_ONCE_INIT;
+
+static void small_init(void)
+{
+	for (size_t i = 0; i <= SMALL_MAX / 8; i++)
+		small_class[i] = (uint16_t)nallocx(i ? i * 8 : 1, 0);
+}
+
+static inline size_t usable(size_t size, int flags)
+{
+	if (sl_likely(size <= SMALL_MAX &&
+		      (flags & 0x3f) == 0 /* jemalloc keeps lg(align) in the low bits */))
+		return small_class[(size + 7) / 8];
+	return nallocx(size, flags);
+}
+
+size_t sl_store_usable(size_t size)
+{
+	return usable(size, 0);
+}
 
 static void *arena_alloc(struct part *p, size_t size, int flags)
 {
@@ -231,7 +277,7 @@ static void *part_alloc_flags(struct part *p, size_t size, int extra)
 	void *m = arena_alloc(p, size, extra);
 	if (m == NULL)
 		return NULL;
-	size_t u = nallocx(size, p->mflags | extra);
+	size_t u = usable(size, extra);
 	OWN_ADD(p->alloc, u);
 	OWN_ADD(p->used, u);
 	return m;
@@ -246,7 +292,7 @@ void *sl_store_part_alloc(struct part *p, size_t size)
  * whose `used` share was already dropped: then pass was_retired). */
 static void part_free_flags(struct part *p, void *m, size_t size, int extra, bool was_retired)
 {
-	size_t u = nallocx(size, p->mflags | extra);
+	size_t u = usable(size, extra);
 	arena_free(p, m, size, extra);
 	OWN_SUB(p->alloc, u);
 	if (!was_retired)
@@ -318,7 +364,7 @@ void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind 
 
 void sl_store_retire_mem(struct part *p, void *ptr, size_t size)
 {
-	sl_store_retire(p, ptr, size, RK_MEM, nallocx(size, p->mflags));
+	sl_store_retire(p, ptr, size, RK_MEM, usable(size, 0));
 }
 
 static void retire_item(struct part *p, struct item *it, bool deep)
@@ -326,7 +372,7 @@ static void retire_item(struct part *p, struct item *it, bool deep)
 	if (deep && it->type == SL_STORE_T_HASH && it->enc == SL_STORE_ENC_TABLE)
 		sl_store_hobj_retire(p, it);
 	size_t sz = item_size(it);
-	sl_store_retire(p, it, sz, RK_ITEM, nallocx(sz, p->mflags));
+	sl_store_retire(p, it, sz, RK_ITEM, usable(sz, 0));
 }
 
 static void free_item_now(struct part *p, struct item *it, bool was_retired)
@@ -495,15 +541,10 @@ static uint32_t clock_init(struct sl_store *s, uint64_t now_ms)
 	return lru_now(now_ms);
 }
 
-static void touch(struct sl_store *s, struct item *it, uint64_t now_ms)
+static __attribute__((noinline)) void touch_lfu(struct sl_store *s, struct item *it,
+						uint64_t now_ms)
 {
 	uint32_t clk = RD(it->clock);
-	if (!policy_lfu(RD(s->policy))) {
-		uint32_t n = lru_now(now_ms);
-		if (clk != n)
-			WR(it->clock, n);
-		return;
-	}
 	unsigned c = lfu_decayed(s, clk, now_ms);
 	if (c < 255) {
 		double r = (double)(xorshift(&tl_rng) >> 11) / (double)(1ull << 53);
@@ -514,6 +555,24 @@ static void touch(struct sl_store *s, struct item *it, uint64_t now_ms)
 	uint32_t n = (lfu_minutes(now_ms) << 8) | c;
 	if (n != clk)
 		WR(it->clock, n);
+}
+
+/* Access clock update by a reader. lru = lru_now(now_ms), hoisted by bulk
+ * callers; the LRU case writes the shared line at most once per second. */
+static inline void touch_with(struct sl_store *s, struct item *it, uint64_t now_ms, bool lfu,
+			      uint32_t lru)
+{
+	if (sl_likely(!lfu)) {
+		if (RD(it->clock) != lru)
+			WR(it->clock, lru);
+		return;
+	}
+	touch_lfu(s, it, now_ms);
+}
+
+static inline void touch(struct sl_store *s, struct item *it, uint64_t now_ms)
+{
+	touch_with(s, it, now_ms, policy_lfu(RD(s->policy)), lru_now(now_ms));
 }
 
 /* --- lookup -------------------------------------------------------------------- */
@@ -624,6 +683,7 @@ static void resize_start(struct part *p)
 	WR(p->mig_pos, 0);
 	REL(p->old, t);
 	REL(p->cur, n);
+	WR(p->nbuckets, n->mask + 1);
 }
 
 static void chains_clear(struct table *n, uint64_t ob, uint64_t omask)
@@ -773,15 +833,31 @@ static struct item *string_item(struct sl_store *s, struct part *p, const void *
 
 /* --- views ---------------------------------------------------------------------- */
 
+/* Decimal text of v into buf (>= 20 bytes), no NUL; returns the length.
+ * GET of a counter runs this instead of the printf machinery. */
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	char tmp[20];
+	size_t n = 0, len = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n > 0)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
 void sl_store_view_item(struct item *it, struct sl_store_value *out)
 {
 	out->type = it->type;
 	out->enc = it->enc;
 	if (it->enc == SL_STORE_ENC_INT) {
-		int n = snprintf(out->ibuf, sizeof(out->ibuf), "%lld",
-				 (long long)RD(*item_int(it)));
+		out->len = fmt_i64(out->ibuf, RD(*item_int(it)));
 		out->ptr = (const uint8_t *)out->ibuf;
-		out->len = (size_t)n;
 	} else {
 		out->ptr = sl_store_item_val(it);
 		out->len = it->vlen;
@@ -983,11 +1059,12 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 		return -EEXIST;
 	if ((flags & SL_STORE_SET_XX) && old == NULL)
 		return -ENOENT;
+	uint64_t evicted = RD(p->evicted);
 	int rc = sl_store_ensure_memory(s, p, now_ms);
 	if (rc != 0)
 		return rc;
-	/* eviction may have removed the key we found */
-	old = owner_find(p, h, key, klen, now_ms, &slotp);
+	if (RD(p->evicted) != evicted) /* eviction may have removed the key we found */
+		old = owner_find(p, h, key, klen, now_ms, &slotp);
 	if ((flags & SL_STORE_SET_KEEPTTL) && old != NULL)
 		at = sl_store_item_expire(old);
 	struct item *nw = string_item(s, p, key, klen, val, vlen, at, now_ms);
@@ -1293,6 +1370,8 @@ unsigned sl_store_get_bulk(struct sl_store *s, const struct sl_store_key *keys, 
 	struct item *cand[64];
 	uint64_t mask = 0;
 	unsigned hits = 0;
+	bool lfu = policy_lfu(RD(s->policy));
+	uint32_t lru = lru_now(now_ms);
 	if (n > 64)
 		n = 64;
 	for (unsigned i = 0; i < n; i++) {
@@ -1312,12 +1391,21 @@ unsigned sl_store_get_bulk(struct sl_store *s, const struct sl_store_key *keys, 
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct item *it = cand[i];
-		if (it == NULL || !item_key_eq(it, keys[i].ptr, keys[i].len))
+		/* a full walk only when the first bucket was not conclusive */
+		if (it == NULL ? ACQ(bk[i]->next) != NULL
+			       : !item_key_eq(it, keys[i].ptr, keys[i].len))
 			chain_find(bk[i], keys[i].hash, keys[i].ptr, keys[i].len, &it);
 		if (it == NULL || item_expired(it, now_ms) || it->type != SL_STORE_T_STRING)
 			continue;
-		touch(s, it, now_ms);
-		sl_store_view_item(it, &values[i]);
+		touch_with(s, it, now_ms, lfu, lru);
+		if (sl_likely(it->enc == SL_STORE_ENC_RAW)) {
+			values[i].ptr = sl_store_item_val(it);
+			values[i].len = it->vlen;
+			values[i].type = SL_STORE_T_STRING;
+			values[i].enc = SL_STORE_ENC_RAW;
+		} else {
+			sl_store_view_item(it, &values[i]);
+		}
 		mask |= UINT64_C(1) << i;
 		hits++;
 	}
@@ -1504,6 +1592,7 @@ int sl_store_flush(struct sl_store *s, unsigned self)
 	REL(p->cur, n);
 	REL(p->old, NULL);
 	WR(p->mig_pos, 0);
+	WR(p->nbuckets, n->mask + 1);
 	if (o != NULL) {
 		/* items not migrated yet are only in o's buckets >= mig_pos; the
 		 * migrated ones are in t. Free o's slots shallowly: clear the
@@ -1527,16 +1616,16 @@ int sl_store_flush(struct sl_store *s, unsigned self)
 
 static void expire_step(struct sl_store *s, struct part *p, uint64_t now)
 {
-	if (RD(p->n_ttl) == 0 || RD(p->old) != NULL)
+	if (RD(p->n_ttl) == 0)
 		return;
-	struct table *t = RD(p->cur);
 	unsigned effort = s->cfg.active_expire_effort ? s->cfg.active_expire_effort : 1;
 	unsigned per_round = 16 + 4 * effort;
 	unsigned stale_pct = 11 - effort; /* Redis: 10% at effort 1 */
 	for (unsigned round = 0; round < 4 * effort; round++) {
 		unsigned sampled = 0, expired = 0;
 		for (unsigned k = 0; k < per_round; k++) {
-			struct bucket *b = &t->b[p->expire_cursor++ & t->mask];
+			/* during a resize, the bucket owner lookups use (old or new) */
+			struct bucket *b = random_bucket(p, p->expire_cursor++);
 			for (; b != NULL; b = RD(b->next)) {
 				for (unsigned i = 0; i < BUCKET_SLOTS; i++) {
 					uint64_t sv = RD(b->slot[i]);
@@ -1568,13 +1657,12 @@ void sl_store_maintain(struct sl_store *s, unsigned self, uint64_t now_ms)
 void sl_store_part_stats(const struct sl_store *s, unsigned part, struct sl_store_stats *st)
 {
 	const struct part *p = &s->parts[part];
-	struct table *t = RD(((struct part *)p)->cur);
 	st->keys = RD(p->count);
 	st->volatile_keys = RD(p->n_ttl);
 	st->used_bytes = RD(p->used);
 	st->alloc_bytes = RD(p->alloc);
-	st->buckets = t->mask + 1;
-	st->resizing = RD(((struct part *)p)->old) != NULL;
+	st->buckets = RD(p->nbuckets);
+	st->resizing = RD(p->old) != NULL;
 	st->expired = RD(p->expired);
 	st->evicted = RD(p->evicted);
 	st->retired_pending = RD(p->pending);
@@ -1631,6 +1719,7 @@ static uint64_t pow2_at_least(uint64_t v)
 
 struct sl_store *sl_store_create(const struct sl_store_config *c)
 {
+	pthread_once(&small_once, small_init);
 	if (c == NULL || c->n_parts == 0 || c->n_parts > SL_STORE_MAX_PARTS ||
 	    c->n_parts + c->n_extra_readers > SL_STORE_MAX_READERS) {
 		errno = EINVAL;
@@ -1672,6 +1761,7 @@ struct sl_store *sl_store_create(const struct sl_store_config *c)
 			goto err;
 		}
 		WR(p->cur, t);
+		WR(p->nbuckets, t->mask + 1);
 	}
 	return s;
 err:
@@ -1700,6 +1790,14 @@ void sl_store_destroy(struct sl_store **sp)
 			if (p->rq != NULL)
 				arena_free(p, p->rq, p->rq_cap * sizeof(*p->rq), 0);
 			mallctl("tcache.destroy", NULL, NULL, &p->tcache, sizeof(p->tcache));
+#ifndef STORE_ASAN
+			/* give the arena index back (arenas.create recycles it). Not
+			 * under ASan: jemalloc would hand the extents we poisoned to
+			 * other allocations. */
+			char name[64];
+			snprintf(name, sizeof(name), "arena.%u.destroy", p->arena);
+			mallctl(name, NULL, NULL, NULL, 0);
+#endif
 		}
 	}
 	free(s->parts);

@@ -157,8 +157,9 @@ unsigned sl_store_n_parts(const struct sl_store *s);
 /* Reader ids: 0..n_parts-1 belong to the partition owners, n_parts.. to extra
  * readers. A thread brings its id online before reading and announces a
  * quiescent state (no borrowed pointer held) regularly; a worker does it once
- * per loop iteration. An offline reader holds nothing and blocks nothing.
- * One thread per reader id. Returns 0 or -EINVAL. */
+ * per loop iteration. An offline reader holds nothing and blocks nothing;
+ * call sl_store_quiescent only while online. One thread per reader id.
+ * sl_store_reader_online returns 0 or -EINVAL. */
 int sl_store_reader_online(struct sl_store *s, unsigned rid);
 void sl_store_reader_offline(struct sl_store *s, unsigned rid);
 void sl_store_quiescent(struct sl_store *s, unsigned rid);
@@ -230,7 +231,7 @@ uint64_t sl_store_dbsize(const struct sl_store *s);
 int sl_store_randomkey(struct sl_store *s, uint64_t seed, uint64_t now_ms,
 		       struct sl_store_value *key);
 
-/* Per-partition statistics (relaxed snapshot, any thread). */
+/* Per-partition statistics (relaxed snapshot, any thread; touches no table). */
 void sl_store_part_stats(const struct sl_store *s, unsigned part, struct sl_store_stats *st);
 
 /* jemalloc's own count of allocated bytes in partition part's arena (after
@@ -249,7 +250,8 @@ struct sl_store_set_opts {
 };
 
 /* SET. With SL_STORE_SET_GET, *old gets the previous value (borrowed) and
- * old->type is SL_STORE_T_NONE if there was none. 0 set, -EEXIST (NX) or
+ * old->type is SL_STORE_T_NONE if there was none; without it old may be
+ * NULL. o may be NULL (plain SET). 0 set, -EEXIST (NX) or
  * -ENOENT (XX) not set, -EPROTOTYPE (GET on a non-string), -ENOSPC, -ENOMEM. */
 int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen, const void *val,
 		 size_t vlen, const struct sl_store_set_opts *o, uint64_t now_ms,

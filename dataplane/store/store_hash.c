@@ -93,7 +93,7 @@ static struct hobj *hobj_new(struct part *p, uint64_t nb)
 		return NULL;
 	ho->mask = nb - 1;
 	WR(ho->count, 0);
-	ho->bytes = nallocx(hobj_size(nb), 0);
+	ho->bytes = sl_store_usable(hobj_size(nb));
 	for (uint64_t i = 0; i < nb; i++)
 		WR(ho->b[i], NULL);
 	return ho;
@@ -137,11 +137,11 @@ static int hobj_put(struct part *p, struct hobj *ho, const void *f, size_t flen,
 	struct hent *e = hent_new(p, h, f, flen, v, vlen);
 	if (e == NULL)
 		return -ENOMEM;
-	ho->bytes += nallocx(hent_size(flen, vlen), 0);
+	ho->bytes += sl_store_usable(hent_size(flen, vlen));
 	if (old != NULL) {
 		WR(e->next, RD(old->next));
 		REL(*link, e);
-		ho->bytes -= nallocx(hent_size(old->flen, old->vlen), 0);
+		ho->bytes -= sl_store_usable(hent_size(old->flen, old->vlen));
 		sl_store_retire_mem(p, old, hent_size(old->flen, old->vlen));
 		return 0;
 	}
@@ -160,7 +160,7 @@ static int hobj_del(struct part *p, struct hobj *ho, const void *f, size_t flen)
 		return 0;
 	REL(*link, RD(e->next));
 	WR(ho->count, RD(ho->count) - 1);
-	ho->bytes -= nallocx(hent_size(e->flen, e->vlen), 0);
+	ho->bytes -= sl_store_usable(hent_size(e->flen, e->vlen));
 	sl_store_retire_mem(p, e, hent_size(e->flen, e->vlen));
 	return 1;
 }

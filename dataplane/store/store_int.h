@@ -22,6 +22,7 @@ struct item *sl_store_item_new(struct sl_store *s, struct part *p, const void *k
 void sl_store_view_item(struct item *it, struct sl_store_value *out);
 int sl_store_parse_int(const uint8_t *p, size_t len, int64_t *out);
 
+size_t sl_store_usable(size_t size);
 void *sl_store_part_alloc(struct part *p, size_t size);
 void sl_store_part_free(struct part *p, void *m, size_t size);
 void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind kind,

@@ -118,6 +118,7 @@ struct part {
 	_Atomic uint64_t evicted;
 	_Atomic uint64_t pending;
 	_Atomic uint64_t meta;
+	_Atomic uint64_t nbuckets; /* of cur, for stats without touching the table */
 
 	/* owner only, from here on */
 	unsigned arena;

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 #define N_OWNERS    2
 #define READER_ID   N_OWNERS /* the extra reader */
 #define STABLE_KEYS 2048
-#define CHURN_KEYS  2048
+#define CHURN_KEYS  65536
 #define OPS         500000
 #define T0          1700000000000ull
 
@@ -42,6 +43,7 @@ static struct sl_store *S;
 static struct sl_store_ship *SH;
 static _Atomic uint64_t now_ms = T0;
 static _Atomic int owners_done;
+static _Atomic int reader_done;             /* owners flush only after the reader stopped */
 static _Atomic uint64_t acked[STABLE_KEYS]; /* version acknowledged per stable key */
 static unsigned stable_owner[STABLE_KEYS], churn_owner[CHURN_KEYS];
 static _Atomic uint64_t reads_ok, reads_miss, writes, shipped;
@@ -124,27 +126,67 @@ static void read_some(unsigned rid, uint64_t *rng, unsigned n)
 	(void)rid;
 }
 
+struct scan_state {
+	uint8_t seen[STABLE_KEYS];
+	unsigned keys;
+};
+
 static void scan_cb(void *arg, const uint8_t *key, size_t klen, uint8_t type)
 {
-	unsigned *n = arg;
-	CHECK(klen >= 3 && (key[0] == 's' || key[0] == 'c') && key[1] == ':');
+	struct scan_state *st = arg;
+	char buf[32];
+	CHECK(klen >= 3 && klen < sizeof(buf) && (key[0] == 's' || key[0] == 'c') && key[1] == ':');
 	CHECK(type == SL_STORE_T_STRING || type == SL_STORE_T_HASH);
-	(*n)++;
+	memcpy(buf, key, klen);
+	buf[klen] = '\0';
+	if (buf[0] == 's') {
+		unsigned id = (unsigned)atoi(buf + 2);
+		CHECK(id < STABLE_KEYS);
+		st->seen[id] = 1;
+	}
+	st->keys++;
 }
 
+static _Atomic uint64_t full_scans, resizing_scans;
+
+/* Full SCAN iterations, concurrent with writers and incremental resizes:
+ * a stable key acknowledged before the iteration starts is never deleted,
+ * so it must be returned at least once (Redis's SCAN guarantee). */
 static void *reader_main(void *arg)
 {
 	(void)arg;
 	uint64_t rng = 0x1234567;
+	static struct scan_state st;
+	static uint8_t must[STABLE_KEYS];
 	CHECK(sl_store_reader_online(S, READER_ID) == 0);
 	uint64_t cursor = 0;
-	unsigned scanned = 0;
+	bool overlapped = false;
 	while (!atomic_load(&owners_done)) {
-		read_some(READER_ID, &rng, 64);
-		cursor = sl_store_scan(S, cursor, 4, atomic_load(&now_ms), scan_cb, &scanned);
+		if (cursor == 0) {
+			memset(&st, 0, sizeof(st));
+			for (unsigned i = 0; i < STABLE_KEYS; i++)
+				must[i] =
+					atomic_load_explicit(&acked[i], memory_order_acquire) != 0;
+			overlapped = false;
+		}
+		read_some(READER_ID, &rng, 16);
+		cursor = sl_store_scan(S, cursor, 4, atomic_load(&now_ms), scan_cb, &st);
+		for (unsigned i = 0; i < N_OWNERS; i++) {
+			struct sl_store_stats ps;
+			sl_store_part_stats(S, i, &ps);
+			overlapped |= ps.resizing != 0;
+		}
+		if (cursor == 0) {
+			for (unsigned i = 0; i < STABLE_KEYS; i++)
+				CHECK(!must[i] || st.seen[i]);
+			atomic_fetch_add(&full_scans, 1);
+			if (overlapped)
+				atomic_fetch_add(&resizing_scans, 1);
+		}
 		sl_store_quiescent(S, READER_ID);
 	}
 	sl_store_reader_offline(S, READER_ID);
+	atomic_store(&reader_done, 1);
 	return NULL;
 }
 
@@ -258,7 +300,7 @@ static void *owner_main(void *arg)
 	}
 	atomic_fetch_add(&owners_done, 1);
 	/* the peer may still ship to us until it is done */
-	while (atomic_load(&owners_done) < N_OWNERS) {
+	while (atomic_load(&owners_done) < N_OWNERS || !atomic_load(&reader_done)) {
 		sl_store_ship_drain(SH, self, atomic_load(&now_ms), 32);
 		sl_store_quiescent(S, self);
 		sl_store_maintain(S, self, atomic_load(&now_ms));
@@ -288,6 +330,7 @@ int main(void)
 	sl_store_config_default(&c);
 	c.n_parts = N_OWNERS;
 	c.n_extra_readers = 1;
+	c.resize_step = 1; /* slow migration: SCANs overlap resizes */
 	S = sl_store_create(&c);
 	CHECK(S != NULL);
 	SH = sl_store_ship_create(S, 64);
@@ -327,6 +370,10 @@ int main(void)
 		CHECK(st.alloc_bytes == base[i] + st.meta_bytes);
 		CHECK(je == st.alloc_bytes);
 	}
+	printf("full scans %llu (%llu overlapping a resize)\n",
+	       (unsigned long long)atomic_load(&full_scans),
+	       (unsigned long long)atomic_load(&resizing_scans));
+	CHECK(atomic_load(&full_scans) > 0);
 	printf("writes %llu shipped %llu reads hit %llu miss %llu\n",
 	       (unsigned long long)atomic_load(&writes), (unsigned long long)atomic_load(&shipped),
 	       (unsigned long long)atomic_load(&reads_ok),

@@ -355,6 +355,37 @@ static void test_active_expiry(void **state)
 	done(&s);
 }
 
+static void test_active_expiry_during_resize(void **state)
+{
+	(void)state;
+	struct sl_store_config c;
+	sl_store_config_default(&c);
+	c.resize_step = 1; /* slow migration: the resize stays in progress */
+	struct sl_store *s = sl_store_create(&c);
+	assert_non_null(s);
+	assert_int_equal(sl_store_reader_online(s, 0), 0);
+	char k[32];
+	/* growth to 1024 buckets starts at key 2049 and migrates one bucket per
+	 * insert: at 2500 keys it is still in progress */
+	for (int i = 0; i < 2500; i++) {
+		snprintf(k, sizeof(k), "r:%d", i);
+		assert_int_equal(set(s, k, "v", 0, NOW + 10), 0);
+	}
+	struct sl_store_stats st;
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.resizing, 1);
+	sl_store_maintain(s, 0, NOW + 20);
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.resizing, 1); /* still migrating ... */
+	assert_true(st.expired > 0);      /* ... and expiry ran anyway */
+	settle(s, NOW + 20, 3000);
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.keys, 0);
+	assert_int_equal(st.expired, 2500);
+	sl_store_reader_offline(s, 0);
+	sl_store_destroy(&s);
+}
+
 /* --- strings: integers, floats, ranges -------------------------------------------- */
 
 static void test_incr(void **state)
@@ -392,6 +423,20 @@ static void test_incr(void **state)
 	assert_int_equal(set(s, "m", "-9223372036854775808", 0, 0), 0);
 	assert_get(s, "m", "-9223372036854775808", NOW);
 	assert_int_equal(sl_store_incrby(s, 0, "m", 1, -1, NOW, &r), -EOVERFLOW);
+	/* canonical integers are stored encoded and read back byte for byte */
+	const char *ints[] = {"0",
+			      "-1",
+			      "7",
+			      "10",
+			      "9223372036854775807",
+			      "-9223372036854775808",
+			      "1000000000000"};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(ints); i++) {
+		assert_int_equal(set(s, "iv", ints[i], 0, 0), 0);
+		assert_int_equal(sl_store_get(s, "iv", 2, NOW, &v), 0);
+		assert_int_equal(v.enc, SL_STORE_ENC_INT);
+		assert_get(s, "iv", ints[i], NOW);
+	}
 	/* a raw string holding an int converts on INCR */
 	assert_int_equal(set(s, "x", "5", 0, 0), 0);
 	assert_int_equal(sl_store_incrby(s, 0, "x", 1, 100, NOW, &r), 0);
@@ -1123,6 +1168,7 @@ int main(void)
 		cmocka_unit_test(test_reclaim_waits_for_readers),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_active_expiry),
+		cmocka_unit_test(test_active_expiry_during_resize),
 		cmocka_unit_test(test_incr),
 		cmocka_unit_test(test_incrbyfloat),
 		cmocka_unit_test(test_append_setrange_getrange),
