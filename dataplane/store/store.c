@@ -19,6 +19,7 @@
  * migration of its bucket still finds the item in the old table, which stays
  * allocated until a grace period after the migration finished.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -1213,19 +1214,23 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 	long double v = 0;
 	if (it != NULL) {
 		struct sl_store_value cv;
-		char tmp[64];
+		/* Redis string2ld: up to MAX_LONG_DOUBLE_CHARS, the whole value must
+		 * parse (an embedded NUL must not end it), no leading space, and only
+		 * overflow or underflow to zero count as out of range. */
+		char tmp[5 * 1024];
 		if (it->type != SL_STORE_T_STRING)
 			return -EPROTOTYPE;
 		sl_store_view_item(it, &cv);
-		if (cv.len == 0 || cv.len >= sizeof(tmp) || cv.ptr[0] == ' ' ||
-		    cv.ptr[cv.len - 1] == ' ')
+		if (cv.len == 0 || cv.len >= sizeof(tmp) || isspace((unsigned char)cv.ptr[0]))
 			return -EINVAL;
 		memcpy(tmp, cv.ptr, cv.len);
 		tmp[cv.len] = '\0';
 		char *end;
 		errno = 0;
 		v = strtold(tmp, &end);
-		if (*end != '\0' || errno == ERANGE || isnan(v))
+		if (*end != '\0' || (size_t)(end - tmp) != cv.len || isnan(v) ||
+		    (errno == ERANGE &&
+		     (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)))
 			return -EINVAL;
 	}
 	v += delta;
