@@ -430,6 +430,16 @@ static void deliver_events(struct sl_tcp *s)
 	}
 }
 
+/* Caller time to the stack's microseconds (params.now_hz: 0 = already us). */
+static inline uint64_t to_us(const struct sl_tcp *s, uint64_t t)
+{
+	uint64_t hz = s->p.now_hz;
+
+	if (hz == 0)
+		return t;
+	return t / hz * 1000000 + t % hz * 1000000 / hz;
+}
+
 static inline void enter(struct sl_tcp *s, uint64_t now)
 {
 	s->depth++;
@@ -437,14 +447,20 @@ static inline void enter(struct sl_tcp *s, uint64_t now)
 		s->now = now;
 }
 
-static void leave(struct sl_tcp *s)
+static void leave_noflush(struct sl_tcp *s)
 {
 	if (--s->depth != 0)
 		return;
 	s->depth++;
 	deliver_events(s);
 	s->depth--;
-	sl_tcp_flush(s);
+}
+
+static void leave(struct sl_tcp *s)
+{
+	leave_noflush(s);
+	if (s->depth == 0)
+		sl_tcp_flush(s);
 }
 
 /* ---------------------------------------------------------------- output -- */
@@ -2073,8 +2089,19 @@ out:
 	rte_pktmbuf_free(m);
 }
 
+void sl_tcp_input(void *stack, struct rte_mbuf *m, uint64_t now)
+{
+	struct sl_tcp *s = stack;
+
+	now = to_us(s, now);
+	enter(s, now);
+	input_one(s, m, now);
+	leave_noflush(s);
+}
+
 uint16_t sl_tcp_input_burst(struct sl_tcp *s, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
+	now = to_us(s, now);
 	enter(s, now);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
@@ -2212,8 +2239,9 @@ static void conn_timers(struct sl_tcp_conn *c, uint64_t now)
 	timer_update(c);
 }
 
-unsigned int sl_tcp_timers(struct sl_tcp *s, uint64_t now)
+unsigned int sl_tcp_timers(struct sl_tcp *s, uint64_t now_in)
 {
+	uint64_t now = to_us(s, now_in);
 	uint64_t now_tick = now / WHEEL_TICK_US;
 	unsigned int budget = TIMER_BUDGET, ran = 0, slots = 0;
 
@@ -2274,6 +2302,7 @@ void sl_tcp_icmp_unreach(struct sl_tcp *s, const struct rte_ipv4_hdr *ip, uint32
 		ST(s, icmp_ignored);
 		return;
 	}
+	now = to_us(s, now);
 	enter(s, now);
 	if (code == 4) {
 		/* RFC 1191 6.3 frag needed: lower the MSS and resend at once. */
@@ -2476,6 +2505,7 @@ struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp *s, uint32_t dst_ip, uint16_t d
 		errno = EADDRINUSE;
 		return NULL;
 	}
+	now = to_us(s, now);
 	enter(s, now);
 	c = conn_alloc(s);
 	if (c == NULL) {
@@ -2514,6 +2544,7 @@ int sl_tcp_send(struct sl_tcp_conn *c, const void *buf, uint32_t len, uint64_t n
 	len = SL_MIN(len, room);
 	if (len == 0)
 		return 0;
+	now = to_us(s, now);
 	enter(s, now);
 	n = bufq_append(s, &c->sndq, buf, len);
 	if (n > 0)
@@ -2565,6 +2596,7 @@ int sl_tcp_consume(struct sl_tcp_conn *c, uint32_t n, uint64_t now)
 	before = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	after = rcv_window(c);
 	if (after > before) {
+		now = to_us(s, now);
 		enter(s, now);
 		c->flags |= TF_ACK_NOW;
 		tcp_output(c, now);
@@ -2573,7 +2605,7 @@ int sl_tcp_consume(struct sl_tcp_conn *c, uint32_t n, uint64_t now)
 	return 0;
 }
 
-int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now)
+static int do_shutdown(struct sl_tcp_conn *c, uint64_t now)
 {
 	struct sl_tcp *s = c->stack;
 
@@ -2599,7 +2631,7 @@ int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now)
 	return 0;
 }
 
-void sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now)
+static void do_abort(struct sl_tcp_conn *c, uint64_t now)
 {
 	struct sl_tcp *s = c->stack;
 
@@ -2614,14 +2646,14 @@ void sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now)
 	leave(s);
 }
 
-void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
+static void do_close(struct sl_tcp_conn *c, uint64_t now)
 {
 	struct sl_tcp *s = c->stack;
 
 	if (c->rcvq.len > 0 && c->state != TCPS_CLOSED && c->state != TCPS_TIME_WAIT) {
 		/* RFC 1122 4.2.2.13: closing with unread data sends a RST. */
 		ST(s, data_after_close);
-		sl_tcp_abort(c, now);
+		do_abort(c, now);
 		return;
 	}
 	enter(s, now);
@@ -2636,7 +2668,7 @@ void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
 	case TCPS_ESTABLISHED:
 	case TCPS_CLOSE_WAIT:
 	case TCPS_SYN_RECEIVED:
-		sl_tcp_shutdown(c, now);
+		do_shutdown(c, now);
 		break;
 	case TCPS_FIN_WAIT_2:
 		c->t_2msl = now + 2ull * s->p.msl_us;
@@ -2646,6 +2678,21 @@ void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
 		break;
 	}
 	leave(s);
+}
+
+int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now)
+{
+	return do_shutdown(c, to_us(c->stack, now));
+}
+
+void sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now)
+{
+	do_abort(c, to_us(c->stack, now));
+}
+
+void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
+{
+	do_close(c, to_us(c->stack, now));
 }
 
 void *sl_tcp_conn_udata(const struct sl_tcp_conn *c)

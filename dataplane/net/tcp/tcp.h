@@ -3,8 +3,9 @@
  *
  * One instance per worker lcore, shared-nothing: no locks, no clock reads, no
  * syscalls, no allocation after creation except mbufs from the pool given at
- * creation. Every entry point takes `now` in MICROSECONDS of a monotonic clock
- * chosen by the caller (tests drive virtual time). Input is bursts of whole
+ * creation. Every entry point takes `now` from a monotonic clock chosen by the
+ * caller: MICROSECONDS, or ticks of params.now_hz (e.g. TSC cycles) converted
+ * on entry; tests drive virtual time. Input is bursts of whole
  * Ethernet frames already validated by the IPv4 layer; output is whole
  * Ethernet/IPv4/TCP frames handed to a tx function.
  *
@@ -98,6 +99,9 @@ struct sl_tcp_params {
 	uint8_t max_retries;            /* data retransmissions before giving up [15] */
 	uint8_t syn_retries;            /* SYN / SYN-ACK retransmissions [5] */
 	uint8_t reserved;
+	/* Unit of every `now`: 0 = microseconds, else ticks per second
+	 * (e.g. rte_get_tsc_hz()), converted to microseconds on entry. */
+	uint64_t now_hz;
 	uint64_t secret[2]; /* key for ISNs and SYN cookies (random) */
 };
 
@@ -166,6 +170,12 @@ void sl_tcp_destroy(struct sl_tcp **stack);
 /* Feed received frames. Ownership of all n mbufs is transferred; returns n.
  * Each frame: Ethernet+IPv4+TCP, l2_len/l3_len set, IPv4 header validated. */
 uint16_t sl_tcp_input_burst(struct sl_tcp *stack, struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+/* One frame, with the signature of the IPv4 layer's upper-layer hook
+ * (sl_net_l4_input_fn): stack is the struct sl_tcp, m is transferred. Events
+ * are delivered before it returns; output frames wait in the stack's tx
+ * buffer until it fills or sl_tcp_flush / sl_tcp_timers runs, so a worker
+ * calls one of those once per loop iteration. */
+void sl_tcp_input(void *stack, struct rte_mbuf *m, uint64_t now);
 /* Run due timers (bounded work per call); returns how many ran. */
 unsigned int sl_tcp_timers(struct sl_tcp *stack, uint64_t now);
 /* Hand buffered output frames to the tx function. */

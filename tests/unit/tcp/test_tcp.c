@@ -1505,6 +1505,33 @@ static void test_challenge_ack_rate_limit(void **state)
 	h_fini(&h);
 }
 
+static void test_tsc_clock_and_single_frame_hook(void **state)
+{
+	const uint64_t hz = 2500000000ull; /* a 2.5 GHz TSC */
+	struct sl_tcp_params p = {.now_hz = hz};
+	struct harness h;
+	struct out_seg *o;
+	uint64_t tsc = 1000 * hz; /* 1000 s of uptime */
+
+	(void)state;
+	h_init(&h, &p);
+	/* The net layer's hook: one frame, output waits for a flush. */
+	sl_tcp_input(h.s, h_frame(&h, F_SYN, 1, 0, 65535, NULL, NULL, 0), tsc);
+	assert_int_equal(h.nout, 0);
+	sl_tcp_flush(h.s);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->fl, F_SYN | F_ACK);
+	/* RFC 6298 2.1: the SYN-ACK is resent after 1 s = hz ticks. */
+	sl_tcp_timers(h.s, tsc + hz - hz / 1000 - 1);
+	expect_none(&h);
+	sl_tcp_timers(h.s, tsc + hz);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->fl, F_SYN | F_ACK);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -1779,6 +1806,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cc_ops),
 		cmocka_unit_test(test_zero_window_outlives_retry_limit),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
+		cmocka_unit_test(test_tsc_clock_and_single_frame_hook),
 	};
 
 	if (rte_eal_init(argc, argv) < 0) {
