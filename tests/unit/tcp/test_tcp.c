@@ -1541,7 +1541,7 @@ struct lb_end {
 	struct lb_end *peer;
 	struct rte_mbuf *q[LB_QLEN]; /* frames in flight towards this end */
 	unsigned int qh, qt;
-	uint32_t loss_ppm;
+	uint32_t loss_ppm, reorder_ppm, dup_ppm;
 	uint64_t rng;
 	struct sl_tcp_conn *c;
 	uint64_t to_send, sent, rcvd;
@@ -1569,7 +1569,23 @@ static uint16_t lb_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 			rte_pktmbuf_free(pkts[i]); /* lost on the wire */
 			continue;
 		}
+		if (d->qt - d->qh + 1 < LB_QLEN && lb_rand(e) < e->dup_ppm) {
+			struct rte_mbuf *cp = rte_pktmbuf_copy(pkts[i], h_pool(), 0, UINT32_MAX);
+
+			if (cp != NULL) {
+				cp->l2_len = pkts[i]->l2_len;
+				cp->l3_len = pkts[i]->l3_len;
+				d->q[d->qt++ % LB_QLEN] = cp;
+			}
+		}
 		d->q[d->qt++ % LB_QLEN] = pkts[i];
+		if (d->qt - d->qh >= 2 && lb_rand(e) < e->reorder_ppm) {
+			/* Swap with the frame before it: reordering on the wire. */
+			struct rte_mbuf *t = d->q[(d->qt - 1) % LB_QLEN];
+
+			d->q[(d->qt - 1) % LB_QLEN] = d->q[(d->qt - 2) % LB_QLEN];
+			d->q[(d->qt - 2) % LB_QLEN] = t;
+		}
 	}
 	return i;
 }
@@ -1662,6 +1678,7 @@ struct lb_case {
 	const struct sl_tcp_cc_ops *cc;
 	uint32_t loss_ppm;
 	uint64_t bytes;
+	uint32_t reorder_ppm, dup_ppm;
 };
 
 /* A sends `bytes` to B over a lossy in-memory link; B checks every byte. */
@@ -1685,6 +1702,8 @@ static void lb_run(const struct lb_case *k)
 	a.rng = 88172645463325252ull;
 	b.rng = 1442695040888963407ull;
 	a.loss_ppm = b.loss_ppm = k->loss_ppm;
+	a.reorder_ppm = b.reorder_ppm = k->reorder_ppm;
+	a.dup_ppm = b.dup_ppm = k->dup_ppm;
 	a.to_send = k->bytes;
 	p.local_ip = H_LOCAL_IP;
 	p.tx_ctx = p.event_ctx = &a;
@@ -1751,6 +1770,9 @@ static void test_loopback_transfer(void **state)
 		{"loss 1% newreno sack", 0, NULL, 10000, 2 << 20},
 		{"loss 1% newreno no-sack", SL_TCP_F_NO_SACK, NULL, 10000, 2 << 20},
 		{"loss 1% cubic", 0, &sl_tcp_cc_cubic, 10000, 2 << 20},
+		{"reorder 5% dup 1% loss 1%", 0, NULL, 10000, 2 << 20, 50000, 10000},
+		{"reorder+dup no-sack cubic", SL_TCP_F_NO_SACK, &sl_tcp_cc_cubic, 10000, 1 << 20,
+		 50000, 10000},
 		{"loss 5% no options",
 		 SL_TCP_F_NO_SACK | SL_TCP_F_NO_TIMESTAMPS | SL_TCP_F_NO_WSCALE, NULL, 50000,
 		 512 << 10},
