@@ -1433,6 +1433,8 @@ static void syn_sent_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 		c->t_rexmt = 0;
 		c->state = TCPS_ESTABLISHED;
 		c->flags &= ~TF_RTT_TIMING;
+		if (s->p.keepidle_us != 0)
+			c->t_keep = now + s->p.keepidle_us;
 		if (c->flags & TF_FIN_QUEUED)
 			c->state = TCPS_FIN_WAIT_1;
 		ev_post(c, SL_TCP_EV_CONNECTED);
