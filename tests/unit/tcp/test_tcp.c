@@ -1783,6 +1783,159 @@ static void test_loopback_transfer(void **state)
 		lb_run(&cases[i]);
 }
 
+/* ------------------------------------- many concurrent echo connections -- */
+
+#define EC_N     1000
+#define EC_BYTES 6000
+
+struct ec_side {
+	struct lb_end link; /* reuses the lossy in-memory link */
+	int server;
+	uint32_t sent[EC_N], rcvd[EC_N];
+	int done[EC_N];
+	unsigned int finished, bad;
+};
+
+static void ec_client_push(struct ec_side *e, struct sl_tcp_conn *c, unsigned int i)
+{
+	while (e->sent[i] < EC_BYTES) {
+		int r = sl_tcp_send(c, pattern + i + e->sent[i], EC_BYTES - e->sent[i],
+				    e->link.now);
+
+		if (r <= 0)
+			return;
+		e->sent[i] += (uint32_t)r;
+	}
+	sl_tcp_shutdown(c, e->link.now);
+}
+
+/* Echo what was read, consuming only what the send buffer took: input that
+ * cannot be answered stays queued and closes the client's window. */
+static void ec_server_echo(struct ec_side *e, struct sl_tcp_conn *c)
+{
+	uint8_t buf[2048];
+
+	for (;;) {
+		uint32_t n = sl_tcp_peek(c, 0, buf, SL_MIN(sizeof(buf), sl_tcp_send_space(c)));
+		int r;
+
+		if (n == 0)
+			break;
+		r = sl_tcp_send(c, buf, n, e->link.now);
+		if (r <= 0)
+			break;
+		sl_tcp_consume(c, (uint32_t)r, e->link.now);
+	}
+	if (sl_tcp_eof(c) && sl_tcp_readable(c) == 0) {
+		sl_tcp_close(c, e->link.now);
+		e->finished++;
+	}
+}
+
+static void ec_event(void *ctx, struct sl_tcp_conn *c, enum sl_tcp_event ev, int err)
+{
+	struct ec_side *e = ctx;
+	unsigned int i = (unsigned int)(uintptr_t)sl_tcp_conn_udata(c);
+	uint8_t buf[2048];
+
+	(void)err;
+	if (e->server) {
+		if (ev == SL_TCP_EV_READABLE || ev == SL_TCP_EV_WRITABLE)
+			ec_server_echo(e, c);
+		else if (ev == SL_TCP_EV_CLOSED || ev == SL_TCP_EV_RESET)
+			e->bad++;
+		return;
+	}
+	switch (ev) {
+	case SL_TCP_EV_CONNECTED:
+	case SL_TCP_EV_WRITABLE:
+		ec_client_push(e, c, i);
+		break;
+	case SL_TCP_EV_READABLE:
+		for (;;) {
+			uint32_t n = sl_tcp_peek(c, 0, buf, sizeof(buf));
+
+			if (n == 0)
+				break;
+			if (memcmp(buf, pattern + i + e->rcvd[i], n) != 0)
+				e->bad++;
+			e->rcvd[i] += n;
+			sl_tcp_consume(c, n, e->link.now);
+		}
+		if (sl_tcp_eof(c) && !e->done[i]) {
+			e->done[i] = 1;
+			if (e->rcvd[i] == EC_BYTES)
+				e->finished++;
+			else
+				e->bad++;
+			sl_tcp_close(c, e->link.now);
+		}
+		break;
+	default:
+		e->bad++;
+		break;
+	}
+}
+
+static void test_many_concurrent_echo(void **state)
+{
+	static struct ec_side a, b;
+	struct sl_tcp_params p = {.pool = h_pool(),
+				  .tx = lb_tx,
+				  .event = ec_event,
+				  .resolve = lb_resolve,
+				  .max_conns = EC_N + 64,
+				  .max_timewait = EC_N + 64,
+				  .rto_min_us = 20000,
+				  .rcv_buf = 4096,
+				  .snd_buf = 4096,
+				  .secret = {3, 4}};
+	uint64_t t;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	b.server = 1;
+	a.link.peer = &b.link;
+	b.link.peer = &a.link;
+	a.link.rng = 2463534242ull;
+	b.link.rng = 88675123ull;
+	a.link.loss_ppm = b.link.loss_ppm = 10000;
+	p.local_ip = H_LOCAL_IP;
+	p.tx_ctx = &a.link;
+	p.event_ctx = &a;
+	a.link.s = sl_tcp_create(&p);
+	p.local_ip = H_PEER_IP;
+	p.tx_ctx = &b.link;
+	p.event_ctx = &b;
+	b.link.s = sl_tcp_create(&p);
+	assert_int_equal(sl_tcp_listen(b.link.s, 7000, EC_N), 0);
+	a.link.now = b.link.now = 1000000;
+	/* All connections open at once. */
+	for (unsigned int i = 0; i < EC_N; i++)
+		assert_non_null(sl_tcp_connect(a.link.s, H_PEER_IP, 7000, 0, (void *)(uintptr_t)i,
+					       a.link.now));
+	for (t = 0; t < 3000000 && (a.finished < EC_N || b.finished < EC_N); t++) {
+		a.link.now += 100;
+		b.link.now = a.link.now;
+		lb_deliver(&b.link);
+		lb_deliver(&a.link);
+		sl_tcp_timers(a.link.s, a.link.now);
+		sl_tcp_timers(b.link.s, b.link.now);
+	}
+	print_message("%u echo connections (1%% loss each way) done in %.3f s virtual\n", EC_N,
+		      (double)t * 100 / 1e6);
+	assert_int_equal(a.bad, 0);
+	assert_int_equal(b.bad, 0);
+	assert_int_equal(a.finished, EC_N);
+	assert_int_equal(b.finished, EC_N);
+	lb_deliver(&b.link);
+	lb_deliver(&a.link);
+	sl_tcp_destroy(&a.link.s);
+	sl_tcp_destroy(&b.link.s);
+	assert_int_equal(rte_mempool_in_use_count(h_pool()), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1821,6 +1974,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stats_names),
 		cmocka_unit_test(test_idle_footprint),
 		cmocka_unit_test(test_loopback_transfer),
+		cmocka_unit_test(test_many_concurrent_echo),
 		cmocka_unit_test(test_timestamp_rttm),
 		cmocka_unit_test(test_shutdown_before_established),
 		cmocka_unit_test(test_many_connections_table),
