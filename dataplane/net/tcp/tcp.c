@@ -2178,8 +2178,17 @@ static void on_persist(struct sl_tcp_conn *c, uint64_t now)
 		tcp_output(c, now);
 		return;
 	}
+	if ((c->flags & TF_APP_CLOSED) && c->rxt_shift >= s->p.max_retries) {
+		/* Nobody holds this connection any more: a peer that keeps its
+		 * window shut must not pin it forever. */
+		ST(s, timeout_drops);
+		send_rst_conn(c, now);
+		conn_drop(c, ETIMEDOUT, SL_TCP_EV_CLOSED);
+		return;
+	}
 	/* RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe with one byte beyond the
-	 * zero window, backing off, never giving up while the peer ACKs. */
+	 * zero window, backing off, never giving up while the peer ACKs (and
+	 * the application still holds the connection). */
 	ST(s, persist_probes);
 	xmit_data(c, c->snd_una, 1, now);
 	if (c->snd_nxt == c->snd_una)
@@ -2231,8 +2240,11 @@ static void conn_timers(struct sl_tcp_conn *c, uint64_t now)
 		if (c->state == TCPS_CLOSED)
 			return;
 	}
-	if (c->t_persist != 0 && c->t_persist <= now)
+	if (c->t_persist != 0 && c->t_persist <= now) {
 		on_persist(c, now);
+		if (c->state == TCPS_CLOSED)
+			return;
+	}
 	if (c->t_keep != 0 && c->t_keep <= now) {
 		on_keepalive(c, now);
 		if (c->state == TCPS_CLOSED)

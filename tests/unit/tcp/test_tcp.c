@@ -1532,6 +1532,31 @@ static void test_tsc_clock_and_single_frame_hook(void **state)
 	h_fini(&h);
 }
 
+static void test_closed_zero_window_is_bounded(void **state)
+{
+	struct sl_tcp_params p = {.max_retries = 3};
+	struct harness h;
+	struct out_seg *r;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, NULL, 1);
+	h_send(&h, F_ACK, h.pseq, h.pack, 0, NULL, NULL, 0); /* window shut */
+	sl_tcp_send(h.conn, pattern, 1000, h.now);
+	sl_tcp_close(h.conn, h.now); /* handle released, data + FIN pending */
+	for (int i = 0; i < 20 && sl_tcp_conn_count(h.s) > 0; i++) {
+		h_advance(&h, 10000000);
+		h.rd = h.nout;
+		h_send(&h, F_ACK, h.pseq, h.pack, 0, NULL, NULL, 0);
+	}
+	/* An orphan kept shut by its peer is reset after max_retries probes. */
+	assert_int_equal(sl_tcp_conn_count(h.s), 0);
+	r = &h.out[h.nout - 1];
+	assert_true(r->fl & F_RST);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_CLOSED), 0);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -1982,6 +2007,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cc_ops),
 		cmocka_unit_test(test_zero_window_outlives_retry_limit),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
+		cmocka_unit_test(test_closed_zero_window_is_bounded),
 		cmocka_unit_test(test_tsc_clock_and_single_frame_hook),
 	};
 
