@@ -526,6 +526,66 @@ static struct rte_tcp_hdr *frame_start(struct sl_tcp *s, struct rte_mbuf **mp,
 	return (struct rte_tcp_hdr *)(ip + 1);
 }
 
+/* Internet checksum (RFC 1071) summed 32 bits at a time into a 64-bit
+ * accumulator: the one's-complement sum does not depend on the word size
+ * (RFC 1071 2(B)), and this is several times faster than 16-bit steps. */
+static inline uint64_t csum_add(const void *buf, uint32_t len, uint64_t sum)
+{
+	const uint8_t *p = buf;
+
+	while (len >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		sum += (uint32_t)v;
+		sum += v >> 32;
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		sum += v;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		sum += v;
+		p += 2;
+		len -= 2;
+	}
+	if (len > 0) {
+		uint16_t v = 0;
+
+		memcpy(&v, p, 1);
+		sum += v;
+	}
+	return sum;
+}
+
+static inline uint16_t csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Sum of the RFC 9293 3.1 pseudo-header and the segment (tcplen bytes). */
+static inline uint16_t tcp_sum(const struct rte_ipv4_hdr *ip, const void *th, uint32_t tcplen)
+{
+	uint64_t sum = (uint64_t)ip->src_addr + ip->dst_addr + rte_cpu_to_be_16(IPPROTO_TCP) +
+		       rte_cpu_to_be_16((uint16_t)tcplen);
+
+	return csum_fold(csum_add(th, tcplen, sum));
+}
+
 static void frame_finish(struct sl_tcp *s, struct rte_mbuf *m, struct rte_tcp_hdr *th)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)((uint8_t *)th - sizeof(*ip));
@@ -538,7 +598,8 @@ static void frame_finish(struct sl_tcp *s, struct rte_mbuf *m, struct rte_tcp_hd
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else {
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		th->cksum = (uint16_t)~tcp_sum(
+			ip, th, rte_be_to_cpu_16(ip->total_length) - (uint32_t)sizeof(*ip));
 	}
 	ST(s, segs_out);
 	tx_enqueue(s, m);
@@ -2030,9 +2091,17 @@ static void input_one(struct sl_tcp *s, struct rte_mbuf *m, uint64_t now)
 	if (!(s->p.flags & SL_TCP_F_RX_CKSUM_BYPASS)) {
 		uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
-		if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
-		    (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-		     rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(l2 + l3)) != 0)) {
+		bool bad;
+
+		if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			bad = false;
+		else if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			bad = true;
+		else if (m->data_len >= l2 + iplen)
+			bad = tcp_sum(ip, th, tlen) != 0xffff;
+		else
+			bad = rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(l2 + l3)) != 0;
+		if (bad) {
 			ST(s, drop_cksum);
 			goto out;
 		}
