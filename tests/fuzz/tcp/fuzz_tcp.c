@@ -3,7 +3,8 @@
  * stack instance under virtual time. Checksum verification is bypassed
  * (SL_TCP_F_RX_CKSUM_BYPASS) so that mutations reach the state machine.
  *
- * Input: a sequence of records, each [op][len lo][len hi][len bytes]:
+ * The first byte's top bits pick CUBIC (0x80) and real checksum
+ * verification (0x40). Input: a sequence of records, each [op][len lo][len hi][len bytes]:
  *   op % 8 == 0  frame as is (IPv4 fields the IP layer guarantees are fixed up)
  *   op % 8 == 1  frame whose ACK field is replaced by the stack's last
  *                sequence number sent (plus SYN/FIN/len), and whose SEQ is
@@ -102,9 +103,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = {"fuzz_tcp",     "--no-huge",   "-m",          "256",
-		       "--no-pci",     "--no-shconf", "-l",          "0",
-		       "--log-level",  "lib.*:error", "--no-telemetry", "--file-prefix",
+	char *eal[] = {"fuzz_tcp",
+		       "--no-huge",
+		       "-m",
+		       "256",
+		       "--no-pci",
+		       "--no-shconf",
+		       "-l",
+		       "0",
+		       "--log-level",
+		       "lib.*:error",
+		       "--no-telemetry",
+		       "--file-prefix",
 		       "sl-fuzz-tcp"};
 
 	(void)argc;
@@ -189,6 +199,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	have_last = 0;
 	if (size > 0 && (data[0] & 0x80))
 		p.cc = &sl_tcp_cc_cubic;
+	if (size > 0 && (data[0] & 0x40))
+		p.flags &= ~SL_TCP_F_RX_CKSUM_BYPASS; /* exercise verification too */
 	s = sl_tcp_create(&p);
 	if (s == NULL)
 		abort();
@@ -231,8 +243,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				switch (rec[1] % 5) {
 				case 0:
-					sl_tcp_consume(c, SL_MIN(sl_tcp_readable(c), (uint32_t)rec[1] * 16),
-						       now);
+					sl_tcp_consume(
+						c,
+						SL_MIN(sl_tcp_readable(c), (uint32_t)rec[1] * 16),
+						now);
 					break;
 				case 1:
 					sl_tcp_shutdown(c, now);
@@ -263,8 +277,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 6:
 			if (len >= 28)
-				sl_tcp_icmp_unreach(s, (const struct rte_ipv4_hdr *)(const void *)rec, len,
-						    rec[len - 1] & 7, (uint16_t)(rec[len - 2] << 4), now);
+				sl_tcp_icmp_unreach(
+					s, (const struct rte_ipv4_hdr *)(const void *)rec, len,
+					rec[len - 1] & 7, (uint16_t)(rec[len - 2] << 4), now);
 			break;
 		default: {
 			struct rte_mbuf *b[SL_BURST];

@@ -1587,6 +1587,46 @@ static void test_checksum_all_lengths(void **state)
 	h_fini(&h);
 }
 
+static void test_chained_rx_mbuf(void **state)
+{
+	struct harness h;
+	struct rte_mbuf *m, *tail;
+	uint32_t hdr = 14 + 20 + 20, plen = 1000, split = 300;
+	uint8_t buf[1000];
+
+	(void)state;
+	setup_plain(&h, 0);
+	/* A PMD may deliver a frame in several segments: headers and the first
+	 * 300 payload bytes in one mbuf, the rest in a second. */
+	m = h_frame(&h, F_ACK, h.pseq, h.pack, 65535, NULL, pattern, plen);
+	tail = rte_pktmbuf_alloc(h_pool());
+	assert_non_null(tail);
+	memcpy(rte_pktmbuf_append(tail, (uint16_t)(plen - split)),
+	       rte_pktmbuf_mtod_offset(m, uint8_t *, hdr + split), plen - split);
+	rte_pktmbuf_trim(m, (uint16_t)(plen - split));
+	assert_int_equal(rte_pktmbuf_chain(m, tail), 0);
+	assert_int_equal(m->nb_segs, 2);
+	h_input(&h, m);
+	assert_int_equal(sl_tcp_readable(h.conn), plen);
+	sl_tcp_peek(h.conn, 0, buf, plen);
+	assert_memory_equal(buf, pattern, plen);
+	assert_int_equal(h_stat(&h, "drop_cksum"), 0);
+	/* And a corrupted byte in the second segment is caught. */
+	m = h_frame(&h, F_ACK, h.pseq + plen, h.pack, 65535, NULL, pattern, plen);
+	tail = rte_pktmbuf_alloc(h_pool());
+	memcpy(rte_pktmbuf_append(tail, (uint16_t)(plen - split)),
+	       rte_pktmbuf_mtod_offset(m, uint8_t *, hdr + split), plen - split);
+	*rte_pktmbuf_mtod_offset(tail, uint8_t *, 10) ^= 0x40;
+	rte_pktmbuf_trim(m, (uint16_t)(plen - split));
+	rte_pktmbuf_chain(m, tail);
+	h_input(&h, m);
+	assert_int_equal(h_stat(&h, "drop_cksum"), 1);
+	assert_int_equal(sl_tcp_readable(h.conn), plen);
+	sl_tcp_consume(h.conn, plen, h.now);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -2038,6 +2078,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_zero_window_outlives_retry_limit),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
 		cmocka_unit_test(test_checksum_all_lengths),
+		cmocka_unit_test(test_chained_rx_mbuf),
 		cmocka_unit_test(test_closed_zero_window_is_bounded),
 		cmocka_unit_test(test_tsc_clock_and_single_frame_hook),
 	};
