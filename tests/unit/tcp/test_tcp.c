@@ -1627,6 +1627,81 @@ static void test_chained_rx_mbuf(void **state)
 	h_fini(&h);
 }
 
+static void test_send_wraparound(void **state)
+{
+	struct harness h;
+	struct out_seg *sa;
+	uint32_t iss0, target = 0xffffffffu - 5000, s0;
+	uint64_t dt;
+
+	(void)state;
+	h_init(&h, NULL);
+	sa = h_accept(&h, NULL, 1);
+	iss0 = sa->seq;
+	sl_tcp_abort(h.conn, h.now);
+	/* RFC 6528: ISN = M + F(4-tuple), M ticking every 4 us. Come back when
+	 * the same 4-tuple's ISN sits 5000 bytes below 2^32. */
+	dt = 4ull * (uint32_t)(target - iss0);
+	h.now += dt;
+	h.rd = h.nout;
+	sa = h_accept(&h, NULL, 7);
+	assert_int_equal(sa->seq, target);
+	s0 = sa->seq + 1;
+	assert_int_equal(sl_tcp_send(h.conn, pattern, 14600, h.now), 14600);
+	for (int i = 0; i < 10; i++) {
+		struct out_seg *d = h_next(&h);
+
+		assert_int_equal(d->seq, (uint32_t)(s0 + 1460u * i));
+		assert_memory_equal(d->data, pattern + 1460 * i, 1460);
+	}
+	/* ACKs across the wrap advance SND.UNA (RFC 9293 3.4 modular compare). */
+	h_send(&h, F_ACK, h.pseq, s0 + 7300, 65535, NULL, NULL, 0);
+	assert_int_equal(sl_tcp_send_space(h.conn), 65536 - 14600 + 7300);
+	h_send(&h, F_ACK, h.pseq, s0 + 14600, 65535, NULL, NULL, 0);
+	assert_int_equal(sl_tcp_send_space(h.conn), 65536);
+	assert_int_equal(h_stat(&h, "rto_timeouts"), 0);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+/* All 16 combinations of MSS / WS / TS / SACK-permitted in the peer's SYN. */
+static void test_handshake_all_combinations(void **state)
+{
+	(void)state;
+	for (unsigned int k = 0; k < 16; k++) {
+		int has_mss = k & 1, has_ws = k & 2, has_ts = k & 4, has_sack = k & 8;
+		struct popts o = {.mss = has_mss ? 1200 : 0,
+				  .ws = has_ws ? 3 : -1,
+				  .ts = has_ts,
+				  .tsval = 100 + k,
+				  .sack_ok = has_sack};
+		/* RFC 9293 3.7.1 (536 default), RFC 6691 (TS option bytes). */
+		uint32_t seg = (has_mss ? 1200u : 536u) - (has_ts ? 12u : 0u);
+		struct harness h;
+		struct out_seg *sa, *d;
+
+		h_init(&h, NULL);
+		sa = h_accept(&h, &o, 1000 * k);
+		assert_int_equal(sa->mss, 1460);
+		/* RFC 7323 1.3 / 3.2, RFC 2018 2: only answered when offered. */
+		assert_int_equal(sa->ws, has_ws ? 1 : -1);
+		assert_int_equal(sa->has_ts, !!has_ts);
+		assert_int_equal(sa->sack_ok, !!has_sack);
+		sl_tcp_send(h.conn, pattern, 3000, h.now);
+		d = h_next(&h);
+		assert_non_null(d);
+		assert_int_equal(d->len, seg);
+		assert_int_equal(d->has_ts, !!has_ts);
+		if (has_ts)
+			assert_int_equal(d->tsecr, 100 + k + 1); /* the ACK's TSval */
+		/* Our SYN-ACK is unscaled; later windows use our shift only
+		 * when both sides sent WS (RFC 7323 2.2/2.3). */
+		assert_int_equal(d->wnd, has_ws ? 32768 : 65535);
+		sl_tcp_abort(h.conn, h.now);
+		h_fini(&h);
+	}
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -2035,6 +2110,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_options),
+		cmocka_unit_test(test_handshake_all_combinations),
 		cmocka_unit_test(test_active_open),
 		cmocka_unit_test(test_connect_refused_and_unreachable),
 		cmocka_unit_test(test_syn_retransmit_and_timeout),
@@ -2043,6 +2119,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_data_out_iw_writable),
 		cmocka_unit_test(test_window_consume_never_retract),
 		cmocka_unit_test(test_wraparound),
+		cmocka_unit_test(test_send_wraparound),
 		cmocka_unit_test(test_out_of_order_sack_blocks),
 		cmocka_unit_test(test_passive_close),
 		cmocka_unit_test(test_active_close_timewait),
