@@ -944,8 +944,10 @@ static uint32_t sb_pipe(const struct sl_tcp_conn *c)
 	return pipe;
 }
 
-/* RFC 6675 4 NextSeg rule 1: first lost, unSACKed byte above HighRxt. */
-static bool sb_next_seg(const struct sl_tcp_conn *c, uint32_t *seq, uint32_t *len)
+/* RFC 6675 4 NextSeg: rule 1 (lost_only) is the first lost, unSACKed byte
+ * above HighRxt; rule 3 the first unSACKed byte above HighRxt below the
+ * highest SACKed one, lost or not. */
+static bool sb_next_seg(const struct sl_tcp_conn *c, uint32_t *seq, uint32_t *len, bool lost_only)
 {
 	uint32_t a = c->snd_una;
 
@@ -953,7 +955,7 @@ static bool sb_next_seg(const struct sl_tcp_conn *c, uint32_t *seq, uint32_t *le
 		uint32_t b = c->sack[i][0];
 		uint32_t st = SEQ_GT(c->high_rxt, a) ? c->high_rxt : a;
 
-		if (SEQ_LT(st, b) && sb_is_lost(c, st)) {
+		if (SEQ_LT(st, b) && (!lost_only || sb_is_lost(c, st))) {
 			*seq = st;
 			*len = SL_MIN(b - st, (uint32_t)c->mss);
 			return true;
@@ -1030,7 +1032,7 @@ static void tcp_output(struct sl_tcp_conn *c, uint64_t now)
 
 				if (c->cwnd < pipe + c->mss)
 					break;
-				if (sb_next_seg(c, &seq, &len)) {
+				if (sb_next_seg(c, &seq, &len, true)) { /* rule 1 */
 					xmit_data(c, seq, len, now);
 					c->high_rxt = seq + len;
 					continue;
@@ -1040,8 +1042,14 @@ static void tcp_output(struct sl_tcp_conn *c, uint64_t now)
 						    c->snd_wnd > c->snd_max - c->snd_una
 							    ? c->snd_wnd - (c->snd_max - c->snd_una)
 							    : 0),
-					     now) == 0)
-					break;
+					     now) > 0) /* rule 2 */
+					continue;
+				if (sb_next_seg(c, &seq, &len, false)) { /* rule 3 */
+					xmit_data(c, seq, len, now);
+					c->high_rxt = seq + len;
+					continue;
+				}
+				break;
 			}
 		} else {
 			uint32_t wnd = SL_MIN(c->snd_wnd, c->cwnd);
@@ -1111,7 +1119,7 @@ static void recovery_enter(struct sl_tcp_conn *c, uint64_t now)
 		ST(s, sack_recoveries);
 		c->cwnd = c->ssthresh;
 		c->high_rxt = c->snd_una;
-		if (!sb_next_seg(c, &seq, &len)) {
+		if (!sb_next_seg(c, &seq, &len, true)) {
 			seq = c->snd_una;
 			len = SL_MIN((uint32_t)c->mss, c->snd_max - c->snd_una);
 			if (c->nsack > 0)
