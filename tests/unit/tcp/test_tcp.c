@@ -1702,6 +1702,60 @@ static void test_handshake_all_combinations(void **state)
 	}
 }
 
+static void test_syn_cookie_expiry(void **state)
+{
+	struct sl_tcp_params p = {.flags = SL_TCP_F_SYN_COOKIES};
+	struct harness h;
+	struct out_seg *sa;
+
+	(void)state;
+	h_init(&h, &p);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	sl_tcp_listen(h.s, H_LPORT, 1);
+	h.pport = 2000;
+	h_send(&h, F_SYN, 10, 0, 65535, NULL, NULL, 0); /* fills the backlog */
+	h.pport = 2001;
+	h_send(&h, F_SYN, 20, 0, 65535, NULL, NULL, 0);
+	h_next(&h);
+	sa = h_next(&h);
+	assert_int_equal(h_stat(&h, "syn_cookies_sent"), 1);
+	/* Our cookie counter ticks every 64 s and two ticks are accepted; an
+	 * ACK 200 s later carries a stale cookie and is refused. */
+	h.now += 200000000;
+	h_send(&h, F_ACK, 21, sa->seq + 1, 2048, NULL, NULL, 0);
+	assert_int_equal(h_stat(&h, "syn_cookies_bad"), 1);
+	assert_int_equal(h_stat(&h, "syn_cookies_ok"), 0);
+	assert_int_equal(h_next(&h)->fl, F_RST);
+	h_fini(&h);
+}
+
+static void test_timewait_reuse_by_timestamp(void **state)
+{
+	struct sl_tcp_params p = {.msl_us = 30000000};
+	struct harness h;
+	struct popts o = {.mss = 1460, .ws = -1, .ts = 1, .tsval = 5000};
+	struct out_seg *sa;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, &o, 100000);
+	sl_tcp_close(h.conn, h.now);
+	h_send(&h, F_ACK | F_FIN, h.pseq, h.pack + 1, 65535,
+	       &(struct popts){.ws = -1, .ts = 1, .tsval = 5002}, NULL, 0);
+	assert_int_equal(sl_tcp_conn_count(h.s), 1); /* TIME-WAIT */
+	/* RFC 6191: a SYN whose TSval is newer reuses the pair even with a
+	 * lower sequence number. */
+	h.rd = h.nout;
+	o.tsval = 6000;
+	h_send(&h, F_SYN, 50, 0, 65535, &o, NULL, 0);
+	sa = h_next(&h);
+	assert_non_null(sa);
+	assert_int_equal(sa->fl, F_SYN | F_ACK);
+	assert_int_equal(sa->ack, 51);
+	assert_int_equal(h_stat(&h, "timewait_reused"), 1);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -2139,6 +2193,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_timewait_reuse_and_bound),
 		cmocka_unit_test(test_syn_backlog_and_cookies),
 		cmocka_unit_test(test_backlog_drop_without_cookies),
+		cmocka_unit_test(test_syn_cookie_expiry),
+		cmocka_unit_test(test_timewait_reuse_by_timestamp),
 		cmocka_unit_test(test_malformed_dropped),
 		cmocka_unit_test(test_paws),
 		cmocka_unit_test(test_icmp_frag_needed),
