@@ -49,6 +49,11 @@
 #define COOKIE_PERIOD_US (64ull * 1000000)
 #define HDRS_LEN         (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr))
 
+/* Issue 3: an idle established connection (control block + table entry)
+ * costs at most 1 KiB. */
+static_assert(sizeof(struct sl_tcp_conn) + sizeof(struct sl_tcp_conn *) <= 1024,
+	      "control block over the per-connection budget");
+
 static const char *const state_names[] = {
 	"CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
 	"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT",
