@@ -193,7 +193,9 @@ int sl_tcp_listen(struct sl_tcp *stack, uint16_t port, uint32_t backlog);
 /* Stop listening; established connections are not affected. 0 or -ENOENT. */
 int sl_tcp_unlisten(struct sl_tcp *stack, uint16_t port);
 
-/* Active open. src_port 0 picks a free ephemeral port. udata borrowed.
+/* Active open. src_port 0 picks a free ephemeral port (49152-65535); with
+ * several workers behind RSS the caller passes a src_port whose reply hashes
+ * to this lcore's queue. udata borrowed.
  * Returns the handle or NULL with errno (ENOMEM, EADDRINUSE, EHOSTUNREACH). */
 struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp *stack, uint32_t dst_ip, uint16_t dst_port,
 				   uint16_t src_port, void *udata, uint64_t now);
