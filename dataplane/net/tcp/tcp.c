@@ -2656,6 +2656,20 @@ uint32_t sl_tcp_peek(const struct sl_tcp_conn *c, uint32_t off, void *buf, uint3
 	return bufq_copy(&c->rcvq, off, buf, SL_MIN(len, c->rcvq.len - off));
 }
 
+uint32_t sl_tcp_peek_iov(const struct sl_tcp_conn *c, struct iovec *iov, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (const struct rte_mbuf *m = c->rcvq.head; m != NULL && n < max; m = m->next) {
+		if (m->data_len == 0)
+			continue;
+		iov[n].iov_base = rte_pktmbuf_mtod(m, void *);
+		iov[n].iov_len = m->data_len;
+		n++;
+	}
+	return n;
+}
+
 uint32_t sl_tcp_readable(const struct sl_tcp_conn *c)
 {
 	return c->rcvq.len;

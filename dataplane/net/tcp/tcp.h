@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -206,6 +207,11 @@ int sl_tcp_send(struct sl_tcp_conn *conn, const void *buf, uint32_t len, uint64_
 /* Copy up to len queued in-order bytes starting at off into buf without
  * consuming them; returns bytes copied. */
 uint32_t sl_tcp_peek(const struct sl_tcp_conn *conn, uint32_t off, void *buf, uint32_t len);
+/* Zero-copy view of queued input: fills up to max iovecs with the queue's
+ * contiguous pieces, in order, and returns how many. The memory is owned by
+ * the stack and stays valid until the next sl_tcp_consume, close or abort on
+ * this connection (new input only appends). */
+uint32_t sl_tcp_peek_iov(const struct sl_tcp_conn *conn, struct iovec *iov, uint32_t max);
 /* In-order bytes queued and not consumed. */
 uint32_t sl_tcp_readable(const struct sl_tcp_conn *conn);
 /* 1 when the peer's FIN has been received (after all queued data). */

@@ -276,8 +276,25 @@ static void test_data_in_delayed_ack(void **state)
 	a = h_next(&h);
 	assert_non_null(a);
 	assert_int_equal(a->ack, h.pseq + 300);
+	{
+		/* The zero-copy view covers the same 300 bytes in order. */
+		struct iovec iov[8];
+		uint32_t n = sl_tcp_peek_iov(h.conn, iov, 8), total = 0;
+
+		assert_true(n >= 1);
+		for (uint32_t i = 0; i < n; i++) {
+			assert_memory_equal(iov[i].iov_base, pattern + total, iov[i].iov_len);
+			total += (uint32_t)iov[i].iov_len;
+		}
+		assert_int_equal(total, 300);
+	}
 	assert_int_equal(sl_tcp_consume(h.conn, 300, h.now), 0);
 	assert_int_equal(sl_tcp_readable(h.conn), 0);
+	{
+		struct iovec iov[1];
+
+		assert_int_equal(sl_tcp_peek_iov(h.conn, iov, 1), 0);
+	}
 	assert_int_equal(sl_tcp_consume(h.conn, 1, h.now), -EINVAL);
 	sl_tcp_abort(h.conn, h.now);
 	h_fini(&h);
