@@ -309,6 +309,8 @@ static void timer_unlink(struct sl_tcp_conn *c)
 
 	if (c->t_deadline == 0)
 		return;
+	if (s->wheel_cursor == c)
+		s->wheel_cursor = c->tnext;
 	if (c->tprev != NULL)
 		c->tprev->tnext = c->tnext;
 	else
@@ -2344,8 +2346,10 @@ unsigned int sl_tcp_timers(struct sl_tcp *s, uint64_t now_in)
 	enter(s, now);
 	while (s->wheel_tick <= now_tick && budget > 0) {
 		uint32_t slot = s->wheel_tick & (WHEEL_SLOTS - 1);
-		struct sl_tcp_conn *c = s->wheel[slot];
+		struct sl_tcp_conn *c = s->wheel_resume ? s->wheel_cursor : s->wheel[slot];
 
+		s->wheel_resume = false;
+		s->wheel_cursor = NULL;
 		while (c != NULL && budget > 0) {
 			struct sl_tcp_conn *next = c->tnext;
 
@@ -2357,8 +2361,13 @@ unsigned int sl_tcp_timers(struct sl_tcp *s, uint64_t now_in)
 			}
 			c = next;
 		}
-		if (c != NULL)
-			break; /* budget spent inside this slot: resume here */
+		if (c != NULL) {
+			/* Budget spent inside this slot: resume at c, so that a
+			 * slot crowded with far deadlines cannot stall the walk. */
+			s->wheel_resume = true;
+			s->wheel_cursor = c;
+			break;
+		}
 		s->wheel_tick++;
 		if (++slots >= WHEEL_SLOTS) {
 			/* One full turn visits every entry: skip ahead. */

@@ -1773,6 +1773,45 @@ static void test_timewait_reuse_by_timestamp(void **state)
 	h_fini(&h);
 }
 
+/* A slot crowded with more far-future entries than one call's budget must
+ * not hide a due timer queued behind them. */
+static void test_timer_budget_resumes(void **state)
+{
+	struct sl_tcp_params p = {.max_conns = 5200, .keepidle_us = 10240000};
+	struct harness h;
+	uint32_t xseq;
+	uint64_t t_rto;
+	int seen = 0;
+
+	(void)state;
+	h_init(&h, &p);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	sl_tcp_listen(h.s, H_LPORT, 6000);
+	/* X: one segment in flight, its RTO (200 ms) due at t_rto. */
+	h.pport = 9999;
+	h_accept(&h, NULL, 1);
+	xseq = h.pack;
+	sl_tcp_send(h.conn, pattern, 10, h.now);
+	t_rto = h.now + 200000;
+	/* 5000 connections established at t_rto: their keepalive deadlines
+	 * (t_rto + 10.24 s, ten turns of the wheel) share X's slot, ahead of it. */
+	h.now = t_rto;
+	for (uint16_t i = 0; i < 5000; i++) {
+		h.pport = (uint16_t)(10000 + i);
+		h.rd = h.nout = 0;
+		h.nev = 0;
+		h_accept(&h, NULL, 1000);
+	}
+	h.rd = h.nout = 0;
+	/* Two calls at t_rto: the first spends its budget on the crowd. */
+	sl_tcp_timers(h.s, t_rto);
+	sl_tcp_timers(h.s, t_rto);
+	for (unsigned int i = 0; i < h.nout; i++)
+		seen |= h.out[i].dport == 9999 && h.out[i].seq == xseq && h.out[i].len == 10;
+	assert_true(seen);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -2295,6 +2334,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_chained_rx_mbuf),
 		cmocka_unit_test(test_closed_zero_window_is_bounded),
 		cmocka_unit_test(test_tsc_clock_and_single_frame_hook),
+		cmocka_unit_test(test_timer_budget_resumes),
 	};
 
 	if (rte_eal_init(argc, argv) < 0) {
