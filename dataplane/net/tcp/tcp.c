@@ -1147,7 +1147,6 @@ static void recovery_enter(struct sl_tcp_conn *c, uint64_t now)
 /* An ACK that advances snd_una. */
 static void ack_new(struct sl_tcp_conn *c, const struct seg *g, uint64_t now)
 {
-	struct sl_tcp *s = c->stack;
 	uint32_t acked = g->ack - c->snd_una;
 	uint32_t data_acked = acked;
 	uint32_t flight_before = c->snd_max - c->snd_una;
@@ -1206,7 +1205,6 @@ static void ack_new(struct sl_tcp_conn *c, const struct seg *g, uint64_t now)
 	}
 	if (data_acked > 0 && !(c->flags & TF_FIN_QUEUED))
 		ev_post(c, SL_TCP_EV_WRITABLE);
-	(void)s;
 }
 
 /* ---------------------------------------------------------------- receive -- */
