@@ -11,7 +11,7 @@
  *  3. for reference, the same transfer through the kernel's TCP over
  *     127.0.0.1 driven by one thread with nonblocking sockets (the kernel
  *     also spends softirq time that this thread does not see).
- * Usage: perf_tcp [idle_conns (10000)] [bytes per run (1 GiB)]
+ * Usage: perf_tcp [idle_conns (10000, up to 1000000)] [bytes per run (1 GiB)]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +164,7 @@ static void pair_create(struct end *a, struct end *b, uint32_t max_conns, uint32
 				  .event = on_event,
 				  .resolve = resolve,
 				  .max_conns = max_conns,
+				  .max_listeners = 128,
 				  .rcv_buf = bufsz,
 				  .snd_buf = bufsz,
 				  .secret = {7, 9}};
@@ -197,15 +198,36 @@ static void step(struct end *a, struct end *b)
 	sl_tcp_timers(b->s, t);
 }
 
+/* Resident set size of the process in bytes (/proc/self/statm). */
+static uint64_t rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 static void idle_footprint(unsigned int n)
 {
 	static struct end a, b;
 	unsigned int in_use_before;
+	uint64_t rss0, rss1;
+	unsigned int ports = (n + 16383) / 16384;
 
 	pair_create(&a, &b, n + 16, 65536, 0);
+	for (unsigned int p = 1; p < ports; p++)
+		sl_tcp_listen(b.s, (uint16_t)(6379 + p), n);
 	in_use_before = rte_mempool_in_use_count(pool);
+	rss0 = rss_bytes();
 	for (unsigned int i = 0; i < n; i++) {
-		if (sl_tcp_connect(a.s, IP_B, 6379, 0, NULL, mono_us()) == NULL) {
+		/* 16384 ephemeral ports per server port. */
+		if (sl_tcp_connect(a.s, IP_B, (uint16_t)(6379 + i / 16384), 0, NULL, mono_us()) ==
+		    NULL) {
 			fprintf(stderr, "connect %u failed\n", i);
 			exit(1);
 		}
@@ -214,15 +236,18 @@ static void idle_footprint(unsigned int n)
 	}
 	for (int k = 0; k < 100 && b.accepted < n; k++)
 		step(&a, &b);
+	rss1 = rss_bytes();
 	printf("idle connections established: %lu of %u (client and server stacks)\n",
 	       (unsigned long)b.accepted, n);
 	printf("bytes per idle established connection: %zu (control block + hash-table share; "
 	       "limit 1024)\n",
 	       sl_tcp_conn_footprint(b.s));
+	printf("measured: process RSS grew %.1f MiB for %u connections in two stacks = %.0f "
+	       "bytes per connection\n",
+	       (double)(rss1 - rss0) / (1 << 20), (unsigned int)b.accepted,
+	       (double)(rss1 - rss0) / (2.0 * (double)SL_MAX(b.accepted, (uint64_t)1)));
 	printf("buffer mbufs held by %u idle connections: %u\n", n,
 	       rte_mempool_in_use_count(pool) - in_use_before);
-	printf("table memory for %u connections: %.1f MiB per stack\n", n,
-	       (double)sl_tcp_conn_footprint(b.s) * n / (1 << 20));
 	sl_tcp_destroy(&a.s);
 	sl_tcp_destroy(&b.s);
 }
@@ -356,7 +381,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "EAL init failed\n");
 		return 1;
 	}
-	if (idle == 0 || idle > MAXC)
+	if (idle == 0 || idle > 1000000)
 		idle = 10000;
 	pool = rte_pktmbuf_pool_create("perf_tcp", 65535, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
