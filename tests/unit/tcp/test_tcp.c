@@ -1812,6 +1812,42 @@ static void test_timer_budget_resumes(void **state)
 	h_fini(&h);
 }
 
+static void test_syn_flood(void **state)
+{
+	struct sl_tcp_params p = {.flags = SL_TCP_F_SYN_COOKIES, .max_conns = 64};
+	struct harness h;
+	uint32_t cookie_iss[5];
+
+	(void)state;
+	h_init(&h, &p);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	sl_tcp_listen(h.s, H_LPORT, 16);
+	/* 1000 SYNs from as many ports: 16 held in the backlog, the rest
+	 * answered statelessly; every one gets a SYN-ACK. */
+	for (uint16_t i = 0; i < 1000; i++) {
+		struct out_seg *sa;
+
+		h.pport = (uint16_t)(30000 + i);
+		h.rd = h.nout = 0;
+		h_send(&h, F_SYN, 1000u * i, 0, 65535, NULL, NULL, 0);
+		sa = h_next(&h);
+		assert_non_null(sa);
+		assert_int_equal(sa->fl, F_SYN | F_ACK);
+		if (i >= 995)
+			cookie_iss[i - 995] = sa->seq;
+	}
+	assert_int_equal(sl_tcp_conn_count(h.s), 16);
+	assert_int_equal(h_stat(&h, "syn_cookies_sent"), 984);
+	/* The last five complete their handshakes from the cookie alone. */
+	for (uint16_t i = 995; i < 1000; i++) {
+		h.pport = (uint16_t)(30000 + i);
+		h_send(&h, F_ACK, 1000u * i + 1, cookie_iss[i - 995] + 1, 65535, NULL, NULL, 0);
+	}
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_ACCEPT), 5);
+	assert_int_equal(sl_tcp_conn_count(h.s), 21);
+	h_fini(&h);
+}
+
 /* ------------------------------------------------ two stacks, end to end -- */
 
 #define LB_QLEN 8192
@@ -2313,6 +2349,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_syn_backlog_and_cookies),
 		cmocka_unit_test(test_backlog_drop_without_cookies),
 		cmocka_unit_test(test_syn_cookie_expiry),
+		cmocka_unit_test(test_syn_flood),
 		cmocka_unit_test(test_timewait_reuse_by_timestamp),
 		cmocka_unit_test(test_malformed_dropped),
 		cmocka_unit_test(test_paws),
