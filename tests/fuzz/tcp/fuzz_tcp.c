@@ -5,7 +5,8 @@
  *
  * The first byte's top bits pick CUBIC (0x80) and real checksum
  * verification (0x40). Input: a sequence of records, each [op][len lo][len hi][len bytes]:
- *   op % 8 == 0  frame as is (IPv4 fields the IP layer guarantees are fixed up)
+ *   op % 8 == 0  frame as is (IPv4 fields the IP layer guarantees are fixed up);
+ *                with op & 0x40 through sl_tcp_input, the net layer's hook
  *   op % 8 == 1  frame whose ACK field is replaced by the stack's last
  *                sequence number sent (plus SYN/FIN/len), and whose SEQ is
  *                replaced by the last ACK the stack sent: lets mutations get
@@ -219,8 +220,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1: {
 			struct rte_mbuf *m = make_frame(rec, len, op % 8 == 1);
 
-			if (m != NULL)
+			if (m != NULL && (op & 0x40)) {
+				sl_tcp_input(s, m, now); /* the net layer's hook */
+				sl_tcp_flush(s);
+			} else if (m != NULL) {
 				sl_tcp_input_burst(s, &m, 1, now);
+			}
 			break;
 		}
 		case 2: {
@@ -259,9 +264,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					forget(c);
 					sl_tcp_abort(c, now);
 					break;
-				default:
+				default: {
+					struct iovec iov[4];
+					uint32_t n = sl_tcp_peek_iov(c, iov, 4);
+
+					for (uint32_t i = 0; i < n; i++)
+						if (iov[i].iov_len == 0 || iov[i].iov_base == NULL)
+							abort();
 					sl_tcp_peek(c, rec[1], buf, sizeof(buf));
 					break;
+				}
 				}
 			}
 			break;
