@@ -49,6 +49,11 @@
 #define COOKIE_PERIOD_US (64ull * 1000000)
 #define HDRS_LEN         (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr))
 
+/* Issue 3: an idle established connection (control block + table entry)
+ * costs at most 1 KiB. */
+static_assert(sizeof(struct sl_tcp_conn) + sizeof(struct sl_tcp_conn *) <= 1024,
+	      "control block over the per-connection budget");
+
 static const char *const state_names[] = {
 	"CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
 	"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT",
@@ -304,6 +309,8 @@ static void timer_unlink(struct sl_tcp_conn *c)
 
 	if (c->t_deadline == 0)
 		return;
+	if (s->wheel_cursor == c)
+		s->wheel_cursor = c->tnext;
 	if (c->tprev != NULL)
 		c->tprev->tnext = c->tnext;
 	else
@@ -438,6 +445,16 @@ static void deliver_events(struct sl_tcp *s)
 	}
 }
 
+/* Caller time to the stack's microseconds (params.now_hz: 0 = already us). */
+static inline uint64_t to_us(const struct sl_tcp *s, uint64_t t)
+{
+	uint64_t hz = s->p.now_hz;
+
+	if (hz == 0)
+		return t;
+	return t / hz * 1000000 + t % hz * 1000000 / hz;
+}
+
 static inline void enter(struct sl_tcp *s, uint64_t now)
 {
 	s->depth++;
@@ -445,14 +462,20 @@ static inline void enter(struct sl_tcp *s, uint64_t now)
 		s->now = now;
 }
 
-static void leave(struct sl_tcp *s)
+static void leave_noflush(struct sl_tcp *s)
 {
 	if (--s->depth != 0)
 		return;
 	s->depth++;
 	deliver_events(s);
 	s->depth--;
-	sl_tcp_flush(s);
+}
+
+static void leave(struct sl_tcp *s)
+{
+	leave_noflush(s);
+	if (s->depth == 0)
+		sl_tcp_flush(s);
 }
 
 /* ---------------------------------------------------------------- output -- */
@@ -518,6 +541,66 @@ static struct rte_tcp_hdr *frame_start(struct sl_tcp *s, struct rte_mbuf **mp,
 	return (struct rte_tcp_hdr *)(ip + 1);
 }
 
+/* Internet checksum (RFC 1071) summed 32 bits at a time into a 64-bit
+ * accumulator: the one's-complement sum does not depend on the word size
+ * (RFC 1071 2(B)), and this is several times faster than 16-bit steps. */
+static inline uint64_t csum_add(const void *buf, uint32_t len, uint64_t sum)
+{
+	const uint8_t *p = buf;
+
+	while (len >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		sum += (uint32_t)v;
+		sum += v >> 32;
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		sum += v;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		sum += v;
+		p += 2;
+		len -= 2;
+	}
+	if (len > 0) {
+		uint16_t v = 0;
+
+		memcpy(&v, p, 1);
+		sum += v;
+	}
+	return sum;
+}
+
+static inline uint16_t csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Sum of the RFC 9293 3.1 pseudo-header and the segment (tcplen bytes). */
+static inline uint16_t tcp_sum(const struct rte_ipv4_hdr *ip, const void *th, uint32_t tcplen)
+{
+	uint64_t sum = (uint64_t)ip->src_addr + ip->dst_addr + rte_cpu_to_be_16(IPPROTO_TCP) +
+		       rte_cpu_to_be_16((uint16_t)tcplen);
+
+	return csum_fold(csum_add(th, tcplen, sum));
+}
+
 static void frame_finish(struct sl_tcp *s, struct rte_mbuf *m, struct rte_tcp_hdr *th)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)((uint8_t *)th - sizeof(*ip));
@@ -530,7 +613,8 @@ static void frame_finish(struct sl_tcp *s, struct rte_mbuf *m, struct rte_tcp_hd
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else {
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		th->cksum = (uint16_t)~tcp_sum(
+			ip, th, rte_be_to_cpu_16(ip->total_length) - (uint32_t)sizeof(*ip));
 	}
 	ST(s, segs_out);
 	tx_enqueue(s, m);
@@ -875,8 +959,10 @@ static uint32_t sb_pipe(const struct sl_tcp_conn *c)
 	return pipe;
 }
 
-/* RFC 6675 4 NextSeg rule 1: first lost, unSACKed byte above HighRxt. */
-static bool sb_next_seg(const struct sl_tcp_conn *c, uint32_t *seq, uint32_t *len)
+/* RFC 6675 4 NextSeg: rule 1 (lost_only) is the first lost, unSACKed byte
+ * above HighRxt; rule 3 the first unSACKed byte above HighRxt below the
+ * highest SACKed one, lost or not. */
+static bool sb_next_seg(const struct sl_tcp_conn *c, uint32_t *seq, uint32_t *len, bool lost_only)
 {
 	uint32_t a = c->snd_una;
 
@@ -884,7 +970,7 @@ static bool sb_next_seg(const struct sl_tcp_conn *c, uint32_t *seq, uint32_t *le
 		uint32_t b = c->sack[i][0];
 		uint32_t st = SEQ_GT(c->high_rxt, a) ? c->high_rxt : a;
 
-		if (SEQ_LT(st, b) && sb_is_lost(c, st)) {
+		if (SEQ_LT(st, b) && (!lost_only || sb_is_lost(c, st))) {
 			*seq = st;
 			*len = SL_MIN(b - st, (uint32_t)c->mss);
 			return true;
@@ -961,7 +1047,7 @@ static void tcp_output(struct sl_tcp_conn *c, uint64_t now)
 
 				if (c->cwnd < pipe + c->mss)
 					break;
-				if (sb_next_seg(c, &seq, &len)) {
+				if (sb_next_seg(c, &seq, &len, true)) { /* rule 1 */
 					xmit_data(c, seq, len, now);
 					c->high_rxt = seq + len;
 					continue;
@@ -971,8 +1057,14 @@ static void tcp_output(struct sl_tcp_conn *c, uint64_t now)
 						    c->snd_wnd > c->snd_max - c->snd_una
 							    ? c->snd_wnd - (c->snd_max - c->snd_una)
 							    : 0),
-					     now) == 0)
-					break;
+					     now) > 0) /* rule 2 */
+					continue;
+				if (sb_next_seg(c, &seq, &len, false)) { /* rule 3 */
+					xmit_data(c, seq, len, now);
+					c->high_rxt = seq + len;
+					continue;
+				}
+				break;
 			}
 		} else {
 			uint32_t wnd = SL_MIN(c->snd_wnd, c->cwnd);
@@ -1042,7 +1134,7 @@ static void recovery_enter(struct sl_tcp_conn *c, uint64_t now)
 		ST(s, sack_recoveries);
 		c->cwnd = c->ssthresh;
 		c->high_rxt = c->snd_una;
-		if (!sb_next_seg(c, &seq, &len)) {
+		if (!sb_next_seg(c, &seq, &len, true)) {
 			seq = c->snd_una;
 			len = SL_MIN((uint32_t)c->mss, c->snd_max - c->snd_una);
 			if (c->nsack > 0)
@@ -1063,7 +1155,6 @@ static void recovery_enter(struct sl_tcp_conn *c, uint64_t now)
 /* An ACK that advances snd_una. */
 static void ack_new(struct sl_tcp_conn *c, const struct seg *g, uint64_t now)
 {
-	struct sl_tcp *s = c->stack;
 	uint32_t acked = g->ack - c->snd_una;
 	uint32_t data_acked = acked;
 	uint32_t flight_before = c->snd_max - c->snd_una;
@@ -1122,7 +1213,6 @@ static void ack_new(struct sl_tcp_conn *c, const struct seg *g, uint64_t now)
 	}
 	if (data_acked > 0 && !(c->flags & TF_FIN_QUEUED))
 		ev_post(c, SL_TCP_EV_WRITABLE);
-	(void)s;
 }
 
 /* ---------------------------------------------------------------- receive -- */
@@ -1425,6 +1515,8 @@ static void syn_sent_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 		c->t_rexmt = 0;
 		c->state = TCPS_ESTABLISHED;
 		c->flags &= ~TF_RTT_TIMING;
+		if (s->p.keepidle_us != 0)
+			c->t_keep = now + s->p.keepidle_us;
 		if (c->flags & TF_FIN_QUEUED)
 			c->state = TCPS_FIN_WAIT_1;
 		ev_post(c, SL_TCP_EV_CONNECTED);
@@ -2020,9 +2112,17 @@ static void input_one(struct sl_tcp *s, struct rte_mbuf *m, uint64_t now)
 	if (!(s->p.flags & SL_TCP_F_RX_CKSUM_BYPASS)) {
 		uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
-		if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
-		    (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-		     rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(l2 + l3)) != 0)) {
+		bool bad;
+
+		if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			bad = false;
+		else if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			bad = true;
+		else if (m->data_len >= l2 + iplen)
+			bad = tcp_sum(ip, th, tlen) != 0xffff;
+		else
+			bad = rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(l2 + l3)) != 0;
+		if (bad) {
 			ST(s, drop_cksum);
 			goto out;
 		}
@@ -2081,8 +2181,19 @@ out:
 	rte_pktmbuf_free(m);
 }
 
+void sl_tcp_input(void *stack, struct rte_mbuf *m, uint64_t now)
+{
+	struct sl_tcp *s = stack;
+
+	now = to_us(s, now);
+	enter(s, now);
+	input_one(s, m, now);
+	leave_noflush(s);
+}
+
 uint16_t sl_tcp_input_burst(struct sl_tcp *s, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
+	now = to_us(s, now);
 	enter(s, now);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
@@ -2157,8 +2268,17 @@ static void on_persist(struct sl_tcp_conn *c, uint64_t now)
 		tcp_output(c, now);
 		return;
 	}
+	if ((c->flags & TF_APP_CLOSED) && c->rxt_shift >= s->p.max_retries) {
+		/* Nobody holds this connection any more: a peer that keeps its
+		 * window shut must not pin it forever. */
+		ST(s, timeout_drops);
+		send_rst_conn(c, now);
+		conn_drop(c, ETIMEDOUT, SL_TCP_EV_CLOSED);
+		return;
+	}
 	/* RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe with one byte beyond the
-	 * zero window, backing off, never giving up while the peer ACKs. */
+	 * zero window, backing off, never giving up while the peer ACKs (and
+	 * the application still holds the connection). */
 	ST(s, persist_probes);
 	xmit_data(c, c->snd_una, 1, now);
 	if (c->snd_nxt == c->snd_una)
@@ -2210,8 +2330,11 @@ static void conn_timers(struct sl_tcp_conn *c, uint64_t now)
 		if (c->state == TCPS_CLOSED)
 			return;
 	}
-	if (c->t_persist != 0 && c->t_persist <= now)
+	if (c->t_persist != 0 && c->t_persist <= now) {
 		on_persist(c, now);
+		if (c->state == TCPS_CLOSED)
+			return;
+	}
 	if (c->t_keep != 0 && c->t_keep <= now) {
 		on_keepalive(c, now);
 		if (c->state == TCPS_CLOSED)
@@ -2220,16 +2343,19 @@ static void conn_timers(struct sl_tcp_conn *c, uint64_t now)
 	timer_update(c);
 }
 
-unsigned int sl_tcp_timers(struct sl_tcp *s, uint64_t now)
+unsigned int sl_tcp_timers(struct sl_tcp *s, uint64_t now_in)
 {
+	uint64_t now = to_us(s, now_in);
 	uint64_t now_tick = now / WHEEL_TICK_US;
 	unsigned int budget = TIMER_BUDGET, ran = 0, slots = 0;
 
 	enter(s, now);
 	while (s->wheel_tick <= now_tick && budget > 0) {
 		uint32_t slot = s->wheel_tick & (WHEEL_SLOTS - 1);
-		struct sl_tcp_conn *c = s->wheel[slot];
+		struct sl_tcp_conn *c = s->wheel_resume ? s->wheel_cursor : s->wheel[slot];
 
+		s->wheel_resume = false;
+		s->wheel_cursor = NULL;
 		while (c != NULL && budget > 0) {
 			struct sl_tcp_conn *next = c->tnext;
 
@@ -2241,8 +2367,13 @@ unsigned int sl_tcp_timers(struct sl_tcp *s, uint64_t now)
 			}
 			c = next;
 		}
-		if (c != NULL)
-			break; /* budget spent inside this slot: resume here */
+		if (c != NULL) {
+			/* Budget spent inside this slot: resume at c, so that a
+			 * slot crowded with far deadlines cannot stall the walk. */
+			s->wheel_resume = true;
+			s->wheel_cursor = c;
+			break;
+		}
 		s->wheel_tick++;
 		if (++slots >= WHEEL_SLOTS) {
 			/* One full turn visits every entry: skip ahead. */
@@ -2282,6 +2413,7 @@ void sl_tcp_icmp_unreach(struct sl_tcp *s, const struct rte_ipv4_hdr *ip, uint32
 		ST(s, icmp_ignored);
 		return;
 	}
+	now = to_us(s, now);
 	enter(s, now);
 	if (code == 4) {
 		/* RFC 1191 6.3 frag needed: lower the MSS and resend at once. */
@@ -2484,6 +2616,7 @@ struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp *s, uint32_t dst_ip, uint16_t d
 		errno = EADDRINUSE;
 		return NULL;
 	}
+	now = to_us(s, now);
 	enter(s, now);
 	c = conn_alloc(s);
 	if (c == NULL) {
@@ -2522,6 +2655,7 @@ int sl_tcp_send(struct sl_tcp_conn *c, const void *buf, uint32_t len, uint64_t n
 	len = SL_MIN(len, room);
 	if (len == 0)
 		return 0;
+	now = to_us(s, now);
 	enter(s, now);
 	n = bufq_append(s, &c->sndq, buf, len);
 	if (n > 0)
@@ -2535,6 +2669,20 @@ uint32_t sl_tcp_peek(const struct sl_tcp_conn *c, uint32_t off, void *buf, uint3
 	if (off >= c->rcvq.len)
 		return 0;
 	return bufq_copy(&c->rcvq, off, buf, SL_MIN(len, c->rcvq.len - off));
+}
+
+uint32_t sl_tcp_peek_iov(const struct sl_tcp_conn *c, struct iovec *iov, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (const struct rte_mbuf *m = c->rcvq.head; m != NULL && n < max; m = m->next) {
+		if (m->data_len == 0)
+			continue;
+		iov[n].iov_base = rte_pktmbuf_mtod(m, void *);
+		iov[n].iov_len = m->data_len;
+		n++;
+	}
+	return n;
 }
 
 uint32_t sl_tcp_readable(const struct sl_tcp_conn *c)
@@ -2573,6 +2721,7 @@ int sl_tcp_consume(struct sl_tcp_conn *c, uint32_t n, uint64_t now)
 	before = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	after = rcv_window(c);
 	if (after > before) {
+		now = to_us(s, now);
 		enter(s, now);
 		c->flags |= TF_ACK_NOW;
 		tcp_output(c, now);
@@ -2581,7 +2730,7 @@ int sl_tcp_consume(struct sl_tcp_conn *c, uint32_t n, uint64_t now)
 	return 0;
 }
 
-int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now)
+static int do_shutdown(struct sl_tcp_conn *c, uint64_t now)
 {
 	struct sl_tcp *s = c->stack;
 
@@ -2607,7 +2756,7 @@ int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now)
 	return 0;
 }
 
-void sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now)
+static void do_abort(struct sl_tcp_conn *c, uint64_t now)
 {
 	struct sl_tcp *s = c->stack;
 
@@ -2622,14 +2771,14 @@ void sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now)
 	leave(s);
 }
 
-void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
+static void do_close(struct sl_tcp_conn *c, uint64_t now)
 {
 	struct sl_tcp *s = c->stack;
 
 	if (c->rcvq.len > 0 && c->state != TCPS_CLOSED && c->state != TCPS_TIME_WAIT) {
 		/* RFC 1122 4.2.2.13: closing with unread data sends a RST. */
 		ST(s, data_after_close);
-		sl_tcp_abort(c, now);
+		do_abort(c, now);
 		return;
 	}
 	enter(s, now);
@@ -2644,7 +2793,7 @@ void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
 	case TCPS_ESTABLISHED:
 	case TCPS_CLOSE_WAIT:
 	case TCPS_SYN_RECEIVED:
-		sl_tcp_shutdown(c, now);
+		do_shutdown(c, now);
 		break;
 	case TCPS_FIN_WAIT_2:
 		c->t_2msl = now + 2ull * s->p.msl_us;
@@ -2654,6 +2803,21 @@ void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
 		break;
 	}
 	leave(s);
+}
+
+int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now)
+{
+	return do_shutdown(c, to_us(c->stack, now));
+}
+
+void sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now)
+{
+	do_abort(c, to_us(c->stack, now));
+}
+
+void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now)
+{
+	do_close(c, to_us(c->stack, now));
 }
 
 void *sl_tcp_conn_udata(const struct sl_tcp_conn *c)

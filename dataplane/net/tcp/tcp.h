@@ -3,8 +3,9 @@
  *
  * One instance per worker lcore, shared-nothing: no locks, no clock reads, no
  * syscalls, no allocation after creation except mbufs from the pool given at
- * creation. Every entry point takes `now` in MICROSECONDS of a monotonic clock
- * chosen by the caller (tests drive virtual time). Input is bursts of whole
+ * creation. Every entry point takes `now` from a monotonic clock chosen by the
+ * caller: MICROSECONDS, or ticks of params.now_hz (e.g. TSC cycles) converted
+ * on entry; tests drive virtual time. Input is bursts of whole
  * Ethernet frames already validated by the IPv4 layer; output is whole
  * Ethernet/IPv4/TCP frames handed to a tx function.
  *
@@ -32,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -98,6 +100,9 @@ struct sl_tcp_params {
 	uint8_t max_retries;            /* data retransmissions before giving up [15] */
 	uint8_t syn_retries;            /* SYN / SYN-ACK retransmissions [5] */
 	uint8_t reserved;
+	/* Unit of every `now`: 0 = microseconds, else ticks per second
+	 * (e.g. rte_get_tsc_hz()), converted to microseconds on entry. */
+	uint64_t now_hz;
 	uint64_t secret[2]; /* key for ISNs and SYN cookies (random) */
 };
 
@@ -166,6 +171,12 @@ void sl_tcp_destroy(struct sl_tcp **stack);
 /* Feed received frames. Ownership of all n mbufs is transferred; returns n.
  * Each frame: Ethernet+IPv4+TCP, l2_len/l3_len set, IPv4 header validated. */
 uint16_t sl_tcp_input_burst(struct sl_tcp *stack, struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+/* One frame, with the signature of the IPv4 layer's upper-layer hook
+ * (sl_net_l4_input_fn): stack is the struct sl_tcp, m is transferred. Events
+ * are delivered before it returns; output frames wait in the stack's tx
+ * buffer until it fills or sl_tcp_flush / sl_tcp_timers runs, so a worker
+ * calls one of those once per loop iteration. */
+void sl_tcp_input(void *stack, struct rte_mbuf *m, uint64_t now);
 /* Run due timers (bounded work per call); returns how many ran. */
 unsigned int sl_tcp_timers(struct sl_tcp *stack, uint64_t now);
 /* Hand buffered output frames to the tx function. */
@@ -183,7 +194,9 @@ int sl_tcp_listen(struct sl_tcp *stack, uint16_t port, uint32_t backlog);
 /* Stop listening; established connections are not affected. 0 or -ENOENT. */
 int sl_tcp_unlisten(struct sl_tcp *stack, uint16_t port);
 
-/* Active open. src_port 0 picks a free ephemeral port. udata borrowed.
+/* Active open. src_port 0 picks a free ephemeral port (49152-65535); with
+ * several workers behind RSS the caller passes a src_port whose reply hashes
+ * to this lcore's queue. udata borrowed.
  * Returns the handle or NULL with errno (ENOMEM, EADDRINUSE, EHOSTUNREACH). */
 struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp *stack, uint32_t dst_ip, uint16_t dst_port,
 				   uint16_t src_port, void *udata, uint64_t now);
@@ -194,6 +207,11 @@ int sl_tcp_send(struct sl_tcp_conn *conn, const void *buf, uint32_t len, uint64_
 /* Copy up to len queued in-order bytes starting at off into buf without
  * consuming them; returns bytes copied. */
 uint32_t sl_tcp_peek(const struct sl_tcp_conn *conn, uint32_t off, void *buf, uint32_t len);
+/* Zero-copy view of queued input: fills up to max iovecs with the queue's
+ * contiguous pieces, in order, and returns how many. The memory is owned by
+ * the stack and stays valid until the next sl_tcp_consume, close or abort on
+ * this connection (new input only appends). */
+uint32_t sl_tcp_peek_iov(const struct sl_tcp_conn *conn, struct iovec *iov, uint32_t max);
 /* In-order bytes queued and not consumed. */
 uint32_t sl_tcp_readable(const struct sl_tcp_conn *conn);
 /* 1 when the peer's FIN has been received (after all queued data). */

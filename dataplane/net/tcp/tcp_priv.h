@@ -169,6 +169,10 @@ struct sl_tcp {
 	struct tcp_listener *listeners;
 	struct sl_tcp_conn *wheel[WHEEL_SLOTS];
 	uint64_t wheel_tick; /* next tick to process */
+	/* Where a walk of wheel_tick's slot stopped when the budget ran out:
+	 * the next entry to look at (NULL with wheel_resume set: slot done). */
+	struct sl_tcp_conn *wheel_cursor;
+	bool wheel_resume;
 	struct sl_tcp_conn *evq_head, *evq_tail;
 	struct sl_tcp_conn *tw_head, *tw_tail;
 	uint32_t ntimewait;

@@ -3,8 +3,10 @@
  * stack instance under virtual time. Checksum verification is bypassed
  * (SL_TCP_F_RX_CKSUM_BYPASS) so that mutations reach the state machine.
  *
- * Input: a sequence of records, each [op][len lo][len hi][len bytes]:
- *   op % 8 == 0  frame as is (IPv4 fields the IP layer guarantees are fixed up)
+ * The first byte's top bits pick CUBIC (0x80) and real checksum
+ * verification (0x40). Input: a sequence of records, each [op][len lo][len hi][len bytes]:
+ *   op % 8 == 0  frame as is (IPv4 fields the IP layer guarantees are fixed up);
+ *                with op & 0x40 through sl_tcp_input, the net layer's hook
  *   op % 8 == 1  frame whose ACK field is replaced by the stack's last
  *                sequence number sent (plus SYN/FIN/len), and whose SEQ is
  *                replaced by the last ACK the stack sent: lets mutations get
@@ -102,9 +104,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = {"fuzz_tcp",     "--no-huge",   "-m",          "256",
-		       "--no-pci",     "--no-shconf", "-l",          "0",
-		       "--log-level",  "lib.*:error", "--no-telemetry", "--file-prefix",
+	char *eal[] = {"fuzz_tcp",
+		       "--no-huge",
+		       "-m",
+		       "256",
+		       "--no-pci",
+		       "--no-shconf",
+		       "-l",
+		       "0",
+		       "--log-level",
+		       "lib.*:error",
+		       "--no-telemetry",
+		       "--file-prefix",
 		       "sl-fuzz-tcp"};
 
 	(void)argc;
@@ -189,6 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	have_last = 0;
 	if (size > 0 && (data[0] & 0x80))
 		p.cc = &sl_tcp_cc_cubic;
+	if (size > 0 && (data[0] & 0x40))
+		p.flags &= ~SL_TCP_F_RX_CKSUM_BYPASS; /* exercise verification too */
 	s = sl_tcp_create(&p);
 	if (s == NULL)
 		abort();
@@ -207,8 +220,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1: {
 			struct rte_mbuf *m = make_frame(rec, len, op % 8 == 1);
 
-			if (m != NULL)
+			if (m != NULL && (op & 0x40)) {
+				sl_tcp_input(s, m, now); /* the net layer's hook */
+				sl_tcp_flush(s);
+			} else if (m != NULL) {
 				sl_tcp_input_burst(s, &m, 1, now);
+			}
 			break;
 		}
 		case 2: {
@@ -231,8 +248,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				switch (rec[1] % 5) {
 				case 0:
-					sl_tcp_consume(c, SL_MIN(sl_tcp_readable(c), (uint32_t)rec[1] * 16),
-						       now);
+					sl_tcp_consume(
+						c,
+						SL_MIN(sl_tcp_readable(c), (uint32_t)rec[1] * 16),
+						now);
 					break;
 				case 1:
 					sl_tcp_shutdown(c, now);
@@ -245,9 +264,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					forget(c);
 					sl_tcp_abort(c, now);
 					break;
-				default:
+				default: {
+					struct iovec iov[4];
+					uint32_t n = sl_tcp_peek_iov(c, iov, 4);
+
+					for (uint32_t i = 0; i < n; i++)
+						if (iov[i].iov_len == 0 || iov[i].iov_base == NULL)
+							abort();
 					sl_tcp_peek(c, rec[1], buf, sizeof(buf));
 					break;
+				}
 				}
 			}
 			break;
@@ -263,8 +289,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 6:
 			if (len >= 28)
-				sl_tcp_icmp_unreach(s, (const struct rte_ipv4_hdr *)(const void *)rec, len,
-						    rec[len - 1] & 7, (uint16_t)(rec[len - 2] << 4), now);
+				sl_tcp_icmp_unreach(
+					s, (const struct rte_ipv4_hdr *)(const void *)rec, len,
+					rec[len - 1] & 7, (uint16_t)(rec[len - 2] << 4), now);
 			break;
 		default: {
 			struct rte_mbuf *b[SL_BURST];
