@@ -768,14 +768,30 @@ static int emit(struct sl_tcp_conn *c, uint32_t seq, uint8_t fl, uint32_t len, u
 			uint32_t blk[4][2];
 			unsigned int nb = sack_blocks(c, blk, (c->flags & TF_TS) ? 3 : 4);
 
-			opt[ol++] = TCPOPT_NOP;
-			opt[ol++] = TCPOPT_NOP;
-			opt[ol++] = TCPOPT_SACK;
-			opt[ol++] = (uint8_t)(2 + 8 * nb);
-			for (unsigned int i = 0; i < nb; i++) {
-				put32(opt + ol, blk[i][0]);
-				put32(opt + ol + 4, blk[i][1]);
-				ol += 8;
+			/*
+			 * RFC 9293 3.7.1: options and data together must fit the
+			 * MSS. c->mss already leaves room for timestamps, so a data
+			 * segment carries only the SACK blocks that fit beside its
+			 * data (4 bytes NOP NOP kind len, 8 per block), possibly
+			 * none; pure ACKs carry them all (RFC 2018 4).
+			 */
+			if (len > 0) {
+				uint32_t room = c->mss > len ? c->mss - len : 0;
+				unsigned int fit = room >= 12 ? (room - 4) / 8 : 0;
+
+				if (nb > fit)
+					nb = fit;
+			}
+			if (nb > 0) {
+				opt[ol++] = TCPOPT_NOP;
+				opt[ol++] = TCPOPT_NOP;
+				opt[ol++] = TCPOPT_SACK;
+				opt[ol++] = (uint8_t)(2 + 8 * nb);
+				for (unsigned int i = 0; i < nb; i++) {
+					put32(opt + ol, blk[i][0]);
+					put32(opt + ol + 4, blk[i][1]);
+					ol += 8;
+				}
 			}
 		}
 	}
