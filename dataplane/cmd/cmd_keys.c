@@ -153,7 +153,9 @@ static void ttl_generic(struct sl_client *c, const struct sl_resp_arg *key, int 
 		return;
 	}
 	ttl = abs ? (long long)NOW(c) + left : left;
-	reply_int(c, ms ? ttl : (ttl + 500) / 1000);
+	/* Rounded as Redis computes it (its addition wraps for expiries near
+	 * the int64 limit, which unsigned arithmetic reproduces). */
+	reply_int(c, ms ? ttl : (long long)(((unsigned long long)ttl + 500) / 1000));
 }
 
 void cmd_ttl(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)

@@ -237,8 +237,8 @@ void cmd_getex(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 
 	if (parse_options(c, argv, argc, 2, STR_GETEX, &flags, &exp) != 0)
 		return;
-	if (exp != 0 && expire_ms_or_reply(c, &argv[exp], flags, "getex", &at) != 0)
-		return;
+	/* Redis getexCommand: options, then the key (nil, WRONGTYPE), and only
+	 * then the expiry's value. */
 	rc = sl_store_get(STR(c), argv[1].ptr, argv[1].len, NOW(c), &v);
 	count_lookup(c, rc == 0);
 	if (rc != 0) {
@@ -248,6 +248,8 @@ void cmd_getex(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 			reply_store_error(c, rc);
 		return;
 	}
+	if (exp != 0 && expire_ms_or_reply(c, &argv[exp], flags, "getex", &at) != 0)
+		return;
 	reply_bulk(c, v.ptr, v.len);
 	if (exp != 0)
 		sl_store_expire(STR(c), SELF(c), argv[1].ptr, argv[1].len, at, 0, NOW(c));
@@ -462,6 +464,20 @@ void cmd_incrbyfloat(struct sl_client *c, const struct sl_resp_arg *argv, uint32
 	int rc;
 
 	(void)argc;
+	/* Redis incrbyfloatCommand: the key's type, then its value, then the increment. */
+	rc = sl_store_get(STR(c), argv[1].ptr, argv[1].len, NOW(c), &cur);
+	if (rc == -EPROTOTYPE) {
+		reply_store_error(c, rc);
+		return;
+	}
+	if (rc == 0) {
+		struct sl_resp_arg a = {(const char *)cur.ptr, cur.len, 0};
+
+		if (parse_ld(&a, &have) != 0) {
+			reply_error(c, ERR_NOT_FLOAT);
+			return;
+		}
+	}
 	if (parse_ld(&argv[2], &d) != 0) {
 		reply_error(c, ERR_NOT_FLOAT);
 		return;
