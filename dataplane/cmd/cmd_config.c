@@ -28,9 +28,10 @@ enum conf_kind {
 	CONF_SAVE,   /* save */
 };
 
-#define CONF_IMMUTABLE 1u
-#define CONF_ONLY_MIN  2u /* settable, but only to its minimum (sluice's one behaviour) */
-#define CONF_STORE_MM  4u /* setting it pushes maxmemory and the policy to the store */
+#define CONF_IMMUTABLE  1u
+#define CONF_ONLY_MIN   2u /* settable, but only to its minimum (sluice's one behaviour) */
+#define CONF_STORE_MM   4u /* setting it pushes maxmemory and the policy to the store */
+#define CONF_STORE_HASH 8u /* setting it pushes the compact-hash limits to the store */
 
 /* Where the value lives in struct sl_engine_shared. */
 enum conf_field {
@@ -77,10 +78,10 @@ static const struct conf_def confs[] = {
 	 FIELD_UINT, AT(maxmemory_policy), NOFIX},
 	{"maxmemory-samples", NULL, CONF_INT, IMM, 1, INT_MAX, FIELD_UINT, AT(maxmemory_samples),
 	 NOFIX},
-	{"hash-max-listpack-entries", "hash-max-ziplist-entries", CONF_INT, IMM, 0, LONG_MAX,
-	 FIELD_UINT, AT(hash_max_entries), NOFIX},
-	{"hash-max-listpack-value", "hash-max-ziplist-value", CONF_INT, IMM, 0, LONG_MAX,
-	 FIELD_UINT, AT(hash_max_value), NOFIX},
+	{"hash-max-listpack-entries", "hash-max-ziplist-entries", CONF_INT, CONF_STORE_HASH, 0,
+	 UINT_MAX, FIELD_UINT, AT(hash_max_entries), NOFIX},
+	{"hash-max-listpack-value", "hash-max-ziplist-value", CONF_INT, CONF_STORE_HASH, 0,
+	 UINT_MAX, FIELD_UINT, AT(hash_max_value), NOFIX},
 	{"lfu-log-factor", NULL, CONF_INT, IMM, 0, INT_MAX, FIELD_UINT, AT(lfu_log_factor), NOFIX},
 	{"lfu-decay-time", NULL, CONF_INT, IMM, 0, INT_MAX, FIELD_UINT, AT(lfu_decay_time), NOFIX},
 	{"proto-max-bulk-len", NULL, CONF_MEMORY, 0, MB, LONG_MAX, FIELD_I64,
@@ -370,6 +371,9 @@ static void conf_apply(struct sl_engine *e, const struct conf_new *nv)
 	if (d->flags & CONF_STORE_MM)
 		sl_store_set_maxmemory(e->store, s->maxmemory,
 				       (enum sl_store_policy)s->maxmemory_policy);
+	if (d->flags & CONF_STORE_HASH)
+		sl_store_set_hash_limits(e->store, (unsigned)s->hash_max_entries,
+					 (unsigned)s->hash_max_value);
 }
 
 #define CONF_SET_MAX 32

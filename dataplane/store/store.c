@@ -996,6 +996,13 @@ int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
 	return 0;
 }
 
+void sl_store_set_hash_limits(struct sl_store *s, unsigned entries, unsigned value)
+{
+	/* Plain word stores: an owner reads one limit or the other per write. */
+	__atomic_store_n(&s->cfg.hash_max_listpack_entries, entries, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->cfg.hash_max_listpack_value, value, __ATOMIC_RELAXED);
+}
+
 void sl_store_set_maxmemory(struct sl_store *s, uint64_t bytes, enum sl_store_policy policy)
 {
 	WR(s->maxmemory, bytes);

@@ -321,6 +321,10 @@ int sl_store_flush(struct sl_store *s, unsigned self);
  * adaptive active-expiry step and the lazy free of flushed tables. */
 void sl_store_maintain(struct sl_store *s, unsigned self, uint64_t now_ms);
 
+/* Change the compact-hash limits (Redis hash-max-listpack-entries/-value).
+ * Any thread; hashes written afterwards follow the new limits. */
+void sl_store_set_hash_limits(struct sl_store *s, unsigned entries, unsigned value);
+
 /* Change maxmemory (whole store) and policy. Any thread; takes effect at the
  * owners' next writes. */
 void sl_store_set_maxmemory(struct sl_store *s, uint64_t bytes, enum sl_store_policy policy);
