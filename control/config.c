@@ -470,11 +470,12 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "Usage: sluice [/path/to/sluice.conf] [--option value ...]\n"
-		     "       sluice --help | --version | --config-markdown | --commands-markdown\n\n"
-		     "A kernel-bypass Redis-protocol cache appliance. Every option may be set\n"
-		     "in the config file (redis.conf syntax: 'name value') or as --name value;\n"
-		     "flags override the file.\n\nOptions (default in brackets):\n");
+	fprintf(out,
+		"Usage: sluice [/path/to/sluice.conf] [--option value ...]\n"
+		"       sluice --help | --version | --config-markdown | --commands-markdown\n\n"
+		"A kernel-bypass Redis-protocol cache appliance. Every option may be set\n"
+		"in the config file (redis.conf syntax: 'name value') or as --name value;\n"
+		"flags override the file.\n\nOptions (default in brackets):\n");
 	for (i = 0; i < NOPTIONS; i++)
 		fprintf(out, "  --%-16s %s [%s]\n", options[i].name, options[i].help,
 			options[i].def[0] != '\0' ? options[i].def : "\"\"");
