@@ -218,11 +218,31 @@ void cmd_renamenx(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t 
 }
 
 /*
- * Redis's glob matcher (util.c stringmatchlen): * ? [abc] [^a-z] and
- * backslash escapes, byte-wise, case-sensitive. Recursion depth is bounded
- * by the pattern length, as in Redis.
+ * Glob matching with Redis's semantics (util.c stringmatchlen): * ? [abc]
+ * [^a-z] and backslash escapes, byte-wise, case-sensitive.
+ *
+ * Bounded work, because a client chooses the pattern: when the part of the
+ * pattern after a '*' cannot match starting at any later position of the
+ * string, no earlier '*' can help by consuming more (that would only start
+ * the same remainder later still), so the whole match fails at once instead
+ * of backtracking through every earlier '*' ("a*a*a*...b" is otherwise
+ * exponential). Nesting deeper than GLOB_MAX_NESTING '*'s does not match,
+ * so a huge pattern cannot exhaust the stack.
  */
+#define GLOB_MAX_NESTING 1000
+
+static int glob_impl(const char *p, size_t plen, const char *s, size_t slen, unsigned depth,
+		     int *give_up);
+
 int sl_cmd_glob(const char *p, size_t plen, const char *s, size_t slen)
+{
+	int give_up = 0;
+
+	return glob_impl(p, plen, s, slen, 0, &give_up);
+}
+
+static int glob_impl(const char *p, size_t plen, const char *s, size_t slen, unsigned depth,
+		     int *give_up)
 {
 	while (plen > 0 && slen > 0) {
 		switch (p[0]) {
@@ -233,12 +253,20 @@ int sl_cmd_glob(const char *p, size_t plen, const char *s, size_t slen)
 			}
 			if (plen == 1)
 				return 1;
+			if (depth >= GLOB_MAX_NESTING) {
+				*give_up = 1;
+				return 0;
+			}
 			while (slen > 0) {
-				if (sl_cmd_glob(p + 1, plen - 1, s, slen))
+				if (glob_impl(p + 1, plen - 1, s, slen, depth + 1, give_up))
 					return 1;
+				if (*give_up)
+					return 0;
 				s++;
 				slen--;
 			}
+			/* The rest matched nowhere: no earlier '*' can change that. */
+			*give_up = 1;
 			return 0;
 		case '?':
 			break;
