@@ -62,7 +62,7 @@ const char *sl_cmd_group_name(enum cmd_group g);
 /* Handlers, by family. */
 cmd_fn cmd_ping, cmd_echo, cmd_quit, cmd_hello, cmd_auth, cmd_select, cmd_command, cmd_client,
 	cmd_time, cmd_dbsize, cmd_flushall, cmd_info, cmd_reset;
-cmd_fn cmd_config, cmd_object, cmd_slowlog, cmd_latency, cmd_function, cmd_fcall;
+cmd_fn cmd_config, cmd_object, cmd_slowlog, cmd_latency, cmd_function, cmd_fcall, cmd_memory;
 cmd_fn cmd_get, cmd_set, cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel, cmd_getex,
 	cmd_mget, cmd_mset, cmd_msetnx, cmd_append, cmd_strlen, cmd_getrange, cmd_setrange,
 	cmd_incr, cmd_decr, cmd_incrby, cmd_decrby, cmd_incrbyfloat;

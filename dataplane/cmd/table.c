@@ -107,6 +107,8 @@ const struct cmd_def sl_cmd_table[] = {
 	 "Return a random key from the keyspace", "keyspace read slow"},
 	{"object", cmd_object, -2, CMD_CONTAINER, 0, 0, 0, GROUP_GENERIC, "2.2.3",
 	 "A container for object introspection commands", "slow"},
+	{"memory", cmd_memory, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SERVER, "4.0.0",
+	 "A container for memory diagnostics commands", "slow"},
 
 	/* hashes */
 	{"hset", cmd_hset, -4, W | OOM | F, 1, 1, 1, GROUP_HASH, "2.0.0",
@@ -200,7 +202,7 @@ const char *const sl_subcmd_names[] = {
 	"object|refcount", "object|help",     "slowlog|get",     "slowlog|len",
 	"slowlog|reset",   "slowlog|help",    "latency|latest",  "latency|help",
 	"function|flush",  "function|load",   "function|list",   "function|delete",
-	"function|help",
+	"function|help",   "memory|usage",    "memory|help",
 };
 
 const unsigned sl_subcmd_count = sizeof(sl_subcmd_names) / sizeof(sl_subcmd_names[0]);

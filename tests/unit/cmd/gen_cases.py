@@ -592,7 +592,7 @@ CONN = [
     C("COMMAND FOO"),
     C("COMMAND COUNT x"),
     C("COMMAND INFO nosuchcommand"),
-    C("COMMAND COUNT", sluice2=":76\r\n",
+    C("COMMAND COUNT", sluice2=":77\r\n",
       why="sluice's table holds the commands it implements, not Redis's 240"),
     C("COMMAND DOCS echo",
       sluice2="*2\r\n$4\r\necho\r\n*6\r\n$7\r\nsummary\r\n$21\r\nEcho the given string\r\n"

@@ -522,8 +522,8 @@ static bool name_in_tables(const char *name, size_t len)
 /* Commands whose replies tests/unit/cmdmore checks (also against Redis). */
 static bool covered_by_cmdmore(const char *name, size_t len)
 {
-	static const char *const names[] = {"object",  "hrandfield", "hscan", "config",  "slowlog",
-					    "latency", "function",   "fcall", "fcall_ro"};
+	static const char *const names[] = {"object",  "hrandfield", "hscan", "config",   "slowlog",
+					    "latency", "function",   "fcall", "fcall_ro", "memory"};
 	size_t i;
 
 	for (i = 0; i < SL_ARRAY_SIZE(names); i++)

@@ -295,6 +295,31 @@ static void test_object(void **state)
 	RUN(&f->cl[0], rows);
 }
 
+/*
+ * MEMORY: nil, errors and subcommand texts as Redis 7.0 answers; the size is
+ * sluice's documented estimate, 48 bytes per item + key + value (+ 16 per
+ * hash field), since Redis's own figure depends on its allocator.
+ */
+static void test_memory(void **state)
+{
+	struct fx *f = *state;
+	static const struct row rows[] = {
+		{"MEMORY USAGE nokey\r\n", "$-1\r\n"},
+		{"SET s hello\r\n", "+OK\r\n"},
+		{"MEMORY USAGE s\r\n", ":54\r\n"},
+		{"MEMORY USAGE s SAMPLES 0\r\n", ":54\r\n"},
+		{"HSET h ab 1 c 22\r\n", ":2\r\n"},
+		{"MEMORY USAGE h\r\n", ":87\r\n"},
+		{"MEMORY USAGE s SAMPLES x\r\n",
+		 "-ERR value is not an integer or out of range\r\n"},
+		{"MEMORY USAGE s foo\r\n", "-ERR syntax error\r\n"},
+		{"MEMORY FROB\r\n", "-ERR unknown subcommand 'FROB'. Try MEMORY HELP.\r\n"},
+		{"MEMORY\r\n", "-ERR wrong number of arguments for 'memory' command\r\n"},
+	};
+
+	RUN(&f->cl[0], rows);
+}
+
 static void test_config(void **state)
 {
 	struct fx *f = *state;
@@ -704,6 +729,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hrandfield_hscan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowlog_latency_function, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client, setup, teardown),
