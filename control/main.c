@@ -516,7 +516,12 @@ int main(int argc, char **argv)
 		sp.store = store;
 		sp.self = w;
 		sp.shared = &shared;
-		sp.unix_ms = unix_ms();
+		{
+			struct timespec rt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			sp.unix_us = (uint64_t)rt.tv_sec * 1000000 + (uint64_t)rt.tv_nsec / 1000;
+		}
 		if (pconf.kind == SL_PORT_AF_XDP) {
 			sp.sketch = xdp.sketch;
 			sp.sketch_seed = xdp.cfg->sketch_seed;

@@ -10,8 +10,15 @@
 #include "dataplane/server.h"
 
 #define SEG_SIZE (16 * 1024)
-#define OUT_HIGH (1024 * 1024)
-#define OUT_LOW  (256 * 1024)
+/*
+ * Output pause watermarks: above OUT_HIGH bytes of unsent replies the
+ * connection's input is not taken until they drain below OUT_LOW. High
+ * enough that a client writing a long pipeline before reading any reply
+ * (Redis's own PIPELINING stresser: ~4.5 MB of replies) completes; bounded,
+ * so a slow reader costs at most this much output memory.
+ */
+#define OUT_HIGH (16 * 1024 * 1024)
+#define OUT_LOW  (4 * 1024 * 1024)
 
 struct seg {
 	struct seg *next;
@@ -47,7 +54,9 @@ static void set_time(struct sl_server *s, uint64_t tsc)
 	uint64_t d = tsc - s->start_tsc;
 
 	s->now_us = d / s->tsc_per_us;
-	s->now_ms = s->start_unix_ms + d / s->tsc_per_ms;
+	/* Microseconds throughout, so the start's sub-millisecond part is not
+	 * lost: TTLs computed by clients from their own clock stay exact. */
+	s->now_ms = (s->start_unix_us + d / s->tsc_per_us) / 1000;
 }
 
 /* +1 or -1 on the source's counters in every sketch row. */
@@ -436,7 +445,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->tsc_per_us = s->tsc_hz / 1000000 > 0 ? s->tsc_hz / 1000000 : 1;
 	s->tsc_per_ms = s->tsc_hz / 1000 > 0 ? s->tsc_hz / 1000 : 1;
 	s->start_tsc = rte_rdtsc();
-	s->start_unix_ms = p->unix_ms;
+	s->start_unix_us = p->unix_us;
 	s->sketch = p->sketch;
 	s->maxclients = p->maxclients;
 	s->echo = p->echo;

@@ -6,9 +6,9 @@
  * as requests are parsed); replies are copied into the stack's send buffer
  * as it has room (WRITABLE events continue the transfer).
  *
- * Backpressure: while a connection has more than 1 MiB of unsent replies
+ * Backpressure: while a connection has more than 16 MiB of unsent replies
  * the server stops taking its input, so its receive window closes and the
- * client waits; nothing is dropped. Taking input resumes below 256 KiB.
+ * client waits; nothing is dropped. Taking input resumes below 4 MiB.
  *
  * client-output-buffer-limit (Redis's last resort, normal class): a
  * connection whose output memory (sl_resp_out_mem: buffered plus referenced
@@ -82,7 +82,7 @@ struct sl_server {
 	uint64_t tsc_per_us;
 	uint64_t tsc_per_ms;
 	uint64_t start_tsc;
-	uint64_t start_unix_ms;
+	uint64_t start_unix_us;
 	uint64_t now_us; /* of the batch being processed */
 	uint64_t now_ms;
 	struct sl_server_conn *free_conns;
@@ -117,7 +117,7 @@ struct sl_server_params {
 	struct sl_store *store; /* borrowed; reader `self` online on this lcore */
 	unsigned self;
 	struct sl_engine_shared *shared; /* borrowed */
-	uint64_t unix_ms;                /* wall clock at start, for expiry times */
+	uint64_t unix_us;                /* wall clock at start (us), for expiry times */
 	struct sl_bpf_sketch *sketch;    /* NULL, or the XDP program's per-source counts */
 	uint64_t sketch_seed;
 	uint32_t maxclients;              /* 0: unlimited */

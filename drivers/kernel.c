@@ -17,9 +17,16 @@
 
 #include "drivers/kernel.h"
 
-#define SEG_SIZE     (16 * 1024)
-#define OUT_HIGH     (1024 * 1024)
-#define OUT_LOW      (256 * 1024)
+#define SEG_SIZE (16 * 1024)
+/*
+ * Output pause watermarks: above OUT_HIGH bytes of unsent replies the
+ * connection's input is not taken until they drain below OUT_LOW. High
+ * enough that a client writing a long pipeline before reading any reply
+ * (Redis's own PIPELINING stresser: ~4.5 MB of replies) completes; bounded,
+ * so a slow reader costs at most this much output memory.
+ */
+#define OUT_HIGH     (16 * 1024 * 1024)
+#define OUT_LOW      (4 * 1024 * 1024)
 #define MAX_EVENTS   64
 #define READS_PER_EV 4
 #define TICK_MS      10

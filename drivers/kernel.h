@@ -8,9 +8,9 @@
  * Per connection: input is read into 16 KiB segments and fed to the engine;
  * a segment that still holds part of an unfinished request is kept until
  * that request completes. Output is written with writev from the reply
- * chain. Backpressure: while a connection has more than 1 MiB of unsent
+ * chain. Backpressure: while a connection has more than 16 MiB of unsent
  * replies its input is not read (its TCP window closes, the client waits);
- * reading resumes below 256 KiB.
+ * reading resumes below 4 MiB.
  */
 #ifndef SL_DRIVERS_KERNEL_H
 #define SL_DRIVERS_KERNEL_H

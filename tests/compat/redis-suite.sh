@@ -75,7 +75,10 @@ done
 
 if [ -z "$host" ] || [ -z "$port" ]; then usage; fi
 [[ $port =~ ^[0-9]+$ ]] || die "--port must be a number"
-[[ $host == 127.* || $host == localhost ]] || die "only loopback servers are allowed ($host)"
+# Only servers the tests own: loopback, or the benchmarking range 198.18.0.0/15
+# where sluice's dataplane runs on the project's own veths.
+[[ $host == 127.* || $host == localhost || $host =~ ^198\.1[89]\. ]] ||
+	die "only loopback or 198.18.0.0/15 servers are allowed ($host)"
 if ! [[ $stall_timeout =~ ^[0-9]+$ && $unit_timeout =~ ^[0-9]+$ ]]; then die "timeouts are whole seconds"; fi
 [ -f "$skiplist" ] || die "skip list $skiplist not found"
 for t in tclsh8.6 timeout python3; do
