@@ -323,6 +323,25 @@ int sl_config_set(struct sl_config *cfg, const char *name, char **args, int narg
 {
 	const struct option_def *o = find_option(name);
 
+	if (o == NULL && strcasecmp(name, "rename-command") == 0) {
+		/* redis.conf: rename-command <command> <newname>; "" disables it. */
+		if (nargs != 2 || strlen(args[0]) >= sizeof(cfg->renames[0][0]) ||
+		    strlen(args[1]) >= sizeof(cfg->renames[0][1])) {
+			snprintf(err, errlen,
+				 "rename-command: expected <command> <newname> "
+				 "(\"\" disables the command)");
+			return -EINVAL;
+		}
+		if (cfg->n_renames == sizeof(cfg->renames) / sizeof(cfg->renames[0])) {
+			snprintf(err, errlen, "rename-command: at most %zu renames",
+				 sizeof(cfg->renames) / sizeof(cfg->renames[0]));
+			return -EINVAL;
+		}
+		strcpy(cfg->renames[cfg->n_renames][0], args[0]);
+		strcpy(cfg->renames[cfg->n_renames][1], args[1]);
+		cfg->n_renames++;
+		return 0;
+	}
 	if (o == NULL) {
 		snprintf(err, errlen, "unknown option '%s' (sluice --help lists them)", name);
 		return -EINVAL;

@@ -44,6 +44,8 @@ struct sl_config {
 	struct sl_obuf_limit obuf_pubsub;  /* accepted for compatibility; no pub/sub yet */
 	struct sl_obuf_limit obuf_replica; /* accepted for compatibility; no replicas */
 	int app;                           /* 0: resp, 1: echo */
+	unsigned n_renames;                /* rename-command <name> <newname>, in order */
+	char renames[32][2][64];
 	char requirepass[512];
 	long long maxmemory;  /* bytes; 0 = unlimited */
 	int maxmemory_policy; /* enum sl_store_policy order */

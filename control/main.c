@@ -346,6 +346,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_to_file = cfg.logfile[0] != '\0';
+	for (unsigned r = 0; r < cfg.n_renames; r++) {
+		int rrc = sl_cmd_rename(cfg.renames[r][0], cfg.renames[r][1]);
+
+		if (rrc != 0) {
+			fprintf(stderr, "sluice: config error: rename-command %s: %s\n",
+				cfg.renames[r][0],
+				rrc == -ENOENT   ? "no such command"
+				: rrc == -EEXIST ? "the new name is another command's"
+						 : "cannot rename");
+			return 1;
+		}
+	}
 	inet_ntop(AF_INET, &cfg.address, ip, sizeof(ip));
 	if (cfg.transport == SL_TRANSPORT_KERNEL) {
 		sl_log(SL_LOG_NOTICE, "sluice %s starting: transport kernel", SL_VERSION);

@@ -202,6 +202,15 @@ struct sl_client *sl_engine_next_killed(struct sl_engine *e);
  */
 int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t now_ms, bool *held);
 
+/*
+ * rename-command (redis.conf): `newname` (NUL-terminated, borrowed for the
+ * call) becomes the name of command `name`; the old name answers the
+ * unknown-command error; an empty newname disables the command. Process-wide,
+ * before any engine runs (not thread-safe against lookups). Returns 0,
+ * -ENOENT (no such command), -EEXIST (newname taken) or -ENOSPC.
+ */
+int sl_cmd_rename(const char *name, const char *newname);
+
 /* Number of commands in the table (COMMAND COUNT). */
 unsigned sl_cmd_count(void);
 

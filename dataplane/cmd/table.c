@@ -256,7 +256,60 @@ static void build_index(void)
 	}
 }
 
+/* rename-command: a handful at most, set before engines run, read-only after. */
+#define MAX_RENAMES 32
+static struct {
+	const struct cmd_def *cmd;
+	char name[64]; /* "" = disabled */
+} renames[MAX_RENAMES];
+static unsigned n_renames;
+
+static const struct cmd_def *lookup_table(const char *name, size_t len);
+
+int sl_cmd_rename(const char *name, const char *newname)
+{
+	const struct cmd_def *d = lookup_table(name, strlen(name));
+	size_t nl = strlen(newname);
+	unsigned i;
+
+	if (d == NULL)
+		return -ENOENT;
+	if (nl >= sizeof(renames[0].name))
+		return -ENAMETOOLONG;
+	if (nl > 0 && lookup_table(newname, nl) != NULL && lookup_table(newname, nl) != d)
+		return -EEXIST;
+	for (i = 0; i < n_renames; i++)
+		if (renames[i].cmd == d)
+			break;
+	if (i == n_renames) {
+		if (n_renames == MAX_RENAMES)
+			return -ENOSPC;
+		n_renames++;
+	}
+	renames[i].cmd = d;
+	memcpy(renames[i].name, newname, nl + 1);
+	return 0;
+}
+
 const struct cmd_def *sl_cmd_lookup(const char *name, size_t len)
+{
+	const struct cmd_def *d;
+	unsigned i;
+
+	if (sl_likely(n_renames == 0))
+		return lookup_table(name, len);
+	for (i = 0; i < n_renames; i++)
+		if (renames[i].name[0] != '\0' && strlen(renames[i].name) == len &&
+		    strncasecmp(renames[i].name, name, len) == 0)
+			return renames[i].cmd;
+	d = lookup_table(name, len);
+	for (i = 0; d != NULL && i < n_renames; i++)
+		if (renames[i].cmd == d)
+			return NULL; /* renamed away or disabled */
+	return d;
+}
+
+static const struct cmd_def *lookup_table(const char *name, size_t len)
 {
 	uint32_t s;
 

@@ -51,6 +51,19 @@ check "sluice starts with client-output-buffer-limit normal 1mb 0 0" \
 	start_kernel $((PORT + 4)) --client-output-buffer-limit "normal 1mb 0 0"
 check "client-output-buffer-limit: the client over the hard limit is closed, others served" \
 	python3 "$ROOT/tests/integration/obuf_probe.py" 127.0.0.1 $((PORT + 4))
+# rename-command (redis.conf): disable FLUSHALL, rename CONFIG.
+printf 'transport kernel\nport %d\nrun-dir %s\ninstance k-rename\nrename-command FLUSHALL ""\nrename-command CONFIG s3cr3t-config\n' \
+	$((PORT + 5)) "$DIR" >"$DIR/rename.conf"
+"$SLUICE" "$DIR/rename.conf" </dev/null >>"$LOG" 2>&1 &
+PIDS+=($!)
+check "sluice starts with rename-command lines in its config file" \
+	bash -c "for i in \$(seq 100); do redis-cli -p $((PORT + 5)) ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.05; done; exit 1"
+R5="redis-cli -p $((PORT + 5))"
+check "a disabled command answers the unknown-command error" \
+	bash -c "$R5 flushall | grep -q \"^ERR unknown command 'flushall'\""
+check "a renamed command answers only to its new name" \
+	bash -c "$R5 config get port | grep -q \"^ERR unknown command 'config'\" &&
+		$R5 s3cr3t-config get port | tr '\n' ' ' | grep -q 'port $((PORT + 5))'"
 kill -TERM "$main_pid"
 wait "$main_pid"
 check "SIGTERM: exit status 0" test $? -eq 0
