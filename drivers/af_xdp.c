@@ -77,17 +77,11 @@ static int af_xdp_preflight(const struct sl_port_conf *conf, char *err, size_t e
 static int af_xdp_eal_args(const struct sl_port_conf *conf, char **argv, int *argc, int max)
 {
 	char vdev[PATH_MAX + 128];
-	int rc;
 
 	snprintf(vdev, sizeof(vdev),
 		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,xdp_prog=%s", conf->name,
 		 conf->nb_queues, conf->xdp_prog);
-	rc = sl_port_push_arg(argv, argc, max, "--no-pci");
-	if (rc == 0)
-		rc = sl_port_push_arg(argv, argc, max, "--vdev");
-	if (rc == 0)
-		rc = sl_port_push_arg(argv, argc, max, vdev);
-	return rc;
+	return sl_port_push_vdev(argv, argc, max, vdev);
 }
 
 static void af_xdp_dev_name(const struct sl_port_conf *conf, char *buf, size_t len)

@@ -144,3 +144,14 @@ int sl_port_push_arg(char **argv, int *argc, int max, const char *s)
 	(*argc)++;
 	return 0;
 }
+
+int sl_port_push_vdev(char **argv, int *argc, int max, const char *spec)
+{
+	int rc = sl_port_push_arg(argv, argc, max, "--no-pci");
+
+	if (rc == 0)
+		rc = sl_port_push_arg(argv, argc, max, "--vdev");
+	if (rc == 0)
+		rc = sl_port_push_arg(argv, argc, max, spec);
+	return rc;
+}

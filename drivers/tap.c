@@ -23,15 +23,9 @@ static int tap_preflight(const struct sl_port_conf *conf, char *err, size_t errl
 static int tap_eal_args(const struct sl_port_conf *conf, char **argv, int *argc, int max)
 {
 	char vdev[128];
-	int rc;
 
 	snprintf(vdev, sizeof(vdev), "net_tap0,iface=%s", conf->name);
-	rc = sl_port_push_arg(argv, argc, max, "--no-pci");
-	if (rc == 0)
-		rc = sl_port_push_arg(argv, argc, max, "--vdev");
-	if (rc == 0)
-		rc = sl_port_push_arg(argv, argc, max, vdev);
-	return rc;
+	return sl_port_push_vdev(argv, argc, max, vdev);
 }
 
 static void tap_dev_name(const struct sl_port_conf *conf, char *buf, size_t len)
