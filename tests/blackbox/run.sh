@@ -48,7 +48,9 @@ inc ip addr add 198.18.150.2/24 dev bb-h
 inc ip link set bb-h up
 inc ethtool -K bb-h tx off tso off gso off gro off >/dev/null 2>&1
 
-inc redis-server --bind 127.0.0.1 --port 16379 --save "" --appendonly no \
+# Not through inc(): backgrounding a shell function gives the subshell's PID,
+# and killing that would leave redis-server running. ip netns exec execs it.
+ip netns exec "$NS_C" redis-server --bind 127.0.0.1 --port 16379 --save "" --appendonly no \
 	--dir "$DIR" --logfile "$DIR/redis.log" </dev/null >/dev/null 2>&1 &
 REDIS_PID=$!
 check "sluice ($(basename "$BUILD")) starts on af_xdp" sl_start
