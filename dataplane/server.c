@@ -165,30 +165,13 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 	s->stats.closed++;
 }
 
-/* Redis checkClientOutputBufferLimits. True when c must be closed now. */
-static bool over_obuf_limit(struct sl_server *s, struct sl_server_conn *c)
-{
-	uint64_t used = sl_resp_out_mem(&c->client.out);
-
-	if (s->obuf_hard != 0 && used >= s->obuf_hard)
-		return true;
-	if (s->obuf_soft == 0 || used < s->obuf_soft) {
-		c->soft_since_ms = 0;
-		return false;
-	}
-	if (c->soft_since_ms == 0) {
-		c->soft_since_ms = s->now_ms;
-		return false;
-	}
-	return s->now_ms - c->soft_since_ms > s->obuf_soft_ms;
-}
-
 /* Moves replies into the send buffer. Returns -1 if c was freed. */
 static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 {
 	struct sl_resp_out *o = &c->client.out;
 
-	if (over_obuf_limit(s, c)) {
+	if (sl_client_obuf_over(&c->client, s->obuf_hard, s->obuf_soft, s->obuf_soft_ms, s->now_ms,
+				&c->soft_since_ms)) {
 		sl_tcp_abort(c->tc, s->now_us);
 		s->stats.obuf_disconnections++;
 		conn_free(s, c);

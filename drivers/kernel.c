@@ -112,31 +112,14 @@ static void update_events(struct kworker *w, struct kconn *c)
 	epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-/* Redis checkClientOutputBufferLimits. True when c must be closed now. */
-static bool over_obuf_limit(const struct sl_kernel_conf *k, struct kconn *c, uint64_t now)
-{
-	uint64_t used = sl_resp_out_mem(&c->client.out);
-
-	if (k->obuf_hard != 0 && used >= k->obuf_hard)
-		return true;
-	if (k->obuf_soft == 0 || used < k->obuf_soft) {
-		c->soft_since_ms = 0;
-		return false;
-	}
-	if (c->soft_since_ms == 0) {
-		c->soft_since_ms = now;
-		return false;
-	}
-	return now - c->soft_since_ms > k->obuf_soft_ms;
-}
-
 /* Writes what the reply chain holds. Returns -1 if the connection was closed. */
 static int conn_flush(struct kworker *w, struct kconn *c)
 {
 	struct sl_resp_out *o = &c->client.out;
 	bool want_out = false, paused;
 
-	if (over_obuf_limit(&w->k->conf, c, w->eng.now_ms)) {
+	if (sl_client_obuf_over(&c->client, w->k->conf.obuf_hard, w->k->conf.obuf_soft,
+				w->k->conf.obuf_soft_ms, w->eng.now_ms, &c->soft_since_ms)) {
 		atomic_fetch_add(&w->k->obuf_disconnections, 1);
 		conn_close(w, c);
 		return -1;

@@ -604,3 +604,21 @@ int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t n
 			return -EPIPE;
 	}
 }
+
+bool sl_client_obuf_over(const struct sl_client *c, uint64_t hard, uint64_t soft, uint64_t soft_ms,
+			 uint64_t now_ms, uint64_t *soft_since)
+{
+	uint64_t used = sl_resp_out_mem(&c->out);
+
+	if (hard != 0 && used >= hard)
+		return true;
+	if (soft == 0 || used < soft) {
+		*soft_since = 0;
+		return false;
+	}
+	if (*soft_since == 0) {
+		*soft_since = now_ms;
+		return false;
+	}
+	return now_ms - *soft_since > soft_ms;
+}

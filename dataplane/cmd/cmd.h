@@ -211,6 +211,15 @@ int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t n
  */
 int sl_cmd_rename(const char *name, const char *newname);
 
+/*
+ * Redis's client-output-buffer-limit check (checkClientOutputBufferLimits)
+ * on c's output memory: true when c must be closed now, at `hard` bytes, or
+ * after staying at or above `soft` for more than soft_ms (0 disables either).
+ * *soft_since is the caller's per-connection state (0 = below soft).
+ */
+bool sl_client_obuf_over(const struct sl_client *c, uint64_t hard, uint64_t soft, uint64_t soft_ms,
+			 uint64_t now_ms, uint64_t *soft_since);
+
 /* Number of commands in the table (COMMAND COUNT). */
 unsigned sl_cmd_count(void);
 
