@@ -264,10 +264,6 @@ static int run_kernel(const struct sl_config *cfg)
 	struct sl_kernel *k;
 	char err[ERRLEN], dev[32], ip[INET_ADDRSTRLEN];
 
-	if (cfg->workers != 1)
-		die("transport kernel runs one worker for now (workers %lld given): writes to "
-		    "keys owned by another worker are not shipped between threads yet",
-		    cfg->workers);
 	snprintf(dev, sizeof(dev), "kernel-%lld", cfg->port);
 	if (sl_instance_lock(&lock, cfg->run_dir, cfg->instance, dev, err, sizeof(err)) != 0)
 		die("%s", err);
@@ -318,6 +314,7 @@ int main(int argc, char **argv)
 	struct sl_instance_lock lock;
 	static struct sl_engine_shared shared;
 	struct sl_worker *workers = NULL;
+	struct sl_mesh *mesh = NULL; /* workers > 1: commands shipped to a key's owner */
 	struct sl_server *servers = NULL;
 	struct sl_store_config sc;
 	struct sl_store *store = NULL;
@@ -372,10 +369,6 @@ int main(int argc, char **argv)
 		    "and pins BPF maps (run it with sudo or as a root service)");
 	if (sl_port_parse(cfg.device, &pconf, err, sizeof(err)) != 0)
 		die("config error: device: %s", err);
-	if (cfg.workers != 1)
-		die("workers %lld: the dataplane serves RESP with one worker for now (writes to "
-		    "keys owned by another worker are not shipped between lcores yet)",
-		    cfg.workers);
 	pconf.nb_queues = (uint16_t)cfg.workers;
 	pconf.nb_rxd = (uint16_t)cfg.rx_descriptors;
 	pconf.nb_txd = (uint16_t)cfg.tx_descriptors;
@@ -492,6 +485,11 @@ int main(int argc, char **argv)
 	store = sl_store_create(&sc);
 	if (store == NULL)
 		die("cannot create the store: %s", strerror(errno));
+	if (cfg.workers > 1) {
+		mesh = sl_mesh_create((unsigned)cfg.workers, 1024);
+		if (mesh == NULL)
+			die("cannot create the rings between workers: %s", strerror(errno));
+	}
 	engine_settings(&cfg, &shared, "dpdk");
 	sl_engine_shared_set_store_config(&shared, &sc);
 	install_signals();
@@ -541,6 +539,9 @@ int main(int argc, char **argv)
 		rc = sl_server_init(&servers[w], &sp);
 		if (rc != 0)
 			die("cannot start the TCP server on worker %u: %s", w, strerror(-rc));
+		if (mesh != NULL && sl_engine_attach_mesh(&servers[w].eng, mesh) != 0)
+			die("cannot attach worker %u to the rings between workers: out of memory",
+			    w);
 		sl_worker_attach_server(&workers[w], &servers[w], store, w);
 		workers[w].drain = &workers_drain;
 		atomic_init(&workers[w].draining_left, 1);
@@ -617,6 +618,7 @@ int main(int argc, char **argv)
 	for (w = 0; w < cfg.workers; w++)
 		sl_server_deinit(&servers[w]);
 	sl_store_destroy(&store);
+	sl_mesh_destroy(&mesh);
 	if (pconf.kind == SL_PORT_AF_XDP)
 		sl_xdp_deactivate(&xdp);
 	sl_port_teardown(&port);

@@ -202,7 +202,7 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 		if (full)
 			break;
 	}
-	if (c->closing && sl_resp_out_pending(o) == 0) {
+	if (c->closing && sl_resp_out_pending(o) == 0 && !sl_client_waiting(&c->client)) {
 		sl_tcp_close(c->tc, s->now_us);
 		conn_free(s, c);
 		return -1;
@@ -269,7 +269,7 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 {
 	if (s->echo)
 		return conn_echo(s, c);
-	while (!c->closing && !c->paused) {
+	while (!c->closing && !c->paused && !sl_client_waiting(&c->client)) {
 		uint32_t avail = sl_tcp_readable(c->tc), n;
 		bool held;
 		int rc;
@@ -318,6 +318,41 @@ abort:
 	s->stats.aborted++;
 	conn_free(s, c);
 	return -1;
+}
+
+/*
+ * c's command shipped to another worker is answered (its reply is in
+ * c->client.out): run the input that waited behind it, send, read on.
+ */
+static void conn_resume(struct sl_server *s, struct sl_server_conn *c)
+{
+	int rc;
+
+	if (s->draining) {
+		/* Requests behind it were never taken: drop them as the drain does. */
+		sl_client_drop_pending(&c->client);
+		conn_write(s, c);
+		return;
+	}
+	rc = sl_client_resume(&c->client, s->now_ms);
+	close_killed(s, c);
+	if (rc != 0) {
+		if (c->client.flags & SL_CLIENT_CLOSE_NOW) {
+			sl_tcp_abort(c->tc, s->now_us);
+			s->stats.aborted++;
+			conn_free(s, c);
+			return;
+		}
+		c->closing = true;
+	}
+	if (conn_write(s, c) != 0)
+		return;
+	if (sl_resp_out_pending(&c->client.out) > OUT_HIGH) {
+		c->paused = true;
+		s->stats.paused++;
+		return;
+	}
+	conn_read(s, c);
 }
 
 static bool denied_by_protected_mode(const struct sl_server *s, struct sl_tcp_conn *tc)
@@ -548,9 +583,17 @@ void sl_server_icmp_unreach(void *ctx, const struct rte_ipv4_hdr *ip, uint32_t l
 	sl_tcp_icmp_unreach(s->tcp, ip, len, code, mtu, s->now_us);
 }
 
-void sl_server_poll(struct sl_server *s, uint64_t tsc)
+unsigned sl_server_poll(struct sl_server *s, uint64_t tsc)
 {
+	struct sl_client *ready[SL_BURST];
+	uint64_t served = s->eng.stats.shipped_in;
+	unsigned n, i;
+
 	set_time(s, tsc);
+	n = sl_engine_poll(&s->eng, s->now_ms, ready, SL_BURST);
+	for (i = 0; i < n; i++)
+		conn_resume(s, sl_container_of(ready[i], struct sl_server_conn, client));
 	sl_tcp_timers(s->tcp, s->now_us);
 	sl_tcp_flush(s->tcp);
+	return n + (unsigned)(s->eng.stats.shipped_in - served);
 }

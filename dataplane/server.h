@@ -143,8 +143,13 @@ void sl_server_input(struct sl_server *s, struct rte_mbuf **pkts, uint16_t n, ui
 void sl_server_icmp_unreach(void *ctx, const struct rte_ipv4_hdr *ip, uint32_t len, uint8_t code,
 			    uint16_t mtu, uint64_t tsc);
 
-/* Timers and output; once per loop iteration. */
-void sl_server_poll(struct sl_server *s, uint64_t tsc);
+/*
+ * Once per loop iteration: requests shipped here by other workers, replies
+ * to this worker's shipped requests (their clients resume), timers, output.
+ * Returns the requests served for other workers plus the clients resumed
+ * (work done, for the busy-cycle count).
+ */
+unsigned sl_server_poll(struct sl_server *s, uint64_t tsc);
 
 /*
  * Graceful drain (SIGTERM): stop listening (new SYNs are refused), stop

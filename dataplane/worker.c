@@ -86,6 +86,7 @@ int sl_worker_main(void *arg)
 	while (atomic_load_explicit(w->stop, memory_order_relaxed) == 0) {
 		uint64_t t0 = rte_rdtsc(), t1;
 		uint16_t n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, SL_BURST);
+		unsigned resumed = 0;
 
 		if (n > 0)
 			sl_net_input_burst(&w->net, pkts, n, t0);
@@ -99,7 +100,7 @@ int sl_worker_main(void *arg)
 				atomic_store_explicit(&w->draining_left,
 						      sl_server_drain(w->srv, t0),
 						      memory_order_relaxed);
-			sl_server_poll(w->srv, t0);
+			resumed = sl_server_poll(w->srv, t0);
 			/* No borrowed store view survives an iteration. */
 			sl_store_quiescent(w->store, w->self);
 			sl_store_maintain(w->store, w->self, w->srv->now_ms);
@@ -111,8 +112,9 @@ int sl_worker_main(void *arg)
 		}
 		t1 = rte_rdtsc();
 		w->stats.loops++;
-		if (n > 0) {
+		if (n > 0)
 			w->stats.rx_bursts++;
+		if (n > 0 || resumed > 0) {
 			w->stats.busy_cycles += t1 - t0;
 		} else {
 			w->stats.idle_cycles += t1 - t0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -53,6 +54,7 @@ struct kworker {
 	unsigned self;
 	int epfd;
 	int lfd;
+	int efd; /* workers > 1: eventfd another worker writes after shipping here */
 	struct sl_kernel *k;
 	struct kconn *conns;
 	struct sl_engine eng;
@@ -66,7 +68,11 @@ struct sl_kernel {
 	atomic_ullong obuf_disconnections;
 	unsigned started;
 	struct kworker *w;
+	struct sl_mesh *mesh; /* workers > 1 */
 };
+
+/* epoll data of a worker's eventfd (the listener's is NULL, a connection's its kconn). */
+static char wake_tag;
 
 static uint64_t now_ms(void)
 {
@@ -108,7 +114,8 @@ static void update_events(struct kworker *w, struct kconn *c)
 	struct epoll_event ev = {0};
 
 	ev.data.ptr = c;
-	ev.events = (c->paused || c->closing ? 0 : EPOLLIN) | (c->want_out ? EPOLLOUT : 0);
+	ev.events = (c->paused || c->closing || sl_client_waiting(&c->client) ? 0 : EPOLLIN) |
+		    (c->want_out ? EPOLLOUT : 0);
 	epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -145,7 +152,7 @@ static int conn_flush(struct kworker *w, struct kconn *c)
 		}
 		sl_resp_out_consume(o, (size_t)sent);
 	}
-	if (c->closing && sl_resp_out_pending(o) == 0) {
+	if (c->closing && sl_resp_out_pending(o) == 0 && !sl_client_waiting(&c->client)) {
 		conn_close(w, c);
 		return -1;
 	}
@@ -179,7 +186,8 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 {
 	int i;
 
-	for (i = 0; i < READS_PER_EV && !c->paused && !c->closing; i++) {
+	for (i = 0; i < READS_PER_EV && !c->paused && !c->closing && !sl_client_waiting(&c->client);
+	     i++) {
 		ssize_t n;
 		bool held;
 		int rc;
@@ -218,10 +226,42 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 		}
 		if (conn_flush(w, c) != 0)
 			return -1;
+		if (sl_client_waiting(&c->client)) {
+			update_events(w, c); /* no EPOLLIN until the owner answers */
+			break;
+		}
 		if ((size_t)n < SEG_SIZE)
 			break;
 	}
 	return 0;
+}
+
+/* c's shipped command is answered: run the input behind it, send, listen again. */
+static void conn_resume(struct kworker *w, struct kconn *c, uint64_t now)
+{
+	int rc = sl_client_resume(&c->client, now);
+
+	close_killed(w, c);
+	if (rc != 0) {
+		if (c->client.flags & SL_CLIENT_CLOSE_NOW) {
+			conn_close(w, c);
+			return;
+		}
+		c->closing = true;
+	}
+	if (conn_flush(w, c) != 0)
+		return;
+	update_events(w, c);
+}
+
+static void wake_worker(void *ctx)
+{
+	struct kworker *w = ctx;
+	uint64_t one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the worker is woken anyway */
+	}
 }
 
 static void accept_all(struct kworker *w, uint64_t now)
@@ -319,6 +359,14 @@ static void *worker_main(void *arg)
 				accept_all(w, now);
 				continue;
 			}
+			if ((void *)c == &wake_tag) {
+				uint64_t v;
+
+				if (read(w->efd, &v, sizeof(v)) < 0) {
+					/* nothing pending: another read took it */
+				}
+				continue;
+			}
 			if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN)) {
 				conn_close(w, c);
 				continue;
@@ -327,6 +375,18 @@ static void *worker_main(void *arg)
 				continue;
 			if (evs[i].events & EPOLLIN)
 				conn_read(w, c, now);
+		}
+		if (w->k->mesh != NULL) {
+			struct sl_client *ready[64];
+			unsigned r, nr = sl_engine_poll(&w->eng, now, ready, 64);
+
+			for (r = 0; r < nr; r++)
+				conn_resume(w,
+					    (struct kconn *)((char *)ready[r] -
+							     offsetof(struct kconn, client)),
+					    now);
+			if (nr == 64)
+				wake_worker(w); /* more may be waiting: come back at once */
 		}
 		/* Borrowed store views are not held across iterations. */
 		sl_store_quiescent(store, w->self);
@@ -379,6 +439,11 @@ struct sl_kernel *sl_kernel_start(const struct sl_kernel_conf *conf, char *err, 
 	if (k->w == NULL)
 		goto nomem;
 	memset(k->w, 0, sizeof(*k->w) * conf->workers);
+	if (conf->workers > 1) {
+		k->mesh = sl_mesh_create(conf->workers, 1024);
+		if (k->mesh == NULL)
+			goto nomem;
+	}
 	for (i = 0; i < conf->workers; i++) {
 		struct kworker *w = &k->w[i];
 		struct epoll_event ev = {0};
@@ -386,6 +451,7 @@ struct sl_kernel *sl_kernel_start(const struct sl_kernel_conf *conf, char *err, 
 		w->self = i;
 		w->k = k;
 		w->epfd = -1;
+		w->efd = -1;
 		w->lfd = listen_on(conf, err, errlen);
 		if (w->lfd == -1)
 			goto fail;
@@ -398,6 +464,18 @@ struct sl_kernel *sl_kernel_start(const struct sl_kernel_conf *conf, char *err, 
 		}
 		if (sl_engine_init(&w->eng, conf->store, i, conf->shared) != 0)
 			goto nomem;
+		if (k->mesh != NULL) {
+			w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			ev.events = EPOLLIN;
+			ev.data.ptr = &wake_tag;
+			if (w->efd == -1 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->efd, &ev) == -1) {
+				snprintf(err, errlen, "eventfd: %s", strerror(errno));
+				goto fail;
+			}
+			if (sl_engine_attach_mesh(&w->eng, k->mesh) != 0)
+				goto nomem;
+			sl_mesh_set_wake(k->mesh, i, wake_worker, w);
+		}
 	}
 	for (i = 0; i < conf->workers; i++) {
 		e = pthread_create(&k->w[i].thread, NULL, worker_main, &k->w[i]);
@@ -434,8 +512,11 @@ void sl_kernel_stop(struct sl_kernel **kp)
 			close(k->w[i].lfd);
 		if (k->w[i].epfd > 0)
 			close(k->w[i].epfd);
+		if (k->w[i].efd > 0)
+			close(k->w[i].efd);
 		sl_engine_deinit(&k->w[i].eng);
 	}
+	sl_mesh_destroy(&k->mesh);
 	free(k->w);
 	free(k);
 	*kp = NULL;

@@ -68,6 +68,7 @@ int sl_engine_init(struct sl_engine *e, struct sl_store *store, unsigned self,
 void sl_engine_deinit(struct sl_engine *e)
 {
 	slowlog_reset(e);
+	mesh_engine_deinit(e);
 	free(e->cmd_stat);
 	free(e->sub_stat);
 	e->cmd_stat = NULL;
@@ -139,6 +140,7 @@ void sl_client_deinit(struct sl_client *c)
 
 	if (c->flags & SL_CLIENT_KILLED)
 		e->killed--;
+	mesh_client_deinit(c);
 	if (c->reg_prev != NULL)
 		c->reg_prev->reg_next = c->reg_next;
 	else if (e->clients == c)
@@ -482,6 +484,12 @@ static void execute(struct sl_client *c, const struct cmd_def *cmd, const struct
 		slowlog_add(c, argv, argc, dt);
 }
 
+void engine_execute(struct sl_client *c, const struct cmd_def *cmd, const struct sl_resp_arg *argv,
+		    uint32_t argc)
+{
+	execute(c, cmd, argv, argc);
+}
+
 static void run(struct sl_client *c)
 {
 	const struct sl_resp_arg *argv = c->parser.argv;
@@ -505,6 +513,8 @@ static void run(struct sl_client *c)
 		reply_error(c, ERR_NOAUTH);
 		return;
 	}
+	if (sl_unlikely(c->eng->mesh != NULL) && mesh_route(c, cmd, argv, argc))
+		return;
 	execute(c, cmd, argv, argc);
 }
 
@@ -553,7 +563,8 @@ static void run_maybe_silent(struct sl_client *c)
 	c->out = keep;
 }
 
-int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t now_ms, bool *held)
+/* Parses and runs what buf holds; stops early when a request is shipped (see mesh.c). */
+static int feed(struct sl_client *c, const char *buf, size_t len, uint64_t now_ms, bool *held)
 {
 	struct sl_engine *e = c->eng;
 	size_t off = 0, used;
@@ -567,7 +578,6 @@ int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t n
 		e->killed--;
 		return -EPIPE;
 	}
-	e->stats.net_input_bytes += len;
 	if (now_ms - e->inst_last_ms >= 1000) {
 		e->inst_ops = e->inst_last_ms == 0 ? 0
 						   : (e->stats.commands - e->inst_last_cmds) *
@@ -602,7 +612,70 @@ int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t n
 		run_maybe_silent(c);
 		if (c->flags & (SL_CLIENT_CLOSE_AFTER_REPLY | SL_CLIENT_CLOSE_NOW))
 			return -EPIPE;
+		if (sl_unlikely(c->job != NULL)) {
+			/* Shipped: what follows runs after its reply is back. The request
+			 * was copied into the message, so nothing points into buf. */
+			if (mesh_keep_input(c, buf + off, len - off) != 0) {
+				c->flags |= SL_CLIENT_CLOSE_NOW;
+				return -EPIPE;
+			}
+			return 0;
+		}
 	}
+}
+
+int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t now_ms, bool *held)
+{
+	int rc;
+
+	*held = false;
+	if (sl_unlikely(c->job != NULL)) {
+		/* A transport should stop reading while the client waits; keep it anyway. */
+		c->eng->stats.net_input_bytes += len;
+		if (mesh_keep_input(c, buf, len) != 0) {
+			c->flags |= SL_CLIENT_CLOSE_NOW;
+			return -EPIPE;
+		}
+		return 0;
+	}
+	c->eng->stats.net_input_bytes += len;
+	rc = feed(c, buf, len, now_ms, held);
+	if (sl_unlikely(c->pend_keep != NULL) && !*held) {
+		free(c->pend_keep);
+		c->pend_keep = NULL;
+	}
+	return rc;
+}
+
+int sl_client_resume(struct sl_client *c, uint64_t now_ms)
+{
+	char *buf = c->pend;
+	size_t len = c->pend_len;
+	bool held = false;
+	int rc;
+
+	if (c->job != NULL || buf == NULL)
+		return 0;
+	c->pend = NULL;
+	c->pend_len = 0;
+	rc = feed(c, buf, len, now_ms, &held);
+	if (held) {
+		/* A partial request points into buf: keep it until that request completes. */
+		free(c->pend_keep);
+		c->pend_keep = buf;
+	} else {
+		free(buf);
+		free(c->pend_keep);
+		c->pend_keep = NULL;
+	}
+	return rc;
+}
+
+void sl_client_drop_pending(struct sl_client *c)
+{
+	free(c->pend);
+	c->pend = NULL;
+	c->pend_len = 0;
 }
 
 bool sl_client_obuf_over(const struct sl_client *c, uint64_t hard, uint64_t soft, uint64_t soft_ms,

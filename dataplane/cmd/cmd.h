@@ -14,9 +14,9 @@
  * Threads: one struct sl_engine per worker; a client belongs to the worker
  * that accepted its connection and is only touched there. Store reads are
  * QSBR reads (the worker announces quiescent states between iterations);
- * writes go to the worker's own partition. Keys owned by other partitions
- * are not yet shipped (see docs/commands.md): the kernel transport runs one
- * partition per store until cross-core shipping is wired in.
+ * writes go to the worker's own partition. With several workers, writes to
+ * keys of other partitions are shipped to their owner (mesh.c): the client
+ * waits for the reply, so replies keep request order.
  */
 #ifndef SL_DATAPLANE_CMD_CMD_H
 #define SL_DATAPLANE_CMD_CMD_H
@@ -71,6 +71,8 @@ struct sl_engine_stats {
 	uint64_t unknown_commands;
 	uint64_t keyspace_hits;
 	uint64_t keyspace_misses;
+	uint64_t shipped_out; /* commands this worker shipped to a key's owner */
+	uint64_t shipped_in;  /* commands other workers shipped here, executed */
 };
 
 /* Per command table entry (INFO commandstats). */
@@ -111,6 +113,14 @@ struct sl_engine {
 	struct sl_slowlog_entry *slowlog;
 	uint64_t slowlog_len;
 	uint64_t slowlog_next_id;
+	/* Workers > 1: the rings between workers, per-owner flow control (this worker
+	 * as a source) and one proxy client per source (this worker as an owner). */
+	struct sl_mesh *mesh; /* NULL: one worker */
+	struct sl_mesh_peer {
+		unsigned inflight;                     /* messages out to this owner */
+		struct sl_ship_msg *bl_head, *bl_tail; /* waiting for ring room, in order */
+	} * peers;
+	struct sl_client *proxies;
 };
 
 /*
@@ -149,7 +159,13 @@ struct sl_client {
 	char last_sub[24];
 	bool cmd_error;    /* the running command replied an error (failed_calls) */
 	bool cmd_rejected; /* ... was refused before it ran (rejected_calls, no call) */
-	unsigned cmd_sub;  /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
+	/* Workers > 1 (dataplane/cmd/mesh.c): a command of this client in flight to the
+	 * worker owning its keys (NULL: none), and the input that arrived behind it. */
+	struct sl_ship_job *job;
+	char *pend; /* engine-owned; run when the job completes */
+	size_t pend_len;
+	char *pend_keep;  /* an earlier pend a partial request may still point into */
+	unsigned cmd_sub; /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
 	struct sl_client *reg_prev, *reg_next; /* engine registry */
 };
 
@@ -219,6 +235,50 @@ int sl_cmd_rename(const char *name, const char *newname);
  */
 bool sl_client_obuf_over(const struct sl_client *c, uint64_t hard, uint64_t soft, uint64_t soft_ms,
 			 uint64_t now_ms, uint64_t *soft_since);
+
+/*
+ * Several workers (dataplane/cmd/mesh.c). Each worker writes only its own
+ * store partition; writes to keys of other partitions are shipped to their
+ * owner and the client waits (sl_client_waiting) until the reply is back.
+ *
+ * sl_mesh_create: rings for every (source, owner) pair of n_workers, each
+ * with `slots` (a power of two) entries. Control path; NULL and errno.
+ * sl_mesh_set_wake: fn(ctx) is called on a sending worker after it queued
+ * messages for `worker` (a transport that sleeps, e.g. in epoll_wait, wakes
+ * there; pollers pass NULL). Before the workers run.
+ * sl_engine_attach_mesh: before the worker runs; 0 or -ENOMEM.
+ */
+struct sl_mesh;
+struct sl_mesh *sl_mesh_create(unsigned n_workers, unsigned slots);
+void sl_mesh_destroy(struct sl_mesh **m);
+void sl_mesh_set_wake(struct sl_mesh *m, unsigned worker, void (*fn)(void *ctx), void *ctx);
+int sl_engine_attach_mesh(struct sl_engine *e, struct sl_mesh *m);
+
+/*
+ * Once per loop iteration on the engine's worker: executes what other
+ * workers shipped here (bounded), collects replies to this worker's shipped
+ * commands and stores up to max clients whose reply has been appended to
+ * their output in ready[]. For each, the transport calls sl_client_resume,
+ * sends, and takes more input unless the client waits again. Returns the
+ * count (0 with one worker).
+ */
+unsigned sl_engine_poll(struct sl_engine *e, uint64_t now_ms, struct sl_client **ready,
+			unsigned max);
+
+/* True while c has a command in flight: the transport must not feed input. */
+static inline bool sl_client_waiting(const struct sl_client *c)
+{
+	return c->job != NULL;
+}
+
+/*
+ * Runs the input that arrived behind c's completed shipped command. Same
+ * return values as sl_client_input; c may be waiting again afterwards.
+ */
+int sl_client_resume(struct sl_client *c, uint64_t now_ms);
+
+/* Drops input kept behind a shipped command (graceful drain: never answered). */
+void sl_client_drop_pending(struct sl_client *c);
 
 /* Number of commands in the table (COMMAND COUNT). */
 unsigned sl_cmd_count(void);

@@ -143,6 +143,19 @@ void reply_help(struct sl_client *c, const char *container, const char *const *l
 int client_name_valid(const struct sl_resp_arg *a);
 void client_set_name(struct sl_client *c, const struct sl_resp_arg *a);
 
+/* Runs cmd on c with no routing, counting it (client.c); mesh.c runs shipped requests with it. */
+void engine_execute(struct sl_client *c, const struct cmd_def *cmd, const struct sl_resp_arg *argv,
+		    uint32_t argc);
+
+/* mesh.c: ships cmd when its keys belong to other workers (true: handled, c may wait). */
+bool mesh_route(struct sl_client *c, const struct cmd_def *cmd, const struct sl_resp_arg *argv,
+		uint32_t argc);
+/* mesh.c: appends input that arrived behind a shipped command to c->pend. 0 or -ENOMEM. */
+int mesh_keep_input(struct sl_client *c, const char *buf, size_t len);
+/* mesh.c: forgets c's job (its replies are dropped on arrival) and frees its pending input. */
+void mesh_client_deinit(struct sl_client *c);
+void mesh_engine_deinit(struct sl_engine *e);
+
 /* CONFIG RESETSTAT on this worker (client.c). */
 void engine_resetstat(struct sl_engine *e);
 
