@@ -109,6 +109,11 @@ clients=$(info "$SL_ADDR" 6379 clients)
 check "connected_clients counts the INFO client itself" test "$(field "$clients" connected_clients)" -ge 1
 check "client_recent_max_output_buffer is measured (> 0 after replies)" \
 	positive "$(field "$clients" client_recent_max_output_buffer)"
+# The INFO client holds one 16 KiB input segment; an accounting slip would show
+# as a huge (wrapped) or zero figure.
+mem=$(field "$(info "$SL_ADDR" 6379 memory)" mem_clients_normal)
+check "mem_clients_normal counts the connected client's buffers ($mem bytes)" \
+	bash -c "[ '$mem' -ge 16384 ] && [ '$mem' -lt 1048576 ]"
 check "INFO default leaves the dataplane section out; INFO all has it" bash -c "
 	! redis-cli -h $SL_ADDR info | grep -q '^# Dataplane' &&
 	redis-cli -h $SL_ADDR info all | grep -q '^# Dataplane'"
