@@ -238,6 +238,75 @@ static void watch_acl(void *arg)
 			      memory_order_relaxed);
 }
 
+/* INFO dataplane's TCP counters of one worker (ctx: its struct sl_server). */
+static void read_tcp_stats(const void *ctx, uint64_t *out, unsigned n)
+{
+	const struct sl_server *srv = ctx;
+	/* Set by sl_server_init while other workers may already answer INFO. */
+	struct sl_tcp *tcp = __atomic_load_n(&srv->tcp, __ATOMIC_ACQUIRE);
+	struct sl_tcp_stats ts;
+
+	if (tcp == NULL) {
+		memset(out, 0, (size_t)n * sizeof(*out));
+		return;
+	}
+	sl_tcp_stats_get(tcp, &ts);
+	memcpy(out, &ts, SL_MIN(sizeof(ts), (size_t)n * sizeof(*out)));
+}
+
+/*
+ * Publishes every worker's counters for INFO (struct sl_info_dataplane):
+ * addresses only, filled before any worker starts, read-only afterwards.
+ * Returns the per-worker array for the caller to free once workers stopped.
+ */
+static struct sl_info_worker *publish_info(struct sl_engine_shared *sh, struct sl_worker *workers,
+					   struct sl_server *servers, unsigned n)
+{
+	static const char *drop_names[SL_NET_DROP__MAX];
+	static const char *tcp_names[SL_INFO_MAX_COUNTERS];
+	static struct sl_info_dataplane dp;
+	struct sl_info_worker *iw;
+	const char *desc;
+	unsigned i, n_tcp = 0;
+
+	for (i = 0; i < SL_NET_DROP__MAX; i++)
+		drop_names[i] = sl_net_drop_name((enum sl_net_drop)i);
+	while (n_tcp < SL_INFO_MAX_COUNTERS && sl_tcp_stat_name(n_tcp, &desc) != NULL) {
+		tcp_names[n_tcp] = sl_tcp_stat_name(n_tcp, &desc);
+		n_tcp++;
+	}
+	iw = calloc(n, sizeof(*iw));
+	if (iw == NULL)
+		die("cannot allocate the INFO view of the workers");
+	for (i = 0; i < n; i++) {
+		iw[i].eng = &servers[i].eng.stats;
+		iw[i].busy_cycles = &workers[i].stats.busy_cycles;
+		iw[i].idle_cycles = &workers[i].stats.idle_cycles;
+		iw[i].loops = &workers[i].stats.loops;
+		iw[i].rx_packets = &workers[i].net.stats.rx_frames;
+		iw[i].tx_packets = &workers[i].net.stats.tx_frames;
+		iw[i].drops = workers[i].net.stats.drops;
+		iw[i].drop_names = drop_names;
+		iw[i].n_drops = SL_NET_DROP__MAX;
+		iw[i].tcp_names = tcp_names;
+		iw[i].n_tcp = n_tcp;
+		iw[i].tcp_read = read_tcp_stats;
+		iw[i].tcp_ctx = &servers[i];
+		iw[i].rejected_maxclients = &servers[i].stats.rejected;
+		iw[i].rejected_source = &servers[i].stats.source_rejected;
+		iw[i].rejected_protected = &servers[i].stats.denied;
+		iw[i].out_mem = &servers[i].stats.out_mem;
+		iw[i].query_mem = &servers[i].stats.query_mem;
+		iw[i].obuf_peak = servers[i].stats.obuf_peak;
+		iw[i].obuf_peak_sec = servers[i].stats.obuf_peak_sec;
+	}
+	dp.n_workers = n;
+	dp.tsc_hz = rte_get_tsc_hz();
+	dp.workers = iw;
+	sh->dataplane = &dp;
+	return iw;
+}
+
 /* The shared engine settings from the configuration. */
 static void engine_settings(const struct sl_config *cfg, struct sl_engine_shared *sh,
 			    const char *transport)
@@ -316,6 +385,7 @@ int main(int argc, char **argv)
 	struct sl_worker *workers = NULL;
 	struct sl_mesh *mesh = NULL; /* workers > 1: commands shipped to a key's owner */
 	struct sl_server *servers = NULL;
+	struct sl_info_worker *info_view;
 	struct sl_store_config sc;
 	struct sl_store *store = NULL;
 	struct rte_mempool *pool;
@@ -492,6 +562,7 @@ int main(int argc, char **argv)
 	}
 	engine_settings(&cfg, &shared, "dpdk");
 	sl_engine_shared_set_store_config(&shared, &sc);
+	info_view = publish_info(&shared, workers, servers, (unsigned)cfg.workers);
 	install_signals();
 
 	w = 0;
@@ -629,6 +700,8 @@ int main(int argc, char **argv)
 		snprintf(buf, sizeof(buf), "%s/sluice", cfg.bpffs);
 		rmdir(buf); /* only succeeds when no other instance has pins */
 	}
+	shared.dataplane = NULL;
+	free(info_view);
 	rte_free(servers);
 	rte_free(workers);
 	rte_mempool_free(pool);

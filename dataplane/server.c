@@ -36,17 +36,42 @@ struct sl_server_conn {
 	struct sl_server_conn *prev, *next; /* live connections */
 	uint32_t rip;                       /* peer address, host order */
 	uint64_t soft_since_ms;             /* output above the soft limit since; 0 = not */
+	uint64_t out_mem;                   /* its share of stats.out_mem */
 	struct sl_client client;
 };
 
-static void free_segs(struct seg *g)
+/* Frees a segment list; returns the bytes freed (INFO mem_clients_normal). */
+static uint64_t free_segs(struct seg *g)
 {
+	uint64_t bytes = 0;
+
 	while (g != NULL) {
 		struct seg *n = g->next;
 
 		free(g);
+		bytes += sizeof(*g);
 		g = n;
 	}
+	return bytes;
+}
+
+/*
+ * INFO figures for c's output memory: its share of the worker's total and
+ * the per-second peak (Redis keeps the same 8 one-second slots).
+ */
+static void note_out_mem(struct sl_server *s, struct sl_server_conn *c)
+{
+	uint64_t mem = sl_resp_out_mem(&c->client.out), sec = s->now_ms / 1000;
+	unsigned slot = (unsigned)(sec % SL_INFO_OBUF_SLOTS);
+
+	s->stats.out_mem += mem - c->out_mem;
+	c->out_mem = mem;
+	if (s->stats.obuf_peak_sec[slot] != sec) {
+		s->stats.obuf_peak_sec[slot] = sec;
+		s->stats.obuf_peak[slot] = 0;
+	}
+	if (mem > s->stats.obuf_peak[slot])
+		s->stats.obuf_peak[slot] = mem;
 }
 
 static void set_time(struct sl_server *s, uint64_t tsc)
@@ -150,9 +175,12 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 			src->count--;
 	}
 	s->nclients--;
+	s->stats.out_mem -= c->out_mem;
 	sl_client_deinit(&c->client);
+	if (c->rbuf != NULL)
+		s->stats.query_mem -= sizeof(*c->rbuf);
 	free(c->rbuf);
-	free_segs(c->held);
+	s->stats.query_mem -= free_segs(c->held);
 	c->rbuf = c->held = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -170,6 +198,7 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 {
 	struct sl_resp_out *o = &c->client.out;
 
+	note_out_mem(s, c);
 	if (sl_client_obuf_over(&c->client, s->obuf_hard, s->obuf_soft, s->obuf_soft_ms, s->now_ms,
 				&c->soft_since_ms)) {
 		sl_tcp_abort(c->tc, s->now_us);
@@ -202,6 +231,7 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 		if (full)
 			break;
 	}
+	note_out_mem(s, c);
 	if (c->closing && sl_resp_out_pending(o) == 0 && !sl_client_waiting(&c->client)) {
 		sl_tcp_close(c->tc, s->now_us);
 		conn_free(s, c);
@@ -286,6 +316,7 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 			c->rbuf = malloc(sizeof(*c->rbuf));
 			if (c->rbuf == NULL)
 				goto abort;
+			s->stats.query_mem += sizeof(*c->rbuf);
 		}
 		n = avail < SEG_SIZE ? avail : SEG_SIZE;
 		sl_tcp_peek(c->tc, 0, c->rbuf->data, n);
@@ -297,7 +328,7 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 			c->held = c->rbuf;
 			c->rbuf = NULL;
 		} else if (c->held != NULL) {
-			free_segs(c->held);
+			s->stats.query_mem -= free_segs(c->held);
 			c->held = NULL;
 		}
 		if (rc != 0) {

@@ -65,14 +65,21 @@ struct sl_server_src {
 struct sl_server_stats {
 	uint64_t accepted;
 	uint64_t closed;
-	uint64_t aborted;    /* closed at once: protocol limit or no memory */
-	uint64_t paused;     /* times input was paused by backpressure */
-	uint64_t conn_nomem; /* connections refused: no memory for a client */
-	uint64_t rejected;   /* connections refused: maxclients reached */
-	uint64_t denied;
-	uint64_t obuf_disconnections;
-	uint64_t source_rejected;                  /* connections refused: maxclients-per-source */
-	/* closed by client-output-buffer-limit */ /* connections refused: protected mode */
+	uint64_t aborted;             /* closed at once: protocol limit or no memory */
+	uint64_t paused;              /* times input was paused by backpressure */
+	uint64_t conn_nomem;          /* connections refused: no memory for a client */
+	uint64_t rejected;            /* connections refused: maxclients reached */
+	uint64_t denied;              /* connections refused: protected mode */
+	uint64_t obuf_disconnections; /* closed by client-output-buffer-limit */
+	uint64_t source_rejected;     /* connections refused: maxclients-per-source */
+	/* INFO mem_clients_normal: output memory of the live clients as of their last write
+	 * (sl_resp_out_mem), and the input segments they hold, in bytes. */
+	uint64_t out_mem;
+	uint64_t query_mem;
+	/* INFO client_recent_max_output_buffer: the largest output memory of one client
+	 * during unix second obuf_peak_sec[i], in slot i = second % SL_INFO_OBUF_SLOTS. */
+	uint64_t obuf_peak[SL_INFO_OBUF_SLOTS];
+	uint64_t obuf_peak_sec[SL_INFO_OBUF_SLOTS];
 };
 
 struct sl_server {

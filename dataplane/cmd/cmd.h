@@ -31,6 +31,55 @@
 #include "dataplane/store/store.h"
 
 /*
+ * INFO's read-only view of one worker's counters (INFO dataplane, and the
+ * clients/stats fields summed over workers). The control thread fills one
+ * per worker before the workers start and publishes the array through
+ * sl_engine_shared.dataplane. Every pointer is borrowed: it points into the
+ * owning worker's own state and stays valid until the workers have stopped.
+ * The owner keeps bumping its plain per-lcore counters as before; INFO on
+ * any worker reads them with relaxed atomic loads of aligned uint64_t, so a
+ * figure may be a few updates behind, and nothing is locked. A NULL pointer
+ * (or a zero count) means the transport does not measure that figure.
+ */
+struct sl_engine_stats;
+
+#define SL_INFO_MAX_COUNTERS 64 /* most drop reasons or TCP counters INFO prints */
+#define SL_INFO_OBUF_SLOTS   8  /* client_recent_max_output_buffer: the last 8 seconds */
+
+struct sl_info_worker {
+	const struct sl_engine_stats *eng; /* requests, connections, connections received */
+	const uint64_t *busy_cycles;       /* TSC cycles of iterations that received */
+	const uint64_t *idle_cycles;       /* TSC cycles of iterations that did not */
+	const uint64_t *loops;
+	const uint64_t *rx_packets;
+	const uint64_t *tx_packets;
+	const uint64_t *drops;         /* n_drops counters, named drop_names[i] */
+	const char *const *drop_names; /* rx_drops_<name> */
+	unsigned n_drops;              /* <= SL_INFO_MAX_COUNTERS */
+	const char *const *tcp_names;  /* tcp_<name>; n_tcp of them */
+	unsigned n_tcp;                /* <= SL_INFO_MAX_COUNTERS */
+	/* Copies the n_tcp TCP counters into out; callable from any lcore. */
+	void (*tcp_read)(const void *ctx, uint64_t *out, unsigned n);
+	const void *tcp_ctx;
+	/* Refused connections (INFO rejected_connections is their sum). */
+	const uint64_t *rejected_maxclients;
+	const uint64_t *rejected_source;    /* maxclients-per-source */
+	const uint64_t *rejected_protected; /* protected mode */
+	const uint64_t *out_mem;            /* output memory held by the clients, bytes */
+	const uint64_t *query_mem;          /* input buffers held by the clients, bytes */
+	/* Largest output memory of one client during second obuf_peak_sec[i], slot
+	 * i = second % SL_INFO_OBUF_SLOTS (unix seconds); NULL: not tracked. */
+	const uint64_t *obuf_peak;
+	const uint64_t *obuf_peak_sec;
+};
+
+struct sl_info_dataplane {
+	unsigned n_workers;
+	uint64_t tsc_hz; /* of the cycle counters; 0: none are kept */
+	const struct sl_info_worker *workers;
+};
+
+/*
  * Settings shared by all workers: the values behind CONFIG GET/SET (the
  * option table is in cmd_config.c). CONFIG SET runs on a worker and writes
  * them with plain stores; other workers read them with plain loads, once
@@ -58,6 +107,10 @@ struct sl_engine_shared {
 	/* Incremented by CONFIG RESETSTAT; each worker clears its statistics when it sees a
 	 * new value. */
 	atomic_uint_fast64_t stats_epoch;
+	/* Every worker's counters for INFO, published by the control thread before the
+	 * workers start (borrowed, read-only afterwards); NULL: INFO shows the answering
+	 * worker's own engine counters only (the kernel transport). */
+	const struct sl_info_dataplane *dataplane;
 };
 
 /* Per-worker command statistics (INFO commandstats). */

@@ -7,9 +7,22 @@
  * loading, aof_enabled...) are given that constant.
  *
  * Sections: server clients memory persistence stats replication cpu
- * commandstats errorstats cluster keyspace sluice. "default" (and no
- * argument) is all but commandstats; "all" and "everything" add it.
- * Unknown names select nothing, as in Redis.
+ * commandstats errorstats cluster keyspace sluice dataplane. "default" (and
+ * no argument) is all but commandstats and dataplane; "all" and
+ * "everything" add both. Unknown names select nothing, as in Redis.
+ *
+ * Every worker's counters: the control thread publishes a read-only view of
+ * each worker's counters (struct sl_info_dataplane) before the workers
+ * start; INFO on any worker reads them with relaxed atomic loads, so the
+ * client and connection figures are the whole process's and the
+ * "# Dataplane" section shows one line per worker plus a total. Where
+ * nothing is published (the kernel transport) the answering worker's own
+ * engine counters stand in, and output memory is summed over its clients.
+ *
+ * "dataplane" is not in the default set: its lines grow with the number of
+ * workers and TCP counters, and tools that read the default INFO (redis-cli
+ * --stat, exporters) should see Redis's shape and size. docs/operations.md
+ * describes its format.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,8 +47,9 @@ enum {
 	SEC_CLUSTER = 1u << 9,
 	SEC_KEYSPACE = 1u << 10,
 	SEC_SLUICE = 1u << 11,
-	SEC_ALL = (1u << 12) - 1,
-	SEC_DEFAULT = SEC_ALL & ~SEC_COMMANDSTATS,
+	SEC_DATAPLANE = 1u << 12,
+	SEC_ALL = (1u << 13) - 1,
+	SEC_DEFAULT = SEC_ALL & ~(SEC_COMMANDSTATS | SEC_DATAPLANE),
 };
 
 static const struct {
@@ -54,6 +68,7 @@ static const struct {
 	{"cluster", SEC_CLUSTER},
 	{"keyspace", SEC_KEYSPACE},
 	{"sluice", SEC_SLUICE},
+	{"dataplane", SEC_DATAPLANE},
 	{"default", SEC_DEFAULT},
 	{"all", SEC_ALL},
 	{"everything", SEC_ALL},
@@ -156,6 +171,108 @@ static void sum_store(struct sl_store *store, struct sl_store_stats *tot)
 	}
 }
 
+/* One worker's counters as read now (struct sl_info_worker). */
+struct wsnap {
+	uint64_t requests, connections, received;
+	uint64_t busy, idle, loops, rx, tx;
+	uint64_t rejected;
+	uint64_t out_mem, query_mem, obuf_peak;
+	uint64_t drops[SL_INFO_MAX_COUNTERS];
+	uint64_t tcp[SL_INFO_MAX_COUNTERS];
+};
+
+/* Figures for the whole process, summed over workers. */
+struct totals {
+	uint64_t requests, connections, received, rejected;
+	uint64_t clients_mem;     /* output + input memory of every client */
+	uint64_t obuf_recent_max; /* client_recent_max_output_buffer */
+};
+
+/* Another lcore's counter: relaxed, so a figure may be a few updates old. */
+static uint64_t peek(const uint64_t *p)
+{
+	return p != NULL ? __atomic_load_n(p, __ATOMIC_RELAXED) : 0;
+}
+
+static void read_worker(const struct sl_info_worker *w, uint64_t now_ms, struct wsnap *o)
+{
+	uint64_t now_s = now_ms / 1000;
+	unsigned i;
+
+	memset(o, 0, sizeof(*o));
+	if (w->eng != NULL) {
+		o->requests = peek(&w->eng->commands);
+		o->connections = peek(&w->eng->connected_clients);
+		o->received = peek(&w->eng->connections_received);
+	}
+	o->busy = peek(w->busy_cycles);
+	o->idle = peek(w->idle_cycles);
+	o->loops = peek(w->loops);
+	o->rx = peek(w->rx_packets);
+	o->tx = peek(w->tx_packets);
+	o->rejected = peek(w->rejected_maxclients) + peek(w->rejected_source) +
+		      peek(w->rejected_protected);
+	o->out_mem = peek(w->out_mem);
+	o->query_mem = peek(w->query_mem);
+	for (i = 0; w->obuf_peak != NULL && w->obuf_peak_sec != NULL && i < SL_INFO_OBUF_SLOTS;
+	     i++) {
+		/* Slots not written during the last SL_INFO_OBUF_SLOTS seconds are stale. */
+		if (peek(&w->obuf_peak_sec[i]) + SL_INFO_OBUF_SLOTS > now_s)
+			o->obuf_peak = SL_MAX(o->obuf_peak, peek(&w->obuf_peak[i]));
+	}
+	for (i = 0; w->drops != NULL && i < w->n_drops && i < SL_INFO_MAX_COUNTERS; i++)
+		o->drops[i] = peek(&w->drops[i]);
+	if (w->tcp_read != NULL)
+		w->tcp_read(w->tcp_ctx, o->tcp, SL_MIN(w->n_tcp, (unsigned)SL_INFO_MAX_COUNTERS));
+}
+
+/*
+ * The published view, or, where there is none, a one-worker view of the
+ * answering engine's own counters.
+ */
+static const struct sl_info_dataplane *dataplane_view(const struct sl_engine *e,
+						      struct sl_info_dataplane *local,
+						      struct sl_info_worker *local_w)
+{
+	if (e->shared->dataplane != NULL && e->shared->dataplane->n_workers > 0)
+		return e->shared->dataplane;
+	memset(local_w, 0, sizeof(*local_w));
+	local_w->eng = &e->stats;
+	local->n_workers = 1;
+	local->tsc_hz = 0;
+	local->workers = local_w;
+	return local;
+}
+
+static void sum_workers(const struct sl_engine *e, const struct sl_info_dataplane *dp,
+			struct totals *t)
+{
+	struct wsnap w;
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < dp->n_workers; i++) {
+		read_worker(&dp->workers[i], e->now_ms, &w);
+		t->requests += w.requests;
+		t->connections += w.connections;
+		t->received += w.received;
+		t->rejected += w.rejected;
+		t->clients_mem += w.out_mem + w.query_mem;
+		t->obuf_recent_max = SL_MAX(t->obuf_recent_max, w.obuf_peak);
+	}
+	if (e->shared->dataplane == NULL) {
+		/* No published memory figures: this worker's clients as they are now. */
+		const struct sl_client *c;
+
+		for (c = e->clients; c != NULL; c = c->reg_next) {
+			uint64_t m = sl_resp_out_mem(&c->out);
+
+			t->clients_mem += m;
+			t->obuf_recent_max = SL_MAX(t->obuf_recent_max, m);
+		}
+	}
+}
+
 static void info_server(struct text *t, const struct sl_engine *e)
 {
 	const struct sl_engine_shared *s = e->shared;
@@ -180,16 +297,18 @@ static void info_server(struct text *t, const struct sl_engine *e)
 	    (unsigned long long)(up / 86400));
 }
 
-static void info_clients(struct text *t, const struct sl_engine *e)
+static void info_clients(struct text *t, const struct totals *tot)
 {
 	section(t, "Clients");
 	add(t,
-	    "connected_clients:%llu\r\ncluster_connections:0\r\nblocked_clients:0\r\n"
+	    "connected_clients:%llu\r\ncluster_connections:0\r\n"
+	    "client_recent_max_output_buffer:%llu\r\nblocked_clients:0\r\n"
 	    "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-	    (unsigned long long)e->stats.connected_clients);
+	    (unsigned long long)tot->connections, (unsigned long long)tot->obuf_recent_max);
 }
 
-static void info_memory(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st)
+static void info_memory(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st,
+			const struct totals *tot)
 {
 	const struct sl_engine_shared *s = e->shared;
 	static const char *const policies[] = {
@@ -207,14 +326,14 @@ static void info_memory(struct text *t, const struct sl_engine *e, const struct 
 	    "used_memory:%llu\r\nused_memory_human:%s\r\nused_memory_dataset:%llu\r\n"
 	    "maxmemory:%llu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
 	    "allocator_allocated:%llu\r\nmem_fragmentation_ratio:%.2f\r\n"
-	    "lazyfree_pending_objects:%llu\r\n",
+	    "mem_clients_normal:%llu\r\nlazyfree_pending_objects:%llu\r\n",
 	    (unsigned long long)st->used_bytes, h1, (unsigned long long)st->used_bytes,
 	    (unsigned long long)s->maxmemory, h2,
 	    s->maxmemory_policy < SL_ARRAY_SIZE(policies) ? policies[s->maxmemory_policy]
 							  : "noeviction",
 	    (unsigned long long)st->alloc_bytes,
 	    st->used_bytes > 0 ? (double)st->alloc_bytes / (double)st->used_bytes : 1.0,
-	    (unsigned long long)st->retired_pending);
+	    (unsigned long long)tot->clients_mem, (unsigned long long)st->retired_pending);
 }
 
 static void info_persistence(struct text *t, const struct sl_engine *e)
@@ -228,18 +347,25 @@ static void info_persistence(struct text *t, const struct sl_engine *e)
 	    (unsigned long long)(e->shared->start_ms / 1000));
 }
 
-static void info_stats(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st)
+/*
+ * rejected_connections counts refusals for maxclients (as Redis does), for
+ * maxclients-per-source and for protected mode. evicted_clients is 0
+ * because sluice has no client eviction (maxmemory-clients) yet.
+ */
+static void info_stats(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st,
+		       const struct totals *tot)
 {
 	section(t, "Stats");
 	add(t,
 	    "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
 	    "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
-	    "rejected_connections:0\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+	    "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+	    "evicted_clients:0\r\n"
 	    "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
 	    "pubsub_patterns:0\r\ntotal_error_replies:%llu\r\nunexpected_error_replies:0\r\n",
-	    (unsigned long long)e->stats.connections_received,
-	    (unsigned long long)e->stats.commands, (unsigned long long)e->inst_ops,
-	    (unsigned long long)e->stats.net_input_bytes, (unsigned long long)st->expired,
+	    (unsigned long long)tot->received, (unsigned long long)tot->requests,
+	    (unsigned long long)e->inst_ops, (unsigned long long)e->stats.net_input_bytes,
+	    (unsigned long long)tot->rejected, (unsigned long long)st->expired,
 	    (unsigned long long)st->evicted, (unsigned long long)e->stats.keyspace_hits,
 	    (unsigned long long)e->stats.keyspace_misses,
 	    (unsigned long long)e->stats.error_replies);
@@ -333,10 +459,83 @@ static void info_sluice(struct text *t, const struct sl_engine *e, const struct 
 	    (unsigned long long)e->stats.shipped_out, (unsigned long long)e->stats.shipped_in);
 }
 
+/* "k=v" fields of one worker line; the total line uses the same keys. */
+static void worker_fields(struct text *t, const struct sl_info_worker *w, const struct wsnap *s)
+{
+	unsigned i;
+
+	add(t, "requests=%llu", (unsigned long long)s->requests);
+	if (w->busy_cycles != NULL)
+		add(t, ",busy_cycles=%llu,idle_cycles=%llu,cycles_per_request=%.2f",
+		    (unsigned long long)s->busy, (unsigned long long)s->idle,
+		    s->requests > 0 ? (double)s->busy / (double)s->requests : 0.0);
+	if (w->loops != NULL)
+		add(t, ",loops=%llu", (unsigned long long)s->loops);
+	if (w->rx_packets != NULL)
+		add(t, ",rx_packets=%llu,tx_packets=%llu", (unsigned long long)s->rx,
+		    (unsigned long long)s->tx);
+	add(t, ",connections=%llu,connections_received=%llu", (unsigned long long)s->connections,
+	    (unsigned long long)s->received);
+	if (w->rejected_maxclients != NULL || w->rejected_source != NULL ||
+	    w->rejected_protected != NULL)
+		add(t, ",rejected_connections=%llu", (unsigned long long)s->rejected);
+	for (i = 0; w->drops != NULL && i < w->n_drops && i < SL_INFO_MAX_COUNTERS; i++)
+		add(t, ",rx_drops_%s=%llu", w->drop_names[i], (unsigned long long)s->drops[i]);
+	for (i = 0; w->tcp_read != NULL && i < w->n_tcp && i < SL_INFO_MAX_COUNTERS; i++)
+		add(t, ",tcp_%s=%llu", w->tcp_names[i], (unsigned long long)s->tcp[i]);
+	add(t, "\r\n");
+}
+
+/*
+ * "# Dataplane": one "worker<i>:k=v,..." line per worker and a "total:"
+ * line, in Redis's keyspace-line style. Cycles are TSC cycles counted on
+ * the worker's own lcore; cycles_per_request is busy cycles over requests.
+ * Keys a transport does not measure are left out (the kernel transport has
+ * requests and connections only).
+ */
+static void info_dataplane(struct text *t, const struct sl_engine *e,
+			   const struct sl_info_dataplane *dp)
+{
+	const struct sl_info_worker *w0 = &dp->workers[0];
+	struct wsnap s, sum;
+	unsigned i, k;
+
+	section(t, "Dataplane");
+	add(t, "transport:%s\r\nworkers:%u\r\ncycle_counter:%s\r\ntsc_hz:%llu\r\n",
+	    e->shared->transport_name != NULL ? e->shared->transport_name : "none", dp->n_workers,
+	    w0->busy_cycles != NULL ? "tsc" : "none", (unsigned long long)dp->tsc_hz);
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < dp->n_workers; i++) {
+		read_worker(&dp->workers[i], e->now_ms, &s);
+		add(t, "worker%u:", i);
+		worker_fields(t, &dp->workers[i], &s);
+		sum.requests += s.requests;
+		sum.connections += s.connections;
+		sum.received += s.received;
+		sum.busy += s.busy;
+		sum.idle += s.idle;
+		sum.loops += s.loops;
+		sum.rx += s.rx;
+		sum.tx += s.tx;
+		sum.rejected += s.rejected;
+		for (k = 0; k < SL_INFO_MAX_COUNTERS; k++) {
+			sum.drops[k] += s.drops[k];
+			sum.tcp[k] += s.tcp[k];
+		}
+	}
+	/* Workers publish the same counter set, so worker 0 names the total's keys. */
+	add(t, "total:");
+	worker_fields(t, w0, &sum);
+}
+
 void cmd_info(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
 {
 	const struct sl_engine *e = c->eng;
 	struct sl_store_stats st;
+	struct sl_info_dataplane local;
+	struct sl_info_worker local_w;
+	const struct sl_info_dataplane *dp;
+	struct totals tot;
 	struct text t = {NULL, 0, 0, 0};
 	unsigned want = argc == 1 ? SEC_DEFAULT : 0, i;
 	uint32_t j;
@@ -353,16 +552,18 @@ void cmd_info(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 	}
 	t.p[0] = '\0';
 	sum_store(e->store, &st);
+	dp = dataplane_view(e, &local, &local_w);
+	sum_workers(e, dp, &tot);
 	if (want & SEC_SERVER)
 		info_server(&t, e);
 	if (want & SEC_CLIENTS)
-		info_clients(&t, e);
+		info_clients(&t, &tot);
 	if (want & SEC_MEMORY)
-		info_memory(&t, e, &st);
+		info_memory(&t, e, &st, &tot);
 	if (want & SEC_PERSISTENCE)
 		info_persistence(&t, e);
 	if (want & SEC_STATS)
-		info_stats(&t, e, &st);
+		info_stats(&t, e, &st, &tot);
 	if (want & SEC_REPLICATION)
 		info_replication(&t, e);
 	if (want & SEC_CPU)
@@ -379,6 +580,8 @@ void cmd_info(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 		info_keyspace(&t, &st);
 	if (want & SEC_SLUICE)
 		info_sluice(&t, e, &st);
+	if (want & SEC_DATAPLANE)
+		info_dataplane(&t, e, dp);
 	if (t.failed || sl_resp_write_verbatim(&c->out, t.p, t.len, "txt") != 0)
 		c->flags |= SL_CLIENT_CLOSE_NOW;
 	free(t.p);
