@@ -70,6 +70,11 @@ echo "# worker=shipped_in: $si"
 check "both workers executed commands shipped by the other" \
 	bash -c "echo '$si' | grep -Eq '(^| )0=[1-9]' && echo '$si' | grep -Eq '(^| )1=[1-9]'"
 
+dp=$(redis-cli -h $ADDR info dataplane | tr -d '\r')
+echo "$dp" | grep -E "^worker[01]:" | cut -c1-110 | sed 's/^/# /'
+check "INFO dataplane reports both workers, each with requests" \
+	bash -c "echo '$dp' | grep -Eq '^worker0:requests=[1-9]' && echo '$dp' | grep -Eq '^worker1:requests=[1-9]'"
+
 sl_stop TERM
 check "SIGTERM with 2 workers: exit 0" test $? -eq 0
 grep "worker [01] cycles" "$SL_LOG" | sed 's/^/# /'
