@@ -336,10 +336,10 @@ static const struct {
 	const char *status; /* "partial": some of Redis's behaviour is missing */
 	const char *note;
 } cmd_notes[] = {
-	{"del", "yes", "not atomic across partitions once several workers ship writes"},
+	{"del", "yes", "not atomic when its keys span workers' partitions"},
 	{"unlink", "yes", "as DEL"},
-	{"mset", "yes", "not atomic across partitions once several workers ship writes"},
-	{"msetnx", "yes", "not atomic across partitions once several workers ship writes"},
+	{"mset", "yes", "not atomic when its keys span workers' partitions"},
+	{"msetnx", "yes", "not atomic when its keys span workers' partitions"},
 	{"keys", "yes", "keys in the store's table order"},
 	{"scan", "yes", "cursor values are sluice's own (partition and bucket), not Redis's"},
 	{"hscan", "yes",
@@ -390,10 +390,16 @@ static const char markdown_head[] =
 	"\n"
 	"- One database. `SELECT 0` succeeds; any other index answers\n"
 	"  `ERR DB index is out of range`; `CONFIG GET databases` is 1.\n"
-	"- The keyspace is partitioned by key hash, one partition per worker. `MSET`,\n"
-	"  `MSETNX` and `DEL` of several keys are not atomic across partitions once\n"
-	"  several workers ship writes to each other (the kernel transport runs one\n"
-	"  worker, where they are atomic).\n"
+	"- The keyspace is partitioned by key hash, one partition per worker; each\n"
+	"  partition has one writer, its worker. With several workers a write to a key\n"
+	"  of another partition is shipped to its owner and the client waits for the\n"
+	"  answer, so replies keep request order and a client reads its own writes.\n"
+	"  `DEL`/`UNLINK`, `MSET`, `MSETNX`, `RENAME` and `RENAMENX` whose keys span\n"
+	"  partitions are split per owner and are not atomic: another client may see\n"
+	"  part of them applied for one round trip between workers (`MSETNX` checks\n"
+	"  that no key exists, then sets; `RENAME` writes the destination, then\n"
+	"  deletes the source). `FLUSHALL`/`FLUSHDB` empty every partition. With one\n"
+	"  worker all of them are atomic.\n"
 	"- `COMMAND INFO` reports Redis's legacy key positions, flags and ACL\n"
 	"  categories, but no key specs, tips or subcommands.\n"
 	"- Values are copied into replies (the store's views are borrowed only for the\n"
