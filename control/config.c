@@ -105,6 +105,12 @@ static const struct option_def options[] = {
 	 "TX ring size per queue"},
 	{"mbufs", OPT_INT, OFF(mbufs), 0, 1024, 1 << 24, NULL, "16383",
 	 "packet buffers in the pool shared by all queues"},
+	{"port-rate-mbps", OPT_INT, OFF(port_rate_mbps), 0, -1, 10000000, NULL, "0",
+	 "egress pacing of the whole port in Mbit/s, shared evenly by the workers: 0 for 95% of "
+	 "the link speed the port reports (no pacing if it reports none), -1 for no port pacing"},
+	{"conn-rate-mbps", OPT_INT, OFF(conn_rate_mbps), 0, 0, 10000000, NULL, "0",
+	 "egress pacing of each connection in Mbit/s, on top of its congestion window; 0 for no "
+	 "per-connection cap"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -66,6 +66,8 @@ struct sl_config {
 	long long rx_descriptors;
 	long long tx_descriptors;
 	long long mbufs;
+	long long port_rate_mbps; /* egress pacing of the port: 0 = 95% of the link, -1 = off */
+	long long conn_rate_mbps; /* egress pacing per connection: 0 = off */
 };
 
 /* Fills every option with its default. */

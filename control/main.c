@@ -155,6 +155,21 @@ static void auto_lcores(char *buf, size_t len, long long workers)
 	}
 }
 
+/*
+ * Each worker's share of the port's egress rate in bytes per second: the
+ * configured rate, or 95% of the link speed the port reports; 0 = no pacing.
+ */
+static uint64_t port_pace_bps(const struct sl_config *cfg, const struct sl_port *port)
+{
+	uint64_t mbps;
+
+	if (cfg->port_rate_mbps < 0)
+		return 0;
+	mbps = cfg->port_rate_mbps > 0 ? (uint64_t)cfg->port_rate_mbps
+				       : (uint64_t)port->link_speed_mbps * 95 / 100;
+	return mbps * 1000000 / 8 / (uint64_t)cfg->workers;
+}
+
 static void push(char **argv, int *argc, const char *s)
 {
 	if (*argc < MAX_EAL_ARGS)
@@ -588,6 +603,8 @@ int main(int argc, char **argv)
 		sp.acl_configured = &acl_configured;
 		sp.echo = cfg.app == 1;
 		sp.per_source_cap = (uint32_t)cfg.maxclients_per_source;
+		sp.pace_conn_bps = (uint64_t)cfg.conn_rate_mbps * 1000000 / 8;
+		sp.pace_port_bps = port_pace_bps(&cfg, &port);
 		sp.source_prefix = (uint8_t)cfg.source_prefix;
 		sp.obuf_hard = (uint64_t)cfg.obuf_normal.hard;
 		sp.obuf_soft = (uint64_t)cfg.obuf_normal.soft;
@@ -624,6 +641,21 @@ int main(int argc, char **argv)
 	       cfg.device, port.nb_queues, port.link_speed_mbps);
 	sl_log(SL_LOG_NOTICE, "serving %s on %s:%lld", cfg.app == 1 ? "TCP echo" : "RESP", ip,
 	       cfg.port);
+	{
+		uint64_t share = port_pace_bps(&cfg, &port);
+
+		if (share != 0)
+			sl_log(SL_LOG_NOTICE,
+			       "egress pacing: port %" PRIu64 " Mbit/s (%" PRIu64
+			       " per worker), per connection %s",
+			       share * 8 * (uint64_t)cfg.workers / 1000000, share * 8 / 1000000,
+			       cfg.conn_rate_mbps > 0 ? "capped (conn-rate-mbps)" : "uncapped");
+		else
+			sl_log(SL_LOG_NOTICE, "egress pacing: port unpaced (%s), per connection %s",
+			       cfg.port_rate_mbps < 0 ? "port-rate-mbps -1"
+						      : "the port reports no link speed",
+			       cfg.conn_rate_mbps > 0 ? "capped (conn-rate-mbps)" : "uncapped");
+	}
 	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
 
 	if (cfg.protected_mode && cfg.requirepass[0] == '\0') {

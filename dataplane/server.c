@@ -538,6 +538,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 		free(s->sources);
 		return rc;
 	}
+	sl_tcp_set_pacing(s->tcp, p->pace_conn_bps, p->pace_port_bps);
 	s->listen_port = p->port;
 	rc = sl_tcp_listen(s->tcp, p->port, 1024);
 	if (rc != 0) {

@@ -135,6 +135,8 @@ struct sl_server_params {
 	uint64_t obuf_hard; /* client-output-buffer-limit normal: bytes, 0 = none */
 	uint64_t obuf_soft;
 	uint64_t obuf_soft_ms;
+	uint64_t pace_conn_bps;  /* bytes per second per connection; 0 = no cap */
+	uint64_t pace_port_bps;  /* bytes per second for this worker's queue; 0 = no cap */
 	uint32_t per_source_cap; /* connections per source; 0 = none */
 	uint8_t source_prefix;   /* sources are /source_prefix networks */
 };

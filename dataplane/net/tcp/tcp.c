@@ -335,8 +335,8 @@ static inline uint64_t tmin(uint64_t a, uint64_t b)
 static void timer_update(struct sl_tcp_conn *c)
 {
 	struct sl_tcp *s = c->stack;
-	uint64_t d =
-		tmin(tmin(tmin(c->t_rexmt, c->t_persist), tmin(c->t_delack, c->t_keep)), c->t_2msl);
+	uint64_t d = tmin(tmin(tmin(c->t_rexmt, c->t_persist), tmin(c->t_delack, c->t_keep)),
+			  tmin(c->t_2msl, c->t_pace));
 	uint64_t tick;
 	uint32_t slot;
 
@@ -362,7 +362,7 @@ static void timer_update(struct sl_tcp_conn *c)
 
 static void timers_clear(struct sl_tcp_conn *c)
 {
-	c->t_rexmt = c->t_persist = c->t_delack = c->t_keep = c->t_2msl = 0;
+	c->t_rexmt = c->t_persist = c->t_delack = c->t_keep = c->t_2msl = c->t_pace = 0;
 	timer_unlink(c);
 }
 
@@ -1011,6 +1011,79 @@ static void arm_rexmt(struct sl_tcp_conn *c, uint64_t now)
 		c->t_rexmt = now + rto_backed_off(c);
 }
 
+/* ------------------------------------------------------------- pacing -- */
+
+#define PACE_SLACK_US       WHEEL_TICK_US /* a departure this close counts as now */
+#define PACE_FRAME_OVERHEAD (HDRS_LEN + sizeof(struct rte_tcp_hdr) + 12)
+
+static void pace_refill(struct sl_tcp *s, uint64_t now)
+{
+	/* At most two ticks' worth (and two full frames) saved up: bursts stay short. */
+	int64_t cap = (int64_t)(s->pace_port_bps * 2 * WHEEL_TICK_US / 1000000u) +
+		      2 * (int64_t)(s->p.mss + PACE_FRAME_OVERHEAD);
+
+	if (now > s->pace_refill_us) {
+		s->pace_tokens +=
+			(int64_t)((now - s->pace_refill_us) * s->pace_port_bps / 1000000u);
+		s->pace_refill_us = now;
+	}
+	if (s->pace_tokens > cap)
+		s->pace_tokens = cap;
+}
+
+/*
+ * May a segment of len payload bytes leave now? If not, the connection's
+ * pacing timer is set to when it may, and the caller stops sending.
+ */
+static bool pace_allows(struct sl_tcp_conn *c, uint32_t len, uint64_t now)
+{
+	struct sl_tcp *s = c->stack;
+	uint64_t at = 0;
+
+	if (sl_likely(s->pace_conn_bps == 0 && s->pace_port_bps == 0))
+		return true;
+	if (s->pace_conn_bps != 0 && c->pace_next > now + PACE_SLACK_US)
+		at = c->pace_next - PACE_SLACK_US;
+	if (s->pace_port_bps != 0) {
+		int64_t wire = (int64_t)(len + PACE_FRAME_OVERHEAD);
+
+		pace_refill(s, now);
+		if (s->pace_tokens < wire) {
+			uint64_t t = now + ((uint64_t)(wire - s->pace_tokens) * 1000000u +
+					    s->pace_port_bps - 1) /
+						   s->pace_port_bps;
+
+			at = SL_MAX(at, t);
+		}
+	}
+	if (at == 0)
+		return true;
+	c->t_pace = at;
+	ST(s, paced);
+	return false;
+}
+
+static void pace_charge(struct sl_tcp_conn *c, uint32_t len, uint64_t now)
+{
+	struct sl_tcp *s = c->stack;
+	uint64_t wire = len + PACE_FRAME_OVERHEAD;
+
+	if (s->pace_conn_bps != 0)
+		c->pace_next = SL_MAX(c->pace_next, now) + wire * 1000000u / s->pace_conn_bps;
+	if (s->pace_port_bps != 0)
+		s->pace_tokens -= (int64_t)wire;
+}
+
+void sl_tcp_set_pacing(struct sl_tcp *s, uint64_t conn_rate, uint64_t port_rate)
+{
+	if (port_rate != s->pace_port_bps) {
+		s->pace_port_bps = port_rate;
+		s->pace_tokens = 0;
+		s->pace_refill_us = s->now;
+	}
+	s->pace_conn_bps = conn_rate;
+}
+
 /* Send new data (and FIN) allowed by min(cwnd, snd_wnd); returns segments. */
 static unsigned int send_new(struct sl_tcp_conn *c, uint32_t budget_bytes, uint64_t now)
 {
@@ -1033,12 +1106,15 @@ static unsigned int send_new(struct sl_tcp_conn *c, uint32_t budget_bytes, uint6
 		if (len < c->mss && len < avail && peer_room <= len && len < c->max_sndwnd / 2 &&
 		    inflight != 0)
 			break; /* window-limited: an ACK will open more */
+		if (len > 0 && !pace_allows(c, len, now))
+			break; /* the pacing timer sends the rest */
 		if (c->snd_nxt == c->snd_max && !(c->flags & (TF_TS | TF_RTT_TIMING)) && len > 0) {
 			c->flags |= TF_RTT_TIMING;
 			c->rtt_seq = c->snd_nxt;
 			c->rtt_start = now;
 		}
 		xmit_data(c, c->snd_nxt, len, now);
+		pace_charge(c, len, now);
 		c->snd_nxt += len + fin;
 		if (fin)
 			c->flags |= TF_FIN_SENT;
@@ -2355,6 +2431,11 @@ static void conn_timers(struct sl_tcp_conn *c, uint64_t now)
 		on_keepalive(c, now);
 		if (c->state == TCPS_CLOSED)
 			return;
+	}
+	if (c->t_pace != 0 && c->t_pace <= now) {
+		c->t_pace = 0;
+		tcp_output(c, now); /* files the timers again */
+		return;
 	}
 	timer_update(c);
 }

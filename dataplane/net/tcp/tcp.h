@@ -148,6 +148,7 @@ struct sl_tcp_params {
 	X(timewait_reused, "TIME-WAIT entries reused by a new SYN")                                \
 	X(timewait_recycled, "TIME-WAIT entries evicted (table bound)")                            \
 	X(tx_drops, "frames the tx function did not take")                                         \
+	X(paced, "sends held back by pacing (connection or port rate)")                            \
 	X(pmtu_updates, "MSS lowered by ICMP frag-needed")                                         \
 	X(icmp_ignored, "ICMP errors ignored")                                                     \
 	X(data_after_close, "resets: data after close or unread data (RFC 1122 4.2.2.13)")
@@ -177,6 +178,17 @@ uint16_t sl_tcp_input_burst(struct sl_tcp *stack, struct rte_mbuf **pkts, uint16
  * buffer until it fills or sl_tcp_flush / sl_tcp_timers runs, so a worker
  * calls one of those once per loop iteration. */
 void sl_tcp_input(void *stack, struct rte_mbuf *m, uint64_t now);
+/*
+ * Egress pacing. conn_rate: bytes per second one connection may send, on top
+ * of its congestion window (0: no cap); port_rate: bytes per second the whole
+ * stack may send, its share of the port's link (0: no cap). Frames count with
+ * their headers. A connection over either rate keeps its data queued and is
+ * woken by the timer wheel at its departure time; bursts are at most about
+ * one wheel tick (1 ms) of the rate. Retransmissions, ACKs and control
+ * segments are not held. Stack's lcore; applies from the next send.
+ */
+void sl_tcp_set_pacing(struct sl_tcp *stack, uint64_t conn_rate, uint64_t port_rate);
+
 /* Run due timers (bounded work per call); returns how many ran. */
 unsigned int sl_tcp_timers(struct sl_tcp *stack, uint64_t now);
 /* Hand buffered output frames to the tx function. */

@@ -114,6 +114,8 @@ struct sl_tcp_conn {
 
 	/* Timers: absolute deadlines in us, 0 = off. */
 	uint64_t t_rexmt, t_persist, t_delack, t_keep, t_2msl;
+	uint64_t t_pace;     /* pacing: send again at this time (0: not held) */
+	uint64_t pace_next;  /* departure time of the next segment at the connection's rate */
 	uint64_t t_deadline; /* min of the above; the wheel slot key */
 	uint64_t idle_since;
 
@@ -182,6 +184,12 @@ struct sl_tcp {
 	uint8_t depth; /* nesting of entry points; flush/deliver at depth 0 */
 	uint16_t data_room;
 	uint64_t now;
+	/* Pacing: bytes per second per connection and for the whole stack (0 = off);
+	 * the stack's token bucket (bytes, may go negative by one frame). */
+	uint64_t pace_conn_bps;
+	uint64_t pace_port_bps;
+	int64_t pace_tokens;
+	uint64_t pace_refill_us;
 	struct rte_mbuf *txbuf[TXBUF_MAX];
 };
 

@@ -2254,6 +2254,91 @@ static void ec_event(void *ctx, struct sl_tcp_conn *c, enum sl_tcp_event ev, int
 	}
 }
 
+/* ------------------------------------------------------------- pacing -- */
+
+/*
+ * Runs `ms` milliseconds of virtual time in 1 ms steps; the peer ACKs all it
+ * got after each step (with a full 64 KiB window) and the application keeps
+ * the send buffer full, so only the pacing rate limits what leaves. Returns
+ * the payload bytes sent.
+ */
+static uint64_t paced_run(struct harness *h, uint64_t ms)
+{
+	uint64_t payload = 0;
+	uint32_t high = 0;
+
+	for (uint64_t i = 0; i < ms; i++) {
+		struct out_seg *d;
+		uint32_t space = sl_tcp_send_space(h->conn);
+
+		if (space > 0)
+			assert_int_equal(sl_tcp_send(h->conn, pattern, space, h->now), (int)space);
+		h_advance(h, 1000);
+		while ((d = h_next(h)) != NULL) {
+			payload += d->len;
+			if (d->len > 0)
+				high = d->seq + d->len;
+		}
+		if (high != 0)
+			h_send(h, F_ACK, h->pseq, high, 65535, NULL, NULL, 0);
+		while ((d = h_next(h)) != NULL) {
+			payload += d->len;
+			if (d->len > 0)
+				high = d->seq + d->len;
+		}
+		h->nout = h->rd = 0; /* all read: reuse the capture array */
+	}
+	return payload;
+}
+
+/* Wire bytes per full segment as the pacer counts them (Ethernet, IPv4, TCP, 12 option bytes). */
+#define PACED_WIRE 1526u
+
+static void test_pacing_connection_rate(void **state)
+{
+	struct harness h;
+	uint64_t sent, expect;
+
+	(void)state;
+	setup_plain(&h, 0);
+	sl_tcp_set_pacing(h.s, 1000000, 0); /* 1 MB/s per connection */
+	sent = paced_run(&h, 200);
+	/* 200 ms at 1 MB/s is 200,000 wire bytes: 131 full frames' payload. */
+	expect = 200000ull / PACED_WIRE * 1460;
+	assert_true(sent >= expect * 9 / 10);
+	assert_true(sent <= expect + 3 * 1460);
+	assert_true(h_stat(&h, "paced") > 0);
+	/* Live change: no cap. The same run now moves a window per step. */
+	sl_tcp_set_pacing(h.s, 0, 0);
+	sent = paced_run(&h, 20);
+	assert_true(sent > 20 * 20000);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+static void test_pacing_port_rate(void **state)
+{
+	struct harness h;
+	uint64_t sent, expect;
+
+	(void)state;
+	setup_plain(&h, 0);
+	sl_tcp_set_pacing(h.s, 0, 500000); /* the stack's share of the port: 500 kB/s */
+	sent = paced_run(&h, 200);
+	expect = 100000ull / PACED_WIRE * 1460;
+	assert_true(sent >= expect * 9 / 10);
+	/* The bucket saves up at most two ticks plus two frames. */
+	assert_true(sent <= expect + 4 * 1460);
+	/* The tighter of the two limits applies. */
+	sl_tcp_set_pacing(h.s, 100000, 500000);
+	sent = paced_run(&h, 200);
+	expect = 20000ull / PACED_WIRE * 1460;
+	assert_true(sent >= expect * 8 / 10);
+	assert_true(sent <= expect + 3 * 1460);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
 static void test_many_concurrent_echo(void **state)
 {
 	static struct ec_side a, b;
@@ -2360,6 +2445,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_loopback_transfer),
 		cmocka_unit_test(test_loopback_randomised),
 		cmocka_unit_test(test_many_concurrent_echo),
+		cmocka_unit_test(test_pacing_connection_rate),
+		cmocka_unit_test(test_pacing_port_rate),
 		cmocka_unit_test(test_timestamp_rttm),
 		cmocka_unit_test(test_shutdown_before_established),
 		cmocka_unit_test(test_many_connections_table),

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Egress pacing over the real port (issue 7): a per-connection rate and the
+# port's aggregate rate hold replies back to their rate (data waits in the
+# connection, nothing is dropped), and every reply arrives intact. A rate is
+# a ceiling, so the checks are lower bounds on transfer time, which machine
+# load cannot break; the measured rates are printed.
+source "$(dirname "$0")/lib.sh"
+sl_topology slpc0 222
+PROBE=$ROOT/tests/integration/pacing_probe.py
+
+# rate MBIT SECONDS BYTES: achieved Mbit/s
+rate() { awk -v s="$1" -v b="$2" 'BEGIN { printf "%.1f", b * 8 / s / 1000000 }'; }
+field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
+
+check "sluice starts with conn-rate-mbps 16" sl_start --conn-rate-mbps 16
+check "the log states the pacing" grep -q "egress pacing: port .* per connection capped" "$SL_LOG"
+out=$(timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 4194304 1)
+echo "# conn-rate 16 Mbit/s, one GET of 4 MiB: $out ($(rate $(field "$out" seconds) $(field "$out" bytes)) Mbit/s)"
+# 4 MiB at 16 Mbit/s takes 2.1 s; the pacer allows about 1 ms of burst.
+check "a 4 MiB reply at 16 Mbit/s per connection takes at least 1.8 s, intact" \
+	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { exit !($(field "$out" seconds) >= 1.8) }'"
+out=$(timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 1048576 4)
+echo "# conn-rate 16 Mbit/s, four GETs of 1 MiB at once: $out ($(rate $(field "$out" seconds) $(field "$out" bytes)) Mbit/s in all)"
+check "four connections each keep their own rate (1 MiB each in at least 0.45 s), intact" \
+	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { exit !($(field "$out" seconds) >= 0.45) }'"
+sl_stop TERM
+
+check "sluice starts with port-rate-mbps 24" sl_start --port-rate-mbps 24
+check "the log states the port rate" grep -q "egress pacing: port 24 Mbit/s" "$SL_LOG"
+out=$(timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 1048576 4)
+echo "# port-rate 24 Mbit/s, four GETs of 1 MiB at once: $out ($(rate $(field "$out" seconds) $(field "$out" bytes)) Mbit/s in all)"
+# 4 MiB in all at 24 Mbit/s: 1.4 s.
+check "the port rate caps the sum (4 MiB in at least 1.2 s), intact" \
+	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { exit !($(field "$out" seconds) >= 1.2) }'"
+paced=$(redis-cli -h $SL_ADDR info dataplane | tr -d '\r' | tr ',' '\n' | awk -F= '$1 == "tcp_paced" {print $2; exit}')
+echo "# tcp_paced=$paced"
+check "INFO dataplane counts the sends pacing held back" test "${paced:-0}" -gt 0
+sl_stop TERM
+
+check "sluice starts with port-rate-mbps -1 (no pacing)" sl_start --port-rate-mbps -1
+check "the log says the port is unpaced" grep -q "egress pacing: port unpaced" "$SL_LOG"
+out=$(timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 4194304 1)
+echo "# unpaced, one GET of 4 MiB: $out ($(rate $(field "$out" seconds) $(field "$out" bytes)) Mbit/s)"
+check "unpaced, the reply arrives intact" test "$(field "$out" intact)" = 1
+sl_stop TERM
+check "clean stop (exit 0)" test $? -eq 0
+sl_finish
