@@ -310,20 +310,6 @@ static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
 		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* subcommands */
 }
 
-static void reply_command_docs(struct sl_client *c, const struct cmd_def *d)
-{
-	const char *group = sl_cmd_group_name(d->group);
-
-	reply_bulk(c, d->name, strlen(d->name));
-	c->flags |= sl_resp_write_map_len(&c->out, 3) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
-	reply_bulk(c, "summary", 7);
-	reply_bulk(c, d->summary, strlen(d->summary));
-	reply_bulk(c, "since", 5);
-	reply_bulk(c, d->since, strlen(d->since));
-	reply_bulk(c, "group", 5);
-	reply_bulk(c, group, strlen(group));
-}
-
 void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
 {
 	unsigned i;
@@ -352,25 +338,27 @@ void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 				reply_command_info(c, d);
 		}
 	} else if (arg_is(&argv[1], "docs")) {
+		/* Redis's reply: a map of name -> docs; unknown names are left out. */
+		const struct cmd_def *d;
+		const struct cmd_doc *doc;
 		unsigned n = 0;
 
 		if (argc == 2) {
 			c->flags |= sl_resp_write_map_len(&c->out, sl_cmd_table_len) != 0
 					    ? SL_CLIENT_CLOSE_NOW
 					    : 0;
-			for (i = 0; i < sl_cmd_table_len; i++)
-				reply_command_docs(c, &sl_cmd_table[i]);
+			for (i = 0; i < sl_cmd_table_len; i++) {
+				d = &sl_cmd_table[i];
+				cmd_doc_reply(c, d, cmd_doc_find(d->name, strlen(d->name)));
+			}
 			return;
 		}
 		for (j = 2; j < argc; j++)
-			n += sl_cmd_lookup(argv[j].ptr, argv[j].len) != NULL;
+			n += cmd_doc_resolve(argv[j].ptr, argv[j].len, &d, &doc) == 0;
 		c->flags |= sl_resp_write_map_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
-		for (j = 2; j < argc; j++) {
-			const struct cmd_def *d = sl_cmd_lookup(argv[j].ptr, argv[j].len);
-
-			if (d != NULL)
-				reply_command_docs(c, d);
-		}
+		for (j = 2; j < argc; j++)
+			if (cmd_doc_resolve(argv[j].ptr, argv[j].len, &d, &doc) == 0)
+				cmd_doc_reply(c, d, doc);
 	} else if (arg_is(&argv[1], "count") || arg_is(&argv[1], "list")) {
 		if (arg_is(&argv[1], "list") && argc == 2) {
 			reply_array_len(c, sl_cmd_table_len);

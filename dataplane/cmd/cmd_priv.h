@@ -159,4 +159,65 @@ static inline uint64_t engine_rand(struct sl_engine *e)
 	return e->rng * 2685821657736338717ull;
 }
 
+/* ---- COMMAND DOCS detail (cmd_args.c) ---- */
+
+/* Argument types, as COMMAND DOCS names them. */
+enum cmd_arg_type {
+	CMD_ARG_STRING,
+	CMD_ARG_INTEGER,
+	CMD_ARG_DOUBLE,
+	CMD_ARG_KEY,
+	CMD_ARG_PATTERN,
+	CMD_ARG_UNIX_TIME,
+	CMD_ARG_PURE_TOKEN,
+	CMD_ARG_ONEOF, /* one of args */
+	CMD_ARG_BLOCK, /* args in sequence */
+};
+
+#define CMD_ARG_OPTIONAL       (1u << 0)
+#define CMD_ARG_MULTIPLE       (1u << 1)
+#define CMD_ARG_MULTIPLE_TOKEN (1u << 2)
+
+#define CMD_DOC_DEPRECATED (1u << 0)
+#define CMD_DOC_SYSCMD     (1u << 1)
+
+/* One argument of a command, Redis 7.0's fields; NULL strings are absent. */
+struct cmd_arg {
+	const char *name;
+	enum cmd_arg_type type;
+	uint8_t flags;    /* CMD_ARG_OPTIONAL... */
+	uint8_t key_spec; /* CMD_ARG_KEY: its key_spec_index */
+	const char *token, *since, *deprecated_since;
+	const struct cmd_arg *args; /* ONEOF, BLOCK: up to an entry with a NULL name */
+};
+
+/* COMMAND DOCS detail of a command ("get") or subcommand ("client|list"). */
+struct cmd_doc {
+	const char *name;
+	const char *summary, *since; /* subcommands; a command's are in sl_cmd_table */
+	const char *complexity;
+	uint8_t doc_flags; /* CMD_DOC_DEPRECATED... */
+	const char *deprecated_since, *replaced_by;
+	const char *const *history; /* version, text, ... NULL */
+	const struct cmd_arg *args; /* up to an entry with a NULL name; NULL: no arguments */
+};
+
+/* The detail table, sorted by name (strcmp). */
+extern const struct cmd_doc *const sl_cmd_docs;
+extern const unsigned sl_cmd_docs_len;
+
+/* Exact, case-insensitive lookup of a docs entry ("get", "client|list"); NULL if none. */
+const struct cmd_doc *cmd_doc_find(const char *name, size_t len);
+
+/*
+ * Resolves a COMMAND DOCS / COMMAND INFO name as Redis's lookupCommandBySds
+ * does: "cmd" (rename-aware) or "container|sub". Sets *cmd and *doc (*doc
+ * may be NULL for a command without detail). Returns 0 or -ENOENT.
+ */
+int cmd_doc_resolve(const char *name, size_t len, const struct cmd_def **cmd,
+		    const struct cmd_doc **doc);
+
+/* Writes one COMMAND DOCS entry: the name, then Redis 7.0's docs map. */
+void cmd_doc_reply(struct sl_client *c, const struct cmd_def *cmd, const struct cmd_doc *doc);
+
 #endif /* SL_DATAPLANE_CMD_CMD_PRIV_H */
