@@ -758,3 +758,113 @@ void cmd_doc_reply(struct sl_client *c, const struct cmd_def *cmd, const struct 
 	reply_str(c, doc != NULL && strchr(doc->name, '|') != NULL ? doc->name : cmd->name);
 	reply_doc_map(c, cmd, doc);
 }
+
+/* ---- docs/commands.md: the syntax lines ---- */
+
+struct text {
+	char buf[1024];
+	size_t len;
+};
+
+static void put(struct text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->len + n < sizeof(t->buf)) {
+		memcpy(t->buf + t->len, s, n + 1);
+		t->len += n;
+	}
+}
+
+static void syntax_args(struct text *t, const struct cmd_arg *args, const char *sep);
+
+/* One argument the way redis-cli hints it: "[EX seconds|PX milliseconds]", "key [key ...]". */
+static void syntax_body(struct text *t, const struct cmd_arg *a)
+{
+	if (a->type == CMD_ARG_ONEOF)
+		syntax_args(t, a->args, "|");
+	else if (a->type == CMD_ARG_BLOCK)
+		syntax_args(t, a->args, " ");
+	else if (a->type != CMD_ARG_PURE_TOKEN)
+		put(t, a->name);
+}
+
+static void syntax_arg(struct text *t, const struct cmd_arg *a)
+{
+	if (a->flags & CMD_ARG_OPTIONAL)
+		put(t, "[");
+	if (a->token != NULL) {
+		put(t, a->token);
+		if (a->type != CMD_ARG_PURE_TOKEN)
+			put(t, " ");
+	}
+	syntax_body(t, a);
+	if (a->flags & CMD_ARG_MULTIPLE) {
+		put(t, " [");
+		if ((a->flags & CMD_ARG_MULTIPLE_TOKEN) && a->token != NULL) {
+			put(t, a->token);
+			put(t, " ");
+		}
+		syntax_body(t, a);
+		put(t, " ...]");
+	}
+	if (a->flags & CMD_ARG_OPTIONAL)
+		put(t, "]");
+}
+
+static void syntax_args(struct text *t, const struct cmd_arg *args, const char *sep)
+{
+	unsigned i, n = count_args(args);
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			put(t, sep);
+		syntax_arg(t, &args[i]);
+	}
+}
+
+/* "- `NAME SUB args`" for a command or subcommand doc. */
+static int write_syntax_line(FILE *out, const struct cmd_doc *doc)
+{
+	struct text t = {.len = 0};
+	size_t i;
+
+	t.buf[0] = '\0';
+	put(&t, doc->name);
+	for (i = 0; i < t.len; i++)
+		t.buf[i] = t.buf[i] == '|' ? ' ' : (char)toupper((unsigned char)t.buf[i]);
+	if (doc->args != NULL) {
+		put(&t, " ");
+		syntax_args(&t, doc->args, " ");
+	}
+	return fprintf(out, "- `%s`\n", t.buf) < 0 ? -EIO : 0;
+}
+
+int cmd_doc_write_syntax(FILE *out)
+{
+	unsigned i, j, nsubs;
+
+	if (fputs("\n## Syntax\n\n"
+		  "Each command's arguments, as COMMAND DOCS reports them and redis-cli shows\n"
+		  "them while a command is typed (from dataplane/cmd/cmd_args.c).\n\n",
+		  out) == EOF)
+		return -EIO;
+	for (i = 0; i < sl_cmd_table_len; i++) {
+		const struct cmd_def *d = &sl_cmd_table[i];
+		const struct cmd_doc *doc = cmd_doc_find(d->name, strlen(d->name));
+		const struct cmd_doc *subs;
+
+		if (doc == NULL)
+			continue;
+		subs = (d->flags & CMD_CONTAINER) ? subcommands(d->name, &nsubs) : NULL;
+		if (subs == NULL) {
+			if (write_syntax_line(out, doc) != 0)
+				return -EIO;
+			continue;
+		}
+		for (j = 0; j < nsubs; j++)
+			if (write_syntax_line(out, &subs[j]) != 0)
+				return -EIO;
+	}
+	return ferror(out) ? -EIO : 0;
+}

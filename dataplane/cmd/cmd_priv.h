@@ -220,4 +220,7 @@ int cmd_doc_resolve(const char *name, size_t len, const struct cmd_def **cmd,
 /* Writes one COMMAND DOCS entry: the name, then Redis 7.0's docs map. */
 void cmd_doc_reply(struct sl_client *c, const struct cmd_def *cmd, const struct cmd_doc *doc);
 
+/* docs/commands.md's "Syntax" section: one line per command or subcommand. 0 or -EIO. */
+int cmd_doc_write_syntax(FILE *out);
+
 #endif /* SL_DATAPLANE_CMD_CMD_PRIV_H */

@@ -360,7 +360,9 @@ static const struct {
 	{"info", "yes",
 	 "Redis's sections and the fields tools read, plus # Sluice; fields with no "
 	 "counterpart are left out"},
-	{"command", "partial", "COUNT INFO DOCS LIST; key specs and subcommands not reported"},
+	{"command", "partial",
+	 "COUNT INFO DOCS LIST; INFO reports no key specs or subcommands; DOCS lists sluice's "
+	 "subcommands only"},
 	{"slowlog", "yes", "timing only while slowlog-log-slower-than >= 0"},
 	{"latency", "partial", "LATEST (always empty: no latency monitor) and HELP"},
 	{"function", "partial",
@@ -395,7 +397,9 @@ static const char markdown_head[] =
 	"  several workers ship writes to each other (the kernel transport runs one\n"
 	"  worker, where they are atomic).\n"
 	"- `COMMAND INFO` reports Redis's legacy key positions, flags and ACL\n"
-	"  categories, but no key specs, tips or subcommands.\n"
+	"  categories, but no key specs, tips or subcommands. `COMMAND DOCS` answers\n"
+	"  as Redis 7.0.15 (summary, complexity, history, arguments), but a container\n"
+	"  lists only the subcommands sluice implements, sorted by name.\n"
 	"- Values are copied into replies (the store's views are borrowed only for the\n"
 	"  command), except large values the reply writer sends by reference.\n"
 	"- No persistence: `CONFIG GET appendonly` is `no`, `save` is empty, and only\n"
@@ -453,5 +457,5 @@ int sl_cmd_write_markdown(FILE *out)
 			    d->since, status, note) < 0)
 			return -EIO;
 	}
-	return ferror(out) ? -EIO : 0;
+	return cmd_doc_write_syntax(out);
 }
