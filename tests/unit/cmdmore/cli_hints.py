@@ -5,10 +5,10 @@ redis-cli's interactive hints against a kernel-transport sluice.
 redis-cli 7.0 reads COMMAND DOCS when it starts and, while a command is
 typed, shows the arguments still to come in grey after the cursor. This
 starts sluice (transport kernel, 127.0.0.1, --port), runs redis-cli in a
-pseudo-terminal, types the start of each command below and checks that the
-hint redis-cli draws is the one it draws against redis-server 7.0.15 (the
-expected hints were read off redis-cli connected to redis-server 7.0.15).
-Both processes are stopped by PID.
+pseudo-terminal (RESP2, then RESP3 with -3), types the start of each
+command below and checks that the hint redis-cli draws is the one it draws
+against redis-server 7.0.15 (the expected hints were read off redis-cli
+connected to redis-server 7.0.15). Both processes are stopped by PID.
 
     cli_hints.py SLUICE_BINARY [--port 7393]
     cli_hints.py --attach --port 6379   # against any running server
@@ -85,8 +85,8 @@ def read_until(fd, needle, seconds):
     return out
 
 
-def hints(port):
-    """Runs redis-cli in a pty; returns {typed: bytes shown} for every case."""
+def hints(port, proto):
+    """Runs redis-cli (-2 or -3) in a pty; returns {typed: bytes shown} for every case."""
     cli = shutil.which("redis-cli")
     if cli is None:
         sys.exit("redis-cli not found")
@@ -94,7 +94,7 @@ def hints(port):
     if pid == 0:
         env = dict(os.environ, TERM="xterm", HOME=tempfile.gettempdir(),
                    REDISCLI_HISTFILE="/dev/null")
-        os.execve(cli, [cli, "-h", "127.0.0.1", "-p", str(port)], env)
+        os.execve(cli, [cli, "-%d" % proto, "-h", "127.0.0.1", "-p", str(port)], env)
     shown = {}
     try:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 400, 0, 0))
@@ -132,14 +132,16 @@ def main():
         if not wait_port(args.port, proc):
             print("not ok - the server answers PING on 127.0.0.1:%d" % args.port)
             return 1
-        shown = hints(args.port)
-        for typed, want in CASES:
-            out = shown[typed]
-            good = HINT_START + want.encode() in out
-            print("%s - redis-cli hint after %r is %r" % ("ok" if good else "not ok", typed, want))
-            if not good:
-                print("   redis-cli drew: %r" % out)
-                fails += 1
+        for proto in (2, 3):
+            shown = hints(args.port, proto)
+            for typed, want in CASES:
+                out = shown[typed]
+                good = HINT_START + want.encode() in out
+                print("%s - redis-cli -%d: hint after %r is %r"
+                      % ("ok" if good else "not ok", proto, typed, want))
+                if not good:
+                    print("   redis-cli drew: %r" % out)
+                    fails += 1
     finally:
         if proc is not None:
             proc.terminate()
