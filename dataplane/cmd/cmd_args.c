@@ -65,6 +65,14 @@
 	ARGS(STR("function"), INT("numkeys"), KEY("key", .flags = OPT | MULTI),                    \
 	     STR("arg", .flags = OPT | MULTI))
 
+/* A subcommand's COMMAND INFO: arity (from the container name), flags, ACL categories. */
+#define INFO(ar, fl, acl_) .arity = (ar), .flags = (fl), .acl = (acl_)
+#define KEY_AT(i)          .first_key = (i), .last_key = (i), .key_step = 1
+#define LS                 (CMD_LOADING | CMD_STALE)
+#define NS_LS              (CMD_NOSCRIPT | LS)
+#define ADMIN_LS           (CMD_ADMIN | LS)
+#define ADMIN_NS_LS        (CMD_ADMIN | NS_LS)
+
 #define SUB_HELP(since_)                                                                           \
 	.summary = "Show helpful text about the different subcommands", .since = (since_),         \
 	.complexity = "O(1)"
@@ -90,19 +98,23 @@ static const struct cmd_doc docs[] = {
 	 .args = ARGS(STR("username", .since = "6.0.0", .flags = OPT), STR("password"))},
 	{.name = "client", CONTAINER},
 	{.name = "client|getname",
+	 INFO(2, NS_LS, "slow connection"),
 	 .summary = "Get the current connection name",
 	 .since = "2.6.9",
 	 .complexity = "O(1)"},
-	{.name = "client|help", SUB_HELP("5.0.0")},
+	{.name = "client|help", INFO(2, LS, "slow connection"), SUB_HELP("5.0.0")},
 	{.name = "client|id",
+	 INFO(2, NS_LS, "slow connection"),
 	 .summary = "Returns the client ID for the current connection",
 	 .since = "5.0.0",
 	 .complexity = "O(1)"},
 	{.name = "client|info",
+	 INFO(2, NS_LS, "slow connection"),
 	 .summary = "Returns information about the current client connection.",
 	 .since = "6.2.0",
 	 .complexity = "O(1)"},
 	{.name = "client|kill",
+	 INFO(-3, ADMIN_NS_LS, "admin slow dangerous connection"),
 	 .summary = "Kill the connection of a client",
 	 .since = "2.4.0",
 	 .complexity = "O(N) where N is the number of client connections",
@@ -133,6 +145,7 @@ static const struct cmd_doc docs[] = {
 						.flags = OPT),
 					    STR("yes/no", .token = "SKIPME", .flags = OPT))))))},
 	{.name = "client|list",
+	 INFO(-2, ADMIN_NS_LS, "admin slow dangerous connection"),
 	 .summary = "Get the list of client connections",
 	 .since = "2.4.0",
 	 .complexity = "O(N) where N is the number of client connections",
@@ -152,12 +165,14 @@ static const struct cmd_doc docs[] = {
 		      BLOCK("id", .token = "ID", .since = "6.2.0", .flags = OPT,
 			    .args = ARGS(INT("client-id", .flags = MULTI))))},
 	{.name = "client|no-evict",
+	 INFO(3, ADMIN_NS_LS, "admin slow dangerous connection"),
 	 .summary = "Set client eviction mode for the current connection",
 	 .since = "7.0.0",
 	 .complexity = "O(1)",
 	 .args = ARGS(ONEOF("enabled", .args = ARGS(TOKEN("on", .token = "ON"),
 						    TOKEN("off", .token = "OFF"))))},
 	{.name = "client|reply",
+	 INFO(3, NS_LS, "slow connection"),
 	 .summary = "Instruct the server whether to reply to commands",
 	 .since = "3.2.0",
 	 .complexity = "O(1)",
@@ -165,21 +180,25 @@ static const struct cmd_doc docs[] = {
 			    .args = ARGS(TOKEN("on", .token = "ON"), TOKEN("off", .token = "OFF"),
 					 TOKEN("skip", .token = "SKIP"))))},
 	{.name = "client|setname",
+	 INFO(3, NS_LS, "slow connection"),
 	 .summary = "Set the current connection name",
 	 .since = "2.6.9",
 	 .complexity = "O(1)",
 	 .args = ARGS(STR("connection-name"))},
 	{.name = "command", .complexity = "O(N) where N is the total number of Redis commands"},
 	{.name = "command|count",
+	 INFO(2, LS, "slow connection"),
 	 .summary = "Get total number of Redis commands",
 	 .since = "2.8.13",
 	 .complexity = "O(1)"},
 	{.name = "command|docs",
+	 INFO(-2, LS, "slow connection"),
 	 .summary = "Get array of specific Redis command documentation",
 	 .since = "7.0.0",
 	 .complexity = "O(N) where N is the number of commands to look up",
 	 .args = ARGS(STR("command-name", .flags = OPT | MULTI))},
 	{.name = "command|info",
+	 INFO(-2, LS, "slow connection"),
 	 .summary = "Get array of specific Redis command details, or all when no argument is "
 		    "given.",
 	 .since = "2.8.13",
@@ -188,6 +207,7 @@ static const struct cmd_doc docs[] = {
 			    "Allowed to be called with no argument to get info on all commands."),
 	 .args = ARGS(STR("command-name", .flags = OPT | MULTI))},
 	{.name = "command|list",
+	 INFO(-2, LS, "slow connection"),
 	 .summary = "Get an array of Redis command names",
 	 .since = "7.0.0",
 	 .complexity = "O(N) where N is the total number of Redis commands",
@@ -197,18 +217,21 @@ static const struct cmd_doc docs[] = {
 					 PATTERN("pattern", .token = "PATTERN"))))},
 	{.name = "config", CONTAINER},
 	{.name = "config|get",
+	 INFO(-3, ADMIN_NS_LS, "admin slow dangerous"),
 	 .summary = "Get the values of configuration parameters",
 	 .since = "2.0.0",
 	 .complexity = "O(N) when N is the number of configuration parameters provided",
 	 .history = HISTORY("7.0.0",
 			    "Added the ability to pass multiple pattern parameters in one call"),
 	 .args = ARGS(BLOCK("parameter", .flags = MULTI, .args = ARGS(STR("parameter"))))},
-	{.name = "config|help", SUB_HELP("5.0.0")},
+	{.name = "config|help", INFO(2, LS, "slow"), SUB_HELP("5.0.0")},
 	{.name = "config|resetstat",
+	 INFO(2, ADMIN_NS_LS, "admin slow dangerous"),
 	 .summary = "Reset the stats returned by INFO",
 	 .since = "2.0.0",
 	 .complexity = "O(1)"},
 	{.name = "config|set",
+	 INFO(-4, ADMIN_NS_LS, "admin slow dangerous"),
 	 .summary = "Set configuration parameters to the given values",
 	 .since = "2.0.0",
 	 .complexity = "O(N) when N is the number of configuration parameters provided",
@@ -255,25 +278,29 @@ static const struct cmd_doc docs[] = {
 	 .args = FLUSH_MODE},
 	{.name = "function", CONTAINER},
 	{.name = "function|delete",
+	 INFO(3, CMD_WRITE | CMD_NOSCRIPT, "write slow scripting"),
 	 .summary = "Delete a function by name",
 	 .since = "7.0.0",
 	 .complexity = "O(1)",
 	 .args = ARGS(STR("library-name"))},
 	{.name = "function|flush",
+	 INFO(-2, CMD_WRITE | CMD_NOSCRIPT, "write slow scripting"),
 	 .summary = "Deleting all functions",
 	 .since = "7.0.0",
 	 .complexity = "O(N) where N is the number of functions deleted",
 	 .args = ARGS(ONEOF(
 		 "async", .flags = OPT,
 		 .args = ARGS(TOKEN("async", .token = "ASYNC"), TOKEN("sync", .token = "SYNC"))))},
-	{.name = "function|help", SUB_HELP("7.0.0")},
+	{.name = "function|help", INFO(2, LS, "slow scripting"), SUB_HELP("7.0.0")},
 	{.name = "function|list",
+	 INFO(-2, CMD_NOSCRIPT, "slow scripting"),
 	 .summary = "List information about all the functions",
 	 .since = "7.0.0",
 	 .complexity = "O(N) where N is the number of functions",
 	 .args = ARGS(STR("library-name-pattern", .token = "LIBRARYNAME", .flags = OPT),
 		      TOKEN("withcode", .token = "WITHCODE", .flags = OPT))},
 	{.name = "function|load",
+	 INFO(-3, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT, "write slow scripting"),
 	 .summary = "Create a function with the given arguments (name, code, description)",
 	 .since = "7.0.0",
 	 .complexity = "O(1) (considering compilation time is redundant)",
@@ -374,16 +401,20 @@ static const struct cmd_doc docs[] = {
 	 .args = ARGS(PATTERN("pattern"))},
 	{.name = "latency", CONTAINER},
 	{.name = "latency|help",
+	 INFO(2, LS, "slow"),
 	 .summary = "Show helpful text about the different subcommands.",
 	 .since = "2.8.13",
 	 .complexity = "O(1)"},
 	{.name = "latency|latest",
+	 INFO(2, ADMIN_NS_LS, "admin slow dangerous"),
 	 .summary = "Return the latest latency samples for all events.",
 	 .since = "2.8.13",
 	 .complexity = "O(1)"},
 	{.name = "memory", CONTAINER},
-	{.name = "memory|help", SUB_HELP("4.0.0")},
+	{.name = "memory|help", INFO(2, LS, "slow"), SUB_HELP("4.0.0")},
 	{.name = "memory|usage",
+	 INFO(-3, CMD_READONLY, "read slow"),
+	 KEY_AT(2),
 	 .summary = "Estimate the memory usage of a key",
 	 .since = "4.0.0",
 	 .complexity = "O(N) where N is the number of samples.",
@@ -399,22 +430,30 @@ static const struct cmd_doc docs[] = {
 	 .args = ARGS(BLOCK("key_value", .flags = MULTI, .args = ARGS(KEY("key"), STR("value"))))},
 	{.name = "object", CONTAINER},
 	{.name = "object|encoding",
+	 INFO(3, CMD_READONLY, "keyspace read slow"),
+	 KEY_AT(2),
 	 .summary = "Inspect the internal encoding of a Redis object",
 	 .since = "2.2.3",
 	 .complexity = "O(1)",
 	 .args = KEY_ONLY},
 	{.name = "object|freq",
+	 INFO(3, CMD_READONLY, "keyspace read slow"),
+	 KEY_AT(2),
 	 .summary = "Get the logarithmic access frequency counter of a Redis object",
 	 .since = "4.0.0",
 	 .complexity = "O(1)",
 	 .args = KEY_ONLY},
-	{.name = "object|help", SUB_HELP("6.2.0")},
+	{.name = "object|help", INFO(2, LS, "keyspace slow"), SUB_HELP("6.2.0")},
 	{.name = "object|idletime",
+	 INFO(3, CMD_READONLY, "keyspace read slow"),
+	 KEY_AT(2),
 	 .summary = "Get the time since a Redis object was last accessed",
 	 .since = "2.2.3",
 	 .complexity = "O(1)",
 	 .args = KEY_ONLY},
 	{.name = "object|refcount",
+	 INFO(3, CMD_READONLY, "keyspace read slow"),
+	 KEY_AT(2),
 	 .summary = "Get the number of references to the value of the key",
 	 .since = "2.2.3",
 	 .complexity = "O(1)",
@@ -485,17 +524,20 @@ static const struct cmd_doc docs[] = {
 	 .args = ARGS(KEY("key"), INT("offset"), STR("value"))},
 	{.name = "slowlog", CONTAINER},
 	{.name = "slowlog|get",
+	 INFO(-2, ADMIN_LS, "admin slow dangerous"),
 	 .summary = "Get the slow log's entries",
 	 .since = "2.2.12",
 	 .complexity = "O(N) where N is the number of entries returned",
 	 .history = HISTORY("4.0.0", "Added client IP address, port and name to the reply."),
 	 .args = ARGS(INT("count", .flags = OPT))},
-	{.name = "slowlog|help", SUB_HELP("6.2.0")},
+	{.name = "slowlog|help", INFO(2, LS, "slow"), SUB_HELP("6.2.0")},
 	{.name = "slowlog|len",
+	 INFO(2, ADMIN_LS, "admin slow dangerous"),
 	 .summary = "Get the slow log's length",
 	 .since = "2.2.12",
 	 .complexity = "O(1)"},
 	{.name = "slowlog|reset",
+	 INFO(2, ADMIN_LS, "admin slow dangerous"),
 	 .summary = "Clear all entries from the slow log",
 	 .since = "2.2.12",
 	 .complexity = "O(N) where N is the number of entries in the slowlog"},
@@ -674,7 +716,7 @@ static void reply_args(struct sl_client *c, const struct cmd_arg *args)
 }
 
 /* The subcommands of container (its table name) in docs[]: a contiguous, sorted run. */
-static const struct cmd_doc *subcommands(const char *container, unsigned *n)
+const struct cmd_doc *cmd_doc_subcommands(const char *container, unsigned *n)
 {
 	size_t len = strlen(container);
 	unsigned i, first = SL_ARRAY_SIZE(docs);
@@ -688,6 +730,23 @@ static const struct cmd_doc *subcommands(const char *container, unsigned *n)
 		}
 	}
 	return *n > 0 ? &docs[first] : NULL;
+}
+
+void cmd_doc_as_def(const struct cmd_doc *sub, const struct cmd_def *container, struct cmd_def *out)
+{
+	*out = (struct cmd_def){
+		.name = sub->name,
+		.fn = NULL,
+		.arity = sub->arity,
+		.flags = sub->flags,
+		.first_key = sub->first_key,
+		.last_key = sub->last_key,
+		.key_step = sub->key_step,
+		.group = container->group,
+		.since = sub->since,
+		.summary = sub->summary,
+		.acl = sub->acl,
+	};
 }
 
 /* Redis addReplyCommandDocs: the map after the name. */
@@ -706,7 +765,7 @@ static void reply_doc_map(struct sl_client *c, const struct cmd_def *cmd, const 
 		return;
 	}
 	if (strchr(doc->name, '|') == NULL && (cmd->flags & CMD_CONTAINER))
-		subs = subcommands(doc->name, &nsubs);
+		subs = cmd_doc_subcommands(doc->name, &nsubs);
 	while (doc->history != NULL && doc->history[nhist] != NULL)
 		nhist += 2;
 	map_len(c, 3u + (doc->complexity != NULL) + (doc->doc_flags != 0) +
@@ -856,7 +915,7 @@ int cmd_doc_write_syntax(FILE *out)
 
 		if (doc == NULL)
 			continue;
-		subs = (d->flags & CMD_CONTAINER) ? subcommands(d->name, &nsubs) : NULL;
+		subs = (d->flags & CMD_CONTAINER) ? cmd_doc_subcommands(d->name, &nsubs) : NULL;
 		if (subs == NULL) {
 			if (write_syntax_line(out, doc) != 0)
 				return -EIO;

@@ -254,11 +254,20 @@ static void reply_flags(struct sl_client *c, uint32_t f)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{CMD_WRITE, "write"},       {CMD_READONLY, "readonly"},
-		{CMD_DENYOOM, "denyoom"},   {CMD_ADMIN, "admin"},
-		{CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
-		{CMD_STALE, "stale"},       {CMD_FAST, "fast"},
-		{CMD_NOAUTH, "no_auth"},    {CMD_ALLOW_BUSY, "allow_busy"},
+		/* Redis 7.0's order (server.c addReplyCommandFlags) */
+		{CMD_WRITE, "write"},
+		{CMD_READONLY, "readonly"},
+		{CMD_DENYOOM, "denyoom"},
+		{CMD_ADMIN, "admin"},
+		{CMD_NOSCRIPT, "noscript"},
+		{CMD_LOADING, "loading"},
+		{CMD_STALE, "stale"},
+		{CMD_SKIP_MONITOR, "skip_monitor"},
+		{CMD_FAST, "fast"},
+		{CMD_NOAUTH, "no_auth"},
+		{CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
+		{CMD_MOVABLEKEYS, "movablekeys"},
+		{CMD_ALLOW_BUSY, "allow_busy"},
 	};
 	unsigned i, n = 0;
 
@@ -294,6 +303,9 @@ static void reply_acl(struct sl_client *c, const char *acl)
 
 static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
 {
+	const struct cmd_doc *subs;
+	unsigned i, nsubs = 0;
+
 	reply_array_len(c, 10);
 	reply_bulk(c, d->name, strlen(d->name));
 	reply_int(c, d->arity);
@@ -306,8 +318,19 @@ static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
 	/* Redis 7.0 sends both as sets in RESP3 (arrays in RESP2). */
 	c->flags |=
 		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* key specs */
-	c->flags |=
-		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* subcommands */
+	/* subcommands: each one's own entry (a container's are in cmd_args.c); Redis
+	 * sends an array, or an empty set when there are none */
+	subs = (d->flags & CMD_CONTAINER) ? cmd_doc_subcommands(d->name, &nsubs) : NULL;
+	if (nsubs > 0)
+		reply_array_len(c, nsubs);
+	else
+		c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	for (i = 0; i < nsubs; i++) {
+		struct cmd_def sub;
+
+		cmd_doc_as_def(&subs[i], d, &sub);
+		reply_command_info(c, &sub);
+	}
 }
 
 void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
@@ -330,12 +353,18 @@ void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 		}
 		reply_array_len(c, argc - 2);
 		for (j = 2; j < argc; j++) {
-			const struct cmd_def *d = sl_cmd_lookup(argv[j].ptr, argv[j].len);
+			const struct cmd_def *d;
+			const struct cmd_doc *doc;
+			struct cmd_def sub;
 
-			if (d == NULL)
+			if (cmd_doc_resolve(argv[j].ptr, argv[j].len, &d, &doc) != 0) {
 				reply_null(c);
-			else
+			} else if (doc != NULL && strchr(doc->name, '|') != NULL) {
+				cmd_doc_as_def(doc, d, &sub); /* "container|sub" */
+				reply_command_info(c, &sub);
+			} else {
 				reply_command_info(c, d);
+			}
 		}
 	} else if (arg_is(&argv[1], "docs")) {
 		/* Redis's reply: a map of name -> docs; unknown names are left out. */

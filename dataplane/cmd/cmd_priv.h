@@ -161,6 +161,11 @@ static inline uint64_t engine_rand(struct sl_engine *e)
 
 /* ---- COMMAND DOCS detail (cmd_args.c) ---- */
 
+/* More Redis command flags, reported by COMMAND INFO only (FCALL, FCALL_RO). */
+#define CMD_SKIP_MONITOR      (1u << 10)
+#define CMD_NO_MANDATORY_KEYS (1u << 11)
+#define CMD_MOVABLEKEYS       (1u << 12)
+
 /* Argument types, as COMMAND DOCS names them. */
 enum cmd_arg_type {
 	CMD_ARG_STRING,
@@ -200,6 +205,12 @@ struct cmd_doc {
 	const char *deprecated_since, *replaced_by;
 	const char *const *history; /* version, text, ... NULL */
 	const struct cmd_arg *args; /* up to an entry with a NULL name; NULL: no arguments */
+	/* Subcommands, for COMMAND INFO: Redis's arity (counted from the container
+	 * name), flags, legacy key positions and ACL categories. */
+	int arity;
+	uint32_t flags;
+	int8_t first_key, last_key, key_step;
+	const char *acl;
 };
 
 /* The detail table, sorted by name (strcmp). */
@@ -216,6 +227,13 @@ const struct cmd_doc *cmd_doc_find(const char *name, size_t len);
  */
 int cmd_doc_resolve(const char *name, size_t len, const struct cmd_def **cmd,
 		    const struct cmd_doc **doc);
+
+/* The subcommands of a container (its table name), sorted; NULL and *n = 0 if none. */
+const struct cmd_doc *cmd_doc_subcommands(const char *container, unsigned *n);
+
+/* A subcommand as a command definition (no handler) for COMMAND INFO. */
+void cmd_doc_as_def(const struct cmd_doc *sub, const struct cmd_def *container,
+		    struct cmd_def *out);
 
 /* Writes one COMMAND DOCS entry: the name, then Redis 7.0's docs map. */
 void cmd_doc_reply(struct sl_client *c, const struct cmd_def *cmd, const struct cmd_doc *doc);

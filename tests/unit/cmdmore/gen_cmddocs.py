@@ -22,6 +22,10 @@ The script starts its own redis-server on 127.0.0.1 (--port, default 7391;
 --server to name the binary) and stops it by PID; --attach uses a running
 one instead.
 
+It also records `COMMAND INFO <name>` in cmdinfo_expected.txt, with the
+tips and key specs emptied (sluice reports neither; docs/commands.md) and
+the same subcommand normalisation.
+
 File format, one record per (name, protocol):
     <name> <2|3> <byte count>\\n<reply bytes>\\n
 """
@@ -34,6 +38,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "cmddocs_expected.txt")
+OUT_INFO = os.path.join(HERE, "cmdinfo_expected.txt")
 
 # sluice's command table (dataplane/cmd/table.c), in table order.
 COMMANDS = """
@@ -152,6 +157,36 @@ def command(sock, *args):
         buf += chunk
 
 
+def normalise_info(entry):
+    """One COMMAND INFO entry: no tips, no key specs (sluice reports neither,
+    see docs/commands.md); sluice's subcommands only, sorted by name."""
+    t, f = entry
+    f = list(f)
+    f[7] = (f[7][0], [])
+    f[8] = (f[8][0], [])
+    subs = [normalise_info(x) for x in f[9][1] if x[1][0][1].decode() in SUBCOMMANDS]
+    subs.sort(key=lambda x: x[1][0][1])
+    f[9] = (f[9][0], subs)
+    return (t, f)
+
+
+def collect_info(port):
+    records = []
+    sock = socket.create_connection(("127.0.0.1", port))
+    try:
+        for proto in (2, 3):
+            command(sock, "HELLO", str(proto))
+            for name in COMMANDS + SUBCOMMANDS:
+                node, raw = command(sock, "COMMAND", "INFO", name)
+                assert serialise(node) == raw, "RESP round trip of %s" % name
+                assert len(node[1]) == 1 and node[1][0][1] is not None, name
+                node = (node[0], [normalise_info(node[1][0])])
+                records.append((name, proto, serialise(node)))
+    finally:
+        sock.close()
+    return records
+
+
 def collect(port):
     records = []
     sock = socket.create_connection(("127.0.0.1", port))
@@ -198,22 +233,25 @@ def main():
             except OSError:
                 time.sleep(0.05)
     try:
-        data = render(collect(args.port))
+        files = {OUT: render(collect(args.port)), OUT_INFO: render(collect_info(args.port))}
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait()
-    if args.mode == "gen":
-        with open(OUT, "wb") as f:
-            f.write(data)
-        print("wrote %s (%d bytes)" % (OUT, len(data)))
-        return 0
-    with open(OUT, "rb") as f:
-        if f.read() != data:
-            print("%s differs from redis-server's replies" % OUT)
-            return 1
-    print("%s matches redis-server" % OUT)
-    return 0
+    rc = 0
+    for path, data in files.items():
+        if args.mode == "gen":
+            with open(path, "wb") as f:
+                f.write(data)
+            print("wrote %s (%d bytes)" % (path, len(data)))
+            continue
+        with open(path, "rb") as f:
+            if f.read() != data:
+                print("%s differs from redis-server's replies" % path)
+                rc = 1
+            else:
+                print("%s matches redis-server" % path)
+    return rc
 
 
 if __name__ == "__main__":
