@@ -301,7 +301,28 @@ static void reply_acl(struct sl_client *c, const char *acl)
 	}
 }
 
-static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
+/* COMMAND INFO tips: a set of bulk strings (space-separated in the docs table). */
+static void reply_tips(struct sl_client *c, const char *tips)
+{
+	const char *p;
+	unsigned n = 0;
+
+	for (p = tips; p != NULL && *p != '\0'; p += strspn(p, " ")) {
+		n++;
+		p += strcspn(p, " ");
+	}
+	c->flags |= sl_resp_write_set_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	for (p = tips; p != NULL && *p != '\0'; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+
+		reply_bulk(c, p, len);
+		p += len;
+	}
+}
+
+/* One COMMAND INFO entry; doc (may be NULL) holds the tips and a container's subcommands. */
+static void reply_command_info(struct sl_client *c, const struct cmd_def *d,
+			       const struct cmd_doc *doc)
 {
 	const struct cmd_doc *subs;
 	unsigned i, nsubs = 0;
@@ -314,10 +335,9 @@ static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
 	reply_int(c, d->last_key);
 	reply_int(c, d->key_step);
 	reply_acl(c, d->acl);
-	c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* tips */
-	/* Redis 7.0 sends both as sets in RESP3 (arrays in RESP2). */
-	c->flags |=
-		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* key specs */
+	reply_tips(c, doc != NULL ? doc->tips : NULL);
+	/* key specs: not reported (docs/commands.md); a set in RESP3, as Redis 7.0 sends */
+	c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
 	/* subcommands: each one's own entry (a container's are in cmd_args.c); Redis
 	 * sends an array, or an empty set when there are none */
 	subs = (d->flags & CMD_CONTAINER) ? cmd_doc_subcommands(d->name, &nsubs) : NULL;
@@ -329,8 +349,14 @@ static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
 		struct cmd_def sub;
 
 		cmd_doc_as_def(&subs[i], d, &sub);
-		reply_command_info(c, &sub);
+		reply_command_info(c, &sub, &subs[i]);
 	}
+}
+
+/* A command of the table, with its docs entry. */
+static void reply_table_info(struct sl_client *c, const struct cmd_def *d)
+{
+	reply_command_info(c, d, cmd_doc_find(d->name, strlen(d->name)));
 }
 
 void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
@@ -341,14 +367,14 @@ void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 	if (argc == 1) {
 		reply_array_len(c, sl_cmd_table_len);
 		for (i = 0; i < sl_cmd_table_len; i++)
-			reply_command_info(c, &sl_cmd_table[i]);
+			reply_table_info(c, &sl_cmd_table[i]);
 	} else if (arg_is(&argv[1], "count") && argc == 2) {
 		reply_int(c, sl_cmd_table_len);
 	} else if (arg_is(&argv[1], "info")) {
 		if (argc == 2) {
 			reply_array_len(c, sl_cmd_table_len);
 			for (i = 0; i < sl_cmd_table_len; i++)
-				reply_command_info(c, &sl_cmd_table[i]);
+				reply_table_info(c, &sl_cmd_table[i]);
 			return;
 		}
 		reply_array_len(c, argc - 2);
@@ -361,9 +387,9 @@ void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 				reply_null(c);
 			} else if (doc != NULL && strchr(doc->name, '|') != NULL) {
 				cmd_doc_as_def(doc, d, &sub); /* "container|sub" */
-				reply_command_info(c, &sub);
+				reply_command_info(c, &sub, doc);
 			} else {
-				reply_command_info(c, d);
+				reply_command_info(c, d, doc);
 			}
 		}
 	} else if (arg_is(&argv[1], "docs")) {

@@ -211,6 +211,8 @@ struct cmd_doc {
 	uint32_t flags;
 	int8_t first_key, last_key, key_step;
 	const char *acl;
+	/* COMMAND INFO tips of a command or subcommand, space-separated; NULL: none. */
+	const char *tips;
 };
 
 /* The detail table, sorted by name (strcmp). */

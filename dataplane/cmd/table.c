@@ -363,7 +363,7 @@ static const struct {
 	 "Redis's sections and the fields tools read, plus # Sluice; fields with no "
 	 "counterpart are left out"},
 	{"command", "partial",
-	 "COUNT INFO DOCS LIST; INFO reports no key specs or tips; INFO and DOCS list sluice's "
+	 "COUNT INFO DOCS LIST; INFO reports no key specs; INFO and DOCS list sluice's "
 	 "subcommands only"},
 	{"slowlog", "yes", "timing only while slowlog-log-slower-than >= 0"},
 	{"latency", "partial", "LATEST (always empty: no latency monitor) and HELP"},
@@ -398,8 +398,8 @@ static const char markdown_head[] =
 	"  `MSETNX` and `DEL` of several keys are not atomic across partitions once\n"
 	"  several workers ship writes to each other (the kernel transport runs one\n"
 	"  worker, where they are atomic).\n"
-	"- `COMMAND INFO` reports Redis's legacy key positions, flags, ACL categories\n"
-	"  and subcommands, but no key specs or tips. `COMMAND DOCS` answers as\n"
+	"- `COMMAND INFO` reports Redis's legacy key positions, flags, ACL categories,\n"
+	"  tips and subcommands, but no key specs. `COMMAND DOCS` answers as\n"
 	"  Redis 7.0.15 (summary, complexity, history, arguments). In both, a\n"
 	"  container lists only the subcommands sluice implements, sorted by name.\n"
 	"- Values are copied into replies (the store's views are borrowed only for the\n"

@@ -10,7 +10,7 @@
  * unknown), must be the same entries put together as Redis does.
  *
  * cmdinfo_expected.txt does the same for COMMAND INFO <name>, with Redis's
- * tips and key specs emptied (sluice reports neither: docs/commands.md);
+ * key specs emptied (sluice reports none: docs/commands.md);
  * COMMAND and COMMAND INFO without names are those entries in table order.
  */
 #include <errno.h>
