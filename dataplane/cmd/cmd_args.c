@@ -65,6 +65,22 @@
 	ARGS(STR("function"), INT("numkeys"), KEY("key", .flags = OPT | MULTI),                    \
 	     STR("arg", .flags = OPT | MULTI))
 
+/* Key specs: flags, where the keys begin (argument index) and how they run. */
+#define SPECS(...)           ((const struct cmd_key_spec[]){__VA_ARGS__, {.index = 0}})
+#define RANGE(i, last, step) .index = (i), .lastkey = (last), .keystep = (step), .limit = 0
+#define KEYNUM(i, numidx, first, step)                                                             \
+	.index = (i), .keynum = true, .keynumidx = (numidx), .firstkey = (first), .keystep = (step)
+#define KS_KEY1(fl) SPECS({.flags = (fl), RANGE(1, 0, 1)}) /* the key at 1 */
+#define KS_KEY2(fl) SPECS({.flags = (fl), RANGE(2, 0, 1)}) /* a subcommand's key at 2 */
+#define RO          CMD_KS_RO
+#define RW          CMD_KS_RW
+#define OW          CMD_KS_OW
+#define RM          CMD_KS_RM
+#define ACC         CMD_KS_ACCESS
+#define UPD         CMD_KS_UPDATE
+#define INS         CMD_KS_INSERT
+#define DEL         CMD_KS_DELETE
+
 /* A subcommand's COMMAND INFO: arity (from the container name), flags, ACL categories. */
 #define INFO(ar, fl, acl_) .arity = (ar), .flags = (fl), .acl = (acl_)
 #define KEY_AT(i)          .first_key = (i), .last_key = (i), .key_step = 1
@@ -87,6 +103,7 @@
 /* Sorted by name (strcmp): looked up by binary search. */
 static const struct cmd_doc docs[] = {
 	{.name = "append",
+	 .key_specs = KS_KEY1(RW | INS),
 	 .complexity = "O(1). The amortized time complexity is O(1) assuming the appended "
 		       "value is small and the already present value is of any size, since "
 		       "the dynamic string library used by Redis will double the free space "
@@ -249,9 +266,16 @@ static const struct cmd_doc docs[] = {
 	{.name = "dbsize",
 	 .tips = "request_policy:all_shards response_policy:agg_sum",
 	 .complexity = "O(1)"},
-	{.name = "decr", .complexity = "O(1)", .args = KEY_ONLY},
-	{.name = "decrby", .complexity = "O(1)", .args = ARGS(KEY("key"), INT("decrement"))},
+	{.name = "decr",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
+	 .complexity = "O(1)",
+	 .args = KEY_ONLY},
+	{.name = "decrby",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
+	 .complexity = "O(1)",
+	 .args = ARGS(KEY("key"), INT("decrement"))},
 	{.name = "del",
+	 .key_specs = SPECS({.flags = RM | DEL, RANGE(1, -1, 1)}),
 	 .tips = "request_policy:multi_shard response_policy:agg_sum",
 	 .complexity = "O(N) where N is the number of keys that will be removed. When a key to "
 		       "remove holds a value other than a string, the individual complexity for "
@@ -261,23 +285,37 @@ static const struct cmd_doc docs[] = {
 	 .args = ARGS(KEY("key", .flags = MULTI))},
 	{.name = "echo", .complexity = "O(1)", .args = ARGS(STR("message"))},
 	{.name = "exists",
+	 .key_specs = SPECS({.flags = RO, RANGE(1, -1, 1)}),
 	 .tips = "request_policy:multi_shard response_policy:agg_sum",
 	 .complexity = "O(N) where N is the number of keys to check.",
 	 .history = HISTORY("3.0.3", "Accepts multiple `key` arguments."),
 	 .args = ARGS(KEY("key", .flags = MULTI))},
 	{.name = "expire",
+	 .key_specs = KS_KEY1(RW | UPD),
 	 .complexity = "O(1)",
 	 .history = EXPIRE_HISTORY,
 	 .args = ARGS(KEY("key"), INT("seconds"), EXPIRE_CONDITION)},
 	{.name = "expireat",
+	 .key_specs = KS_KEY1(RW | UPD),
 	 .complexity = "O(1)",
 	 .history = EXPIRE_HISTORY,
 	 .args = ARGS(KEY("key"), UNIXTIME("unix-time-seconds"), EXPIRE_CONDITION)},
-	{.name = "expiretime", .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "expiretime",
+	 .key_specs = KS_KEY1(RO | ACC),
+	 .complexity = "O(1)",
+	 .args = KEY_ONLY},
 	{.name = "fcall",
+	 .key_specs = SPECS({.notes = "We cannot tell how the keys will be used so we assume the "
+				      "worst, RW and UPDATE",
+			     .flags = RW | ACC | UPD,
+			     KEYNUM(2, 0, 1, 1)}),
 	 .complexity = "Depends on the function that is executed.",
 	 .args = FCALL_ARGS},
 	{.name = "fcall_ro",
+	 .key_specs = SPECS({.notes = "We cannot tell how the keys will be used so we assume the "
+				      "worst, RO and ACCESS",
+			     .flags = RO | ACC,
+			     KEYNUM(2, 0, 1, 1)}),
 	 .complexity = "Depends on the function that is executed.",
 	 .args = FCALL_ARGS},
 	{.name = "flushall",
@@ -323,9 +361,15 @@ static const struct cmd_doc docs[] = {
 	 .since = "7.0.0",
 	 .complexity = "O(1) (considering compilation time is redundant)",
 	 .args = ARGS(TOKEN("replace", .token = "REPLACE", .flags = OPT), STR("function-code"))},
-	{.name = "get", .complexity = "O(1)", .args = KEY_ONLY},
-	{.name = "getdel", .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "get", .key_specs = KS_KEY1(RO | ACC), .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "getdel",
+	 .key_specs = KS_KEY1(RW | ACC | DEL),
+	 .complexity = "O(1)",
+	 .args = KEY_ONLY},
 	{.name = "getex",
+	 .key_specs = SPECS({.notes = "RW and UPDATE because it changes the TTL",
+			     .flags = RW | ACC | UPD,
+			     RANGE(1, 0, 1)}),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"),
 		      ONEOF("expiration", .flags = OPT,
@@ -335,18 +379,21 @@ static const struct cmd_doc docs[] = {
 					 UNIXTIME("unix-time-milliseconds", .token = "PXAT"),
 					 TOKEN("persist", .token = "PERSIST"))))},
 	{.name = "getrange",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .complexity = "O(N) where N is the length of the returned string. The complexity is "
 		       "ultimately determined by the returned length, but because creating a "
 		       "substring from an existing string is very cheap, it can be considered "
 		       "O(1) for small strings.",
 	 .args = ARGS(KEY("key"), INT("start"), INT("end"))},
 	{.name = "getset",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
 	 .complexity = "O(1)",
 	 .doc_flags = CMD_DOC_DEPRECATED,
 	 .deprecated_since = "6.2.0",
 	 .replaced_by = "`SET` with the `!GET` argument",
 	 .args = ARGS(KEY("key"), STR("value"))},
 	{.name = "hdel",
+	 .key_specs = KS_KEY1(RW | DEL),
 	 .complexity = "O(N) where N is the number of fields to be removed.",
 	 .history = HISTORY("2.4.0", "Accepts multiple `field` arguments."),
 	 .args = ARGS(KEY("key"), STR("field", .flags = MULTI))},
@@ -359,27 +406,39 @@ static const struct cmd_doc docs[] = {
 					 BLOCK("username_password", .token = "AUTH", .flags = OPT,
 					       .args = ARGS(STR("username"), STR("password"))),
 					 STR("clientname", .token = "SETNAME", .flags = OPT))))},
-	{.name = "hexists", .complexity = "O(1)", .args = ARGS(KEY("key"), STR("field"))},
-	{.name = "hget", .complexity = "O(1)", .args = ARGS(KEY("key"), STR("field"))},
+	{.name = "hexists",
+	 .key_specs = KS_KEY1(RO),
+	 .complexity = "O(1)",
+	 .args = ARGS(KEY("key"), STR("field"))},
+	{.name = "hget",
+	 .key_specs = KS_KEY1(RO | ACC),
+	 .complexity = "O(1)",
+	 .args = ARGS(KEY("key"), STR("field"))},
 	{.name = "hgetall",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .tips = "nondeterministic_output_order",
 	 .complexity = "O(N) where N is the size of the hash.",
 	 .args = KEY_ONLY},
 	{.name = "hincrby",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"), STR("field"), INT("increment"))},
 	{.name = "hincrbyfloat",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"), STR("field"), DOUBLE("increment"))},
 	{.name = "hkeys",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .tips = "nondeterministic_output_order",
 	 .complexity = "O(N) where N is the size of the hash.",
 	 .args = KEY_ONLY},
-	{.name = "hlen", .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "hlen", .key_specs = KS_KEY1(RO), .complexity = "O(1)", .args = KEY_ONLY},
 	{.name = "hmget",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .complexity = "O(N) where N is the number of fields being requested.",
 	 .args = ARGS(KEY("key"), STR("field", .flags = MULTI))},
 	{.name = "hmset",
+	 .key_specs = KS_KEY1(RW | UPD),
 	 .complexity = "O(N) where N is the number of fields being set.",
 	 .doc_flags = CMD_DOC_DEPRECATED,
 	 .deprecated_since = "4.0.0",
@@ -387,6 +446,7 @@ static const struct cmd_doc docs[] = {
 	 .args = ARGS(KEY("key"), BLOCK("field_value", .flags = MULTI,
 					.args = ARGS(STR("field"), STR("value"))))},
 	{.name = "hrandfield",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .tips = "nondeterministic_output",
 	 .complexity = "O(N) where N is the number of fields returned",
 	 .args = ARGS(KEY("key"),
@@ -394,27 +454,41 @@ static const struct cmd_doc docs[] = {
 			    .args = ARGS(INT("count"), TOKEN("withvalues", .token = "WITHVALUES",
 							     .flags = OPT))))},
 	{.name = "hscan",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .tips = "nondeterministic_output",
 	 .complexity = SCAN_COMPLEXITY "..",
 	 .args = ARGS(KEY("key"), INT("cursor"), PATTERN("pattern", .token = "MATCH", .flags = OPT),
 		      INT("count", .token = "COUNT", .flags = OPT))},
 	{.name = "hset",
+	 .key_specs = KS_KEY1(RW | UPD),
 	 .complexity = "O(1) for each field/value pair added, so O(N) to add N field/value "
 		       "pairs when the command is called with multiple field/value pairs.",
 	 .history = HISTORY("4.0.0", "Accepts multiple `field` and `value` arguments."),
 	 .args = ARGS(KEY("key"), BLOCK("field_value", .flags = MULTI,
 					.args = ARGS(STR("field"), STR("value"))))},
 	{.name = "hsetnx",
+	 .key_specs = KS_KEY1(RW | INS),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"), STR("field"), STR("value"))},
-	{.name = "hstrlen", .complexity = "O(1)", .args = ARGS(KEY("key"), STR("field"))},
+	{.name = "hstrlen",
+	 .key_specs = KS_KEY1(RO),
+	 .complexity = "O(1)",
+	 .args = ARGS(KEY("key"), STR("field"))},
 	{.name = "hvals",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .tips = "nondeterministic_output_order",
 	 .complexity = "O(N) where N is the size of the hash.",
 	 .args = KEY_ONLY},
-	{.name = "incr", .complexity = "O(1)", .args = KEY_ONLY},
-	{.name = "incrby", .complexity = "O(1)", .args = ARGS(KEY("key"), INT("increment"))},
+	{.name = "incr",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
+	 .complexity = "O(1)",
+	 .args = KEY_ONLY},
+	{.name = "incrby",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
+	 .complexity = "O(1)",
+	 .args = ARGS(KEY("key"), INT("increment"))},
 	{.name = "incrbyfloat",
+	 .key_specs = KS_KEY1(RW | ACC | UPD),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"), DOUBLE("increment"))},
 	{.name = "info",
@@ -443,6 +517,7 @@ static const struct cmd_doc docs[] = {
 	{.name = "memory", CONTAINER},
 	{.name = "memory|help", INFO(2, LS, "slow"), SUB_HELP("4.0.0")},
 	{.name = "memory|usage",
+	 .key_specs = KS_KEY2(RO),
 	 INFO(-3, CMD_READONLY, "read slow"),
 	 KEY_AT(2),
 	 .summary = "Estimate the memory usage of a key",
@@ -450,19 +525,23 @@ static const struct cmd_doc docs[] = {
 	 .complexity = "O(N) where N is the number of samples.",
 	 .args = ARGS(KEY("key"), INT("count", .token = "SAMPLES", .flags = OPT))},
 	{.name = "mget",
+	 .key_specs = SPECS({.flags = RO | ACC, RANGE(1, -1, 1)}),
 	 .tips = "request_policy:multi_shard",
 	 .complexity = "O(N) where N is the number of keys to retrieve.",
 	 .args = ARGS(KEY("key", .flags = MULTI))},
 	{.name = "mset",
+	 .key_specs = SPECS({.flags = OW | UPD, RANGE(1, -1, 2)}),
 	 .tips = "request_policy:multi_shard response_policy:all_succeeded",
 	 .complexity = "O(N) where N is the number of keys to set.",
 	 .args = ARGS(BLOCK("key_value", .flags = MULTI, .args = ARGS(KEY("key"), STR("value"))))},
 	{.name = "msetnx",
+	 .key_specs = SPECS({.flags = OW | INS, RANGE(1, -1, 2)}),
 	 .tips = "request_policy:multi_shard response_policy:agg_min",
 	 .complexity = "O(N) where N is the number of keys to set.",
 	 .args = ARGS(BLOCK("key_value", .flags = MULTI, .args = ARGS(KEY("key"), STR("value"))))},
 	{.name = "object", CONTAINER},
 	{.name = "object|encoding",
+	 .key_specs = KS_KEY2(RO),
 	 .tips = "nondeterministic_output",
 	 INFO(3, CMD_READONLY, "keyspace read slow"),
 	 KEY_AT(2),
@@ -471,6 +550,7 @@ static const struct cmd_doc docs[] = {
 	 .complexity = "O(1)",
 	 .args = KEY_ONLY},
 	{.name = "object|freq",
+	 .key_specs = KS_KEY2(RO),
 	 .tips = "nondeterministic_output",
 	 INFO(3, CMD_READONLY, "keyspace read slow"),
 	 KEY_AT(2),
@@ -480,6 +560,7 @@ static const struct cmd_doc docs[] = {
 	 .args = KEY_ONLY},
 	{.name = "object|help", INFO(2, LS, "keyspace slow"), SUB_HELP("6.2.0")},
 	{.name = "object|idletime",
+	 .key_specs = KS_KEY2(RO),
 	 .tips = "nondeterministic_output",
 	 INFO(3, CMD_READONLY, "keyspace read slow"),
 	 KEY_AT(2),
@@ -488,6 +569,7 @@ static const struct cmd_doc docs[] = {
 	 .complexity = "O(1)",
 	 .args = KEY_ONLY},
 	{.name = "object|refcount",
+	 .key_specs = KS_KEY2(RO),
 	 .tips = "nondeterministic_output",
 	 INFO(3, CMD_READONLY, "keyspace read slow"),
 	 KEY_AT(2),
@@ -495,24 +577,31 @@ static const struct cmd_doc docs[] = {
 	 .since = "2.2.3",
 	 .complexity = "O(1)",
 	 .args = KEY_ONLY},
-	{.name = "persist", .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "persist", .key_specs = KS_KEY1(RW | UPD), .complexity = "O(1)", .args = KEY_ONLY},
 	{.name = "pexpire",
+	 .key_specs = KS_KEY1(RW | UPD),
 	 .complexity = "O(1)",
 	 .history = EXPIRE_HISTORY,
 	 .args = ARGS(KEY("key"), INT("milliseconds"), EXPIRE_CONDITION)},
 	{.name = "pexpireat",
+	 .key_specs = KS_KEY1(RW | UPD),
 	 .complexity = "O(1)",
 	 .history = EXPIRE_HISTORY,
 	 .args = ARGS(KEY("key"), UNIXTIME("unix-time-milliseconds"), EXPIRE_CONDITION)},
-	{.name = "pexpiretime", .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "pexpiretime",
+	 .key_specs = KS_KEY1(RO | ACC),
+	 .complexity = "O(1)",
+	 .args = KEY_ONLY},
 	{.name = "ping",
 	 .tips = "request_policy:all_shards response_policy:all_succeeded",
 	 .complexity = "O(1)",
 	 .args = ARGS(STR("message", .flags = OPT))},
 	{.name = "psetex",
+	 .key_specs = KS_KEY1(OW | UPD),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"), INT("milliseconds"), STR("value"))},
 	{.name = "pttl",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .tips = "nondeterministic_output",
 	 .complexity = "O(1)",
 	 .history = HISTORY("2.8.0", "Added the -2 reply."),
@@ -522,9 +611,13 @@ static const struct cmd_doc docs[] = {
 	 .tips = "request_policy:all_shards nondeterministic_output",
 	 .complexity = "O(1)"},
 	{.name = "rename",
+	 .key_specs = SPECS({.flags = RW | ACC | DEL, RANGE(1, 0, 1)},
+			    {.flags = OW | UPD, RANGE(2, 0, 1)}),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"), KEY("newkey", .key_spec = 1))},
 	{.name = "renamenx",
+	 .key_specs = SPECS({.flags = RW | ACC | DEL, RANGE(1, 0, 1)},
+			    {.flags = OW | INS, RANGE(2, 0, 1)}),
 	 .complexity = "O(1)",
 	 .history = HISTORY("3.2.0", "The command no longer returns an error when source and "
 				     "destination names are the same."),
@@ -539,6 +632,9 @@ static const struct cmd_doc docs[] = {
 		      STR("type", .token = "TYPE", .since = "6.0.0", .flags = OPT))},
 	{.name = "select", .complexity = "O(1)", .args = ARGS(INT("index"))},
 	{.name = "set",
+	 .key_specs = SPECS({.notes = "RW and ACCESS due to the optional `GET` argument",
+			     .flags = RW | ACC | UPD | CMD_KS_VARIABLE_FLAGS,
+			     RANGE(1, 0, 1)}),
 	 .complexity = "O(1)",
 	 .history = HISTORY("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options.", "6.0.0",
 			    "Added the `KEEPTTL` option.", "6.2.0",
@@ -557,10 +653,15 @@ static const struct cmd_doc docs[] = {
 						  .since = "6.2.0"),
 					 TOKEN("keepttl", .token = "KEEPTTL", .since = "6.0.0"))))},
 	{.name = "setex",
+	 .key_specs = KS_KEY1(OW | UPD),
 	 .complexity = "O(1)",
 	 .args = ARGS(KEY("key"), INT("seconds"), STR("value"))},
-	{.name = "setnx", .complexity = "O(1)", .args = ARGS(KEY("key"), STR("value"))},
+	{.name = "setnx",
+	 .key_specs = KS_KEY1(OW | INS),
+	 .complexity = "O(1)",
+	 .args = ARGS(KEY("key"), STR("value"))},
 	{.name = "setrange",
+	 .key_specs = KS_KEY1(RW | UPD),
 	 .complexity = "O(1), not counting the time taken to copy the new string in place. "
 		       "Usually, this string is very small so the amortized complexity is O(1). "
 		       "Otherwise, complexity is O(M) with M being the length of the value "
@@ -588,19 +689,22 @@ static const struct cmd_doc docs[] = {
 	 .summary = "Clear all entries from the slow log",
 	 .since = "2.2.12",
 	 .complexity = "O(N) where N is the number of entries in the slowlog"},
-	{.name = "strlen", .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "strlen", .key_specs = KS_KEY1(RO), .complexity = "O(1)", .args = KEY_ONLY},
 	{.name = "time", .tips = "nondeterministic_output", .complexity = "O(1)"},
 	{.name = "touch",
+	 .key_specs = SPECS({.flags = RO, RANGE(1, -1, 1)}),
 	 .tips = "request_policy:multi_shard response_policy:agg_sum",
 	 .complexity = "O(N) where N is the number of keys that will be touched.",
 	 .args = ARGS(KEY("key", .flags = MULTI))},
 	{.name = "ttl",
+	 .key_specs = KS_KEY1(RO | ACC),
 	 .tips = "nondeterministic_output",
 	 .complexity = "O(1)",
 	 .history = HISTORY("2.8.0", "Added the -2 reply."),
 	 .args = KEY_ONLY},
-	{.name = "type", .complexity = "O(1)", .args = KEY_ONLY},
+	{.name = "type", .key_specs = KS_KEY1(RO), .complexity = "O(1)", .args = KEY_ONLY},
 	{.name = "unlink",
+	 .key_specs = SPECS({.flags = RM | DEL, RANGE(1, -1, 1)}),
 	 .tips = "request_policy:multi_shard response_policy:agg_sum",
 	 .complexity = "O(1) for each key removed regardless of its size. Then the command does "
 		       "O(N) work in a different thread in order to reclaim memory, where N is "
@@ -866,6 +970,72 @@ void cmd_doc_reply(struct sl_client *c, const struct cmd_def *cmd, const struct 
 {
 	reply_str(c, doc != NULL && strchr(doc->name, '|') != NULL ? doc->name : cmd->name);
 	reply_doc_map(c, cmd, doc);
+}
+
+/* ---- COMMAND INFO key specs ---- */
+
+static void reply_int_field(struct sl_client *c, const char *key, int64_t v)
+{
+	reply_str(c, key);
+	reply_int(c, v);
+}
+
+void cmd_doc_reply_key_specs(struct sl_client *c, const struct cmd_key_spec *ks)
+{
+	static const struct {
+		uint16_t bit;
+		const char *name;
+	} flag_names[] = {
+		/* Redis 7.0's order (server.c addReplyFlagsForKeyArgs) */
+		{CMD_KS_RO, "RO"},
+		{CMD_KS_RW, "RW"},
+		{CMD_KS_OW, "OW"},
+		{CMD_KS_RM, "RM"},
+		{CMD_KS_ACCESS, "access"},
+		{CMD_KS_UPDATE, "update"},
+		{CMD_KS_INSERT, "insert"},
+		{CMD_KS_DELETE, "delete"},
+		{CMD_KS_VARIABLE_FLAGS, "variable_flags"},
+	};
+	unsigned i, j, n = 0, nflags;
+
+	while (ks != NULL && ks[n].index != 0)
+		n++;
+	set_len(c, n);
+	for (i = 0; i < n; i++) {
+		const struct cmd_key_spec *k = &ks[i];
+
+		map_len(c, 3u + (k->notes != NULL));
+		if (k->notes != NULL)
+			reply_field(c, "notes", k->notes);
+		reply_str(c, "flags");
+		for (j = 0, nflags = 0; j < SL_ARRAY_SIZE(flag_names); j++)
+			nflags += (k->flags & flag_names[j].bit) != 0;
+		set_len(c, nflags);
+		for (j = 0; j < SL_ARRAY_SIZE(flag_names); j++)
+			if (k->flags & flag_names[j].bit)
+				reply_status(c, flag_names[j].name);
+		reply_str(c, "begin_search");
+		map_len(c, 2);
+		reply_field(c, "type", "index");
+		reply_str(c, "spec");
+		map_len(c, 1);
+		reply_int_field(c, "index", k->index);
+		reply_str(c, "find_keys");
+		map_len(c, 2);
+		reply_field(c, "type", k->keynum ? "keynum" : "range");
+		reply_str(c, "spec");
+		map_len(c, 3);
+		if (k->keynum) {
+			reply_int_field(c, "keynumidx", k->keynumidx);
+			reply_int_field(c, "firstkey", k->firstkey);
+			reply_int_field(c, "keystep", k->keystep);
+		} else {
+			reply_int_field(c, "lastkey", k->lastkey);
+			reply_int_field(c, "keystep", k->keystep);
+			reply_int_field(c, "limit", k->limit);
+		}
+	}
 }
 
 /* ---- docs/commands.md: the syntax lines ---- */

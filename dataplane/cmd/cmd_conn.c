@@ -320,7 +320,8 @@ static void reply_tips(struct sl_client *c, const char *tips)
 	}
 }
 
-/* One COMMAND INFO entry; doc (may be NULL) holds the tips and a container's subcommands. */
+/* One COMMAND INFO entry; doc (may be NULL) holds the tips, key specs and a container's
+ * subcommands. */
 static void reply_command_info(struct sl_client *c, const struct cmd_def *d,
 			       const struct cmd_doc *doc)
 {
@@ -336,8 +337,7 @@ static void reply_command_info(struct sl_client *c, const struct cmd_def *d,
 	reply_int(c, d->key_step);
 	reply_acl(c, d->acl);
 	reply_tips(c, doc != NULL ? doc->tips : NULL);
-	/* key specs: not reported (docs/commands.md); a set in RESP3, as Redis 7.0 sends */
-	c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	cmd_doc_reply_key_specs(c, doc != NULL ? doc->key_specs : NULL);
 	/* subcommands: each one's own entry (a container's are in cmd_args.c); Redis
 	 * sends an array, or an empty set when there are none */
 	subs = (d->flags & CMD_CONTAINER) ? cmd_doc_subcommands(d->name, &nsubs) : NULL;

@@ -186,6 +186,33 @@ enum cmd_arg_type {
 #define CMD_DOC_DEPRECATED (1u << 0)
 #define CMD_DOC_SYSCMD     (1u << 1)
 
+/* Key spec flags, as COMMAND INFO names them. */
+#define CMD_KS_RO             (1u << 0)
+#define CMD_KS_RW             (1u << 1)
+#define CMD_KS_OW             (1u << 2)
+#define CMD_KS_RM             (1u << 3)
+#define CMD_KS_ACCESS         (1u << 4)
+#define CMD_KS_UPDATE         (1u << 5)
+#define CMD_KS_INSERT         (1u << 6)
+#define CMD_KS_DELETE         (1u << 7)
+#define CMD_KS_VARIABLE_FLAGS (1u << 8)
+
+/*
+ * A Redis 7.0 key spec: the keys start at argument index; then either a
+ * range (lastkey relative to the first key, -1 = the last argument;
+ * keystep; limit) or, with keynum set, a key count at keynumidx (relative)
+ * followed by keys from firstkey every keystep.
+ */
+struct cmd_key_spec {
+	const char *notes; /* NULL: none */
+	uint16_t flags;    /* CMD_KS_... */
+	uint8_t index;     /* begin_search index; 0 ends a list */
+	bool keynum;
+	int8_t lastkey, limit;      /* range */
+	int8_t keynumidx, firstkey; /* keynum */
+	int8_t keystep;             /* both */
+};
+
 /* One argument of a command, Redis 7.0's fields; NULL strings are absent. */
 struct cmd_arg {
 	const char *name;
@@ -213,6 +240,7 @@ struct cmd_doc {
 	const char *acl;
 	/* COMMAND INFO tips of a command or subcommand, space-separated; NULL: none. */
 	const char *tips;
+	const struct cmd_key_spec *key_specs; /* up to an index of 0; NULL: none */
 };
 
 /* The detail table, sorted by name (strcmp). */
@@ -239,6 +267,9 @@ void cmd_doc_as_def(const struct cmd_doc *sub, const struct cmd_def *container,
 
 /* Writes one COMMAND DOCS entry: the name, then Redis 7.0's docs map. */
 void cmd_doc_reply(struct sl_client *c, const struct cmd_def *cmd, const struct cmd_doc *doc);
+
+/* Writes COMMAND INFO's key specs element (a set; empty for NULL). */
+void cmd_doc_reply_key_specs(struct sl_client *c, const struct cmd_key_spec *ks);
 
 /* docs/commands.md's "Syntax" section: one line per command or subcommand. 0 or -EIO. */
 int cmd_doc_write_syntax(FILE *out);

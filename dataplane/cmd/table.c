@@ -363,8 +363,8 @@ static const struct {
 	 "Redis's sections and the fields tools read, plus # Sluice; fields with no "
 	 "counterpart are left out"},
 	{"command", "partial",
-	 "COUNT INFO DOCS LIST; INFO reports no key specs; INFO and DOCS list sluice's "
-	 "subcommands only"},
+	 "COUNT INFO DOCS LIST (no GETKEYS, HELP); INFO and DOCS list sluice's subcommands "
+	 "only"},
 	{"slowlog", "yes", "timing only while slowlog-log-slower-than >= 0"},
 	{"latency", "partial", "LATEST (always empty: no latency monitor) and HELP"},
 	{"function", "partial",
@@ -398,10 +398,9 @@ static const char markdown_head[] =
 	"  `MSETNX` and `DEL` of several keys are not atomic across partitions once\n"
 	"  several workers ship writes to each other (the kernel transport runs one\n"
 	"  worker, where they are atomic).\n"
-	"- `COMMAND INFO` reports Redis's legacy key positions, flags, ACL categories,\n"
-	"  tips and subcommands, but no key specs. `COMMAND DOCS` answers as\n"
-	"  Redis 7.0.15 (summary, complexity, history, arguments). In both, a\n"
-	"  container lists only the subcommands sluice implements, sorted by name.\n"
+	"- `COMMAND INFO` and `COMMAND DOCS` answer as Redis 7.0.15 (flags, key\n"
+	"  specs, tips; summary, complexity, history, arguments), but a container\n"
+	"  lists only the subcommands sluice implements, sorted by name.\n"
 	"- Values are copied into replies (the store's views are borrowed only for the\n"
 	"  command), except large values the reply writer sends by reference.\n"
 	"- No persistence: `CONFIG GET appendonly` is `no`, `save` is empty, and only\n"

@@ -23,8 +23,7 @@ The script starts its own redis-server on 127.0.0.1 (--port, default 7391;
 one instead.
 
 It also records `COMMAND INFO <name>` in cmdinfo_expected.txt, with the
-key specs emptied (sluice reports none; docs/commands.md) and the same
-subcommand normalisation.
+same subcommand normalisation.
 
 File format, one record per (name, protocol):
     <name> <2|3> <byte count>\\n<reply bytes>\\n
@@ -158,11 +157,9 @@ def command(sock, *args):
 
 
 def normalise_info(entry):
-    """One COMMAND INFO entry: no key specs (sluice reports none, see
-    docs/commands.md); sluice's subcommands only, sorted by name."""
+    """One COMMAND INFO entry: sluice's subcommands only, sorted by name."""
     t, f = entry
     f = list(f)
-    f[8] = (f[8][0], [])
     subs = [normalise_info(x) for x in f[9][1] if x[1][0][1].decode() in SUBCOMMANDS]
     subs.sort(key=lambda x: x[1][0][1])
     f[9] = (f[9][0], subs)

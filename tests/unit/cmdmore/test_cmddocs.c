@@ -9,8 +9,8 @@
  * same bytes. COMMAND DOCS without names, and with several (known and
  * unknown), must be the same entries put together as Redis does.
  *
- * cmdinfo_expected.txt does the same for COMMAND INFO <name>, with Redis's
- * key specs emptied (sluice reports none: docs/commands.md);
+ * cmdinfo_expected.txt does the same for COMMAND INFO <name> (flags, key
+ * positions, ACL categories, tips, key specs, subcommands);
  * COMMAND and COMMAND INFO without names are those entries in table order.
  */
 #include <errno.h>
