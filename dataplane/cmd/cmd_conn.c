@@ -254,11 +254,20 @@ static void reply_flags(struct sl_client *c, uint32_t f)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{CMD_WRITE, "write"},       {CMD_READONLY, "readonly"},
-		{CMD_DENYOOM, "denyoom"},   {CMD_ADMIN, "admin"},
-		{CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
-		{CMD_STALE, "stale"},       {CMD_FAST, "fast"},
-		{CMD_NOAUTH, "no_auth"},    {CMD_ALLOW_BUSY, "allow_busy"},
+		/* Redis 7.0's order (server.c addReplyCommandFlags) */
+		{CMD_WRITE, "write"},
+		{CMD_READONLY, "readonly"},
+		{CMD_DENYOOM, "denyoom"},
+		{CMD_ADMIN, "admin"},
+		{CMD_NOSCRIPT, "noscript"},
+		{CMD_LOADING, "loading"},
+		{CMD_STALE, "stale"},
+		{CMD_SKIP_MONITOR, "skip_monitor"},
+		{CMD_FAST, "fast"},
+		{CMD_NOAUTH, "no_auth"},
+		{CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
+		{CMD_MOVABLEKEYS, "movablekeys"},
+		{CMD_ALLOW_BUSY, "allow_busy"},
 	};
 	unsigned i, n = 0;
 
@@ -292,8 +301,33 @@ static void reply_acl(struct sl_client *c, const char *acl)
 	}
 }
 
-static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
+/* COMMAND INFO tips: a set of bulk strings (space-separated in the docs table). */
+static void reply_tips(struct sl_client *c, const char *tips)
 {
+	const char *p;
+	unsigned n = 0;
+
+	for (p = tips; p != NULL && *p != '\0'; p += strspn(p, " ")) {
+		n++;
+		p += strcspn(p, " ");
+	}
+	c->flags |= sl_resp_write_set_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	for (p = tips; p != NULL && *p != '\0'; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+
+		reply_bulk(c, p, len);
+		p += len;
+	}
+}
+
+/* One COMMAND INFO entry; doc (may be NULL) holds the tips, key specs and a container's
+ * subcommands. */
+static void reply_command_info(struct sl_client *c, const struct cmd_def *d,
+			       const struct cmd_doc *doc)
+{
+	const struct cmd_doc *subs;
+	unsigned i, nsubs = 0;
+
 	reply_array_len(c, 10);
 	reply_bulk(c, d->name, strlen(d->name));
 	reply_int(c, d->arity);
@@ -302,26 +336,27 @@ static void reply_command_info(struct sl_client *c, const struct cmd_def *d)
 	reply_int(c, d->last_key);
 	reply_int(c, d->key_step);
 	reply_acl(c, d->acl);
-	c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* tips */
-	/* Redis 7.0 sends both as sets in RESP3 (arrays in RESP2). */
-	c->flags |=
-		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* key specs */
-	c->flags |=
-		sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0; /* subcommands */
+	reply_tips(c, doc != NULL ? doc->tips : NULL);
+	cmd_doc_reply_key_specs(c, doc != NULL ? doc->key_specs : NULL);
+	/* subcommands: each one's own entry (a container's are in cmd_args.c); Redis
+	 * sends an array, or an empty set when there are none */
+	subs = (d->flags & CMD_CONTAINER) ? cmd_doc_subcommands(d->name, &nsubs) : NULL;
+	if (nsubs > 0)
+		reply_array_len(c, nsubs);
+	else
+		c->flags |= sl_resp_write_set_len(&c->out, 0) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
+	for (i = 0; i < nsubs; i++) {
+		struct cmd_def sub;
+
+		cmd_doc_as_def(&subs[i], d, &sub);
+		reply_command_info(c, &sub, &subs[i]);
+	}
 }
 
-static void reply_command_docs(struct sl_client *c, const struct cmd_def *d)
+/* A command of the table, with its docs entry. */
+static void reply_table_info(struct sl_client *c, const struct cmd_def *d)
 {
-	const char *group = sl_cmd_group_name(d->group);
-
-	reply_bulk(c, d->name, strlen(d->name));
-	c->flags |= sl_resp_write_map_len(&c->out, 3) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
-	reply_bulk(c, "summary", 7);
-	reply_bulk(c, d->summary, strlen(d->summary));
-	reply_bulk(c, "since", 5);
-	reply_bulk(c, d->since, strlen(d->since));
-	reply_bulk(c, "group", 5);
-	reply_bulk(c, group, strlen(group));
+	reply_command_info(c, d, cmd_doc_find(d->name, strlen(d->name)));
 }
 
 void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
@@ -332,45 +367,53 @@ void cmd_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 	if (argc == 1) {
 		reply_array_len(c, sl_cmd_table_len);
 		for (i = 0; i < sl_cmd_table_len; i++)
-			reply_command_info(c, &sl_cmd_table[i]);
+			reply_table_info(c, &sl_cmd_table[i]);
 	} else if (arg_is(&argv[1], "count") && argc == 2) {
 		reply_int(c, sl_cmd_table_len);
 	} else if (arg_is(&argv[1], "info")) {
 		if (argc == 2) {
 			reply_array_len(c, sl_cmd_table_len);
 			for (i = 0; i < sl_cmd_table_len; i++)
-				reply_command_info(c, &sl_cmd_table[i]);
+				reply_table_info(c, &sl_cmd_table[i]);
 			return;
 		}
 		reply_array_len(c, argc - 2);
 		for (j = 2; j < argc; j++) {
-			const struct cmd_def *d = sl_cmd_lookup(argv[j].ptr, argv[j].len);
+			const struct cmd_def *d;
+			const struct cmd_doc *doc;
+			struct cmd_def sub;
 
-			if (d == NULL)
+			if (cmd_doc_resolve(argv[j].ptr, argv[j].len, &d, &doc) != 0) {
 				reply_null(c);
-			else
-				reply_command_info(c, d);
+			} else if (doc != NULL && strchr(doc->name, '|') != NULL) {
+				cmd_doc_as_def(doc, d, &sub); /* "container|sub" */
+				reply_command_info(c, &sub, doc);
+			} else {
+				reply_command_info(c, d, doc);
+			}
 		}
 	} else if (arg_is(&argv[1], "docs")) {
+		/* Redis's reply: a map of name -> docs; unknown names are left out. */
+		const struct cmd_def *d;
+		const struct cmd_doc *doc;
 		unsigned n = 0;
 
 		if (argc == 2) {
 			c->flags |= sl_resp_write_map_len(&c->out, sl_cmd_table_len) != 0
 					    ? SL_CLIENT_CLOSE_NOW
 					    : 0;
-			for (i = 0; i < sl_cmd_table_len; i++)
-				reply_command_docs(c, &sl_cmd_table[i]);
+			for (i = 0; i < sl_cmd_table_len; i++) {
+				d = &sl_cmd_table[i];
+				cmd_doc_reply(c, d, cmd_doc_find(d->name, strlen(d->name)));
+			}
 			return;
 		}
 		for (j = 2; j < argc; j++)
-			n += sl_cmd_lookup(argv[j].ptr, argv[j].len) != NULL;
+			n += cmd_doc_resolve(argv[j].ptr, argv[j].len, &d, &doc) == 0;
 		c->flags |= sl_resp_write_map_len(&c->out, n) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
-		for (j = 2; j < argc; j++) {
-			const struct cmd_def *d = sl_cmd_lookup(argv[j].ptr, argv[j].len);
-
-			if (d != NULL)
-				reply_command_docs(c, d);
-		}
+		for (j = 2; j < argc; j++)
+			if (cmd_doc_resolve(argv[j].ptr, argv[j].len, &d, &doc) == 0)
+				cmd_doc_reply(c, d, doc);
 	} else if (arg_is(&argv[1], "count") || arg_is(&argv[1], "list")) {
 		if (arg_is(&argv[1], "list") && argc == 2) {
 			reply_array_len(c, sl_cmd_table_len);

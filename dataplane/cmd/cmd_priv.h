@@ -172,4 +172,119 @@ static inline uint64_t engine_rand(struct sl_engine *e)
 	return e->rng * 2685821657736338717ull;
 }
 
+/* ---- COMMAND DOCS detail (cmd_args.c) ---- */
+
+/* More Redis command flags, reported by COMMAND INFO only (FCALL, FCALL_RO). */
+#define CMD_SKIP_MONITOR      (1u << 10)
+#define CMD_NO_MANDATORY_KEYS (1u << 11)
+#define CMD_MOVABLEKEYS       (1u << 12)
+
+/* Argument types, as COMMAND DOCS names them. */
+enum cmd_arg_type {
+	CMD_ARG_STRING,
+	CMD_ARG_INTEGER,
+	CMD_ARG_DOUBLE,
+	CMD_ARG_KEY,
+	CMD_ARG_PATTERN,
+	CMD_ARG_UNIX_TIME,
+	CMD_ARG_PURE_TOKEN,
+	CMD_ARG_ONEOF, /* one of args */
+	CMD_ARG_BLOCK, /* args in sequence */
+};
+
+#define CMD_ARG_OPTIONAL       (1u << 0)
+#define CMD_ARG_MULTIPLE       (1u << 1)
+#define CMD_ARG_MULTIPLE_TOKEN (1u << 2)
+
+#define CMD_DOC_DEPRECATED (1u << 0)
+#define CMD_DOC_SYSCMD     (1u << 1)
+
+/* Key spec flags, as COMMAND INFO names them. */
+#define CMD_KS_RO             (1u << 0)
+#define CMD_KS_RW             (1u << 1)
+#define CMD_KS_OW             (1u << 2)
+#define CMD_KS_RM             (1u << 3)
+#define CMD_KS_ACCESS         (1u << 4)
+#define CMD_KS_UPDATE         (1u << 5)
+#define CMD_KS_INSERT         (1u << 6)
+#define CMD_KS_DELETE         (1u << 7)
+#define CMD_KS_VARIABLE_FLAGS (1u << 8)
+
+/*
+ * A Redis 7.0 key spec: the keys start at argument index; then either a
+ * range (lastkey relative to the first key, -1 = the last argument;
+ * keystep; limit) or, with keynum set, a key count at keynumidx (relative)
+ * followed by keys from firstkey every keystep.
+ */
+struct cmd_key_spec {
+	const char *notes; /* NULL: none */
+	uint16_t flags;    /* CMD_KS_... */
+	uint8_t index;     /* begin_search index; 0 ends a list */
+	bool keynum;
+	int8_t lastkey, limit;      /* range */
+	int8_t keynumidx, firstkey; /* keynum */
+	int8_t keystep;             /* both */
+};
+
+/* One argument of a command, Redis 7.0's fields; NULL strings are absent. */
+struct cmd_arg {
+	const char *name;
+	enum cmd_arg_type type;
+	uint8_t flags;    /* CMD_ARG_OPTIONAL... */
+	uint8_t key_spec; /* CMD_ARG_KEY: its key_spec_index */
+	const char *token, *since, *deprecated_since;
+	const struct cmd_arg *args; /* ONEOF, BLOCK: up to an entry with a NULL name */
+};
+
+/* COMMAND DOCS detail of a command ("get") or subcommand ("client|list"). */
+struct cmd_doc {
+	const char *name;
+	const char *summary, *since; /* subcommands; a command's are in sl_cmd_table */
+	const char *complexity;
+	uint8_t doc_flags; /* CMD_DOC_DEPRECATED... */
+	const char *deprecated_since, *replaced_by;
+	const char *const *history; /* version, text, ... NULL */
+	const struct cmd_arg *args; /* up to an entry with a NULL name; NULL: no arguments */
+	/* Subcommands, for COMMAND INFO: Redis's arity (counted from the container
+	 * name), flags, legacy key positions and ACL categories. */
+	int arity;
+	uint32_t flags;
+	int8_t first_key, last_key, key_step;
+	const char *acl;
+	/* COMMAND INFO tips of a command or subcommand, space-separated; NULL: none. */
+	const char *tips;
+	const struct cmd_key_spec *key_specs; /* up to an index of 0; NULL: none */
+};
+
+/* The detail table, sorted by name (strcmp). */
+extern const struct cmd_doc *const sl_cmd_docs;
+extern const unsigned sl_cmd_docs_len;
+
+/* Exact, case-insensitive lookup of a docs entry ("get", "client|list"); NULL if none. */
+const struct cmd_doc *cmd_doc_find(const char *name, size_t len);
+
+/*
+ * Resolves a COMMAND DOCS / COMMAND INFO name as Redis's lookupCommandBySds
+ * does: "cmd" (rename-aware) or "container|sub". Sets *cmd and *doc (*doc
+ * may be NULL for a command without detail). Returns 0 or -ENOENT.
+ */
+int cmd_doc_resolve(const char *name, size_t len, const struct cmd_def **cmd,
+		    const struct cmd_doc **doc);
+
+/* The subcommands of a container (its table name), sorted; NULL and *n = 0 if none. */
+const struct cmd_doc *cmd_doc_subcommands(const char *container, unsigned *n);
+
+/* A subcommand as a command definition (no handler) for COMMAND INFO. */
+void cmd_doc_as_def(const struct cmd_doc *sub, const struct cmd_def *container,
+		    struct cmd_def *out);
+
+/* Writes one COMMAND DOCS entry: the name, then Redis 7.0's docs map. */
+void cmd_doc_reply(struct sl_client *c, const struct cmd_def *cmd, const struct cmd_doc *doc);
+
+/* Writes COMMAND INFO's key specs element (a set; empty for NULL). */
+void cmd_doc_reply_key_specs(struct sl_client *c, const struct cmd_key_spec *ks);
+
+/* docs/commands.md's "Syntax" section: one line per command or subcommand. 0 or -EIO. */
+int cmd_doc_write_syntax(FILE *out);
+
 #endif /* SL_DATAPLANE_CMD_CMD_PRIV_H */

@@ -147,8 +147,8 @@ const struct cmd_def sl_cmd_table[] = {
 	/* connection */
 	{"ping", cmd_ping, -1, F, 0, 0, 0, GROUP_CONNECTION, "1.0.0", "Ping the server",
 	 "fast connection"},
-	{"echo", cmd_echo, 2, F, 0, 0, 0, GROUP_CONNECTION, "1.0.0", "Echo the given string",
-	 "fast connection"},
+	{"echo", cmd_echo, 2, CMD_LOADING | CMD_STALE | F, 0, 0, 0, GROUP_CONNECTION, "1.0.0",
+	 "Echo the given string", "fast connection"},
 	{"quit", cmd_quit, -1, CONN_FLAGS, 0, 0, 0, GROUP_CONNECTION, "1.0.0",
 	 "Close the connection", "fast connection"},
 	{"reset", cmd_reset, 1, CONN_FLAGS, 0, 0, 0, GROUP_CONNECTION, "6.2.0",
@@ -185,10 +185,12 @@ const struct cmd_def sl_cmd_table[] = {
 	/* scripting: no engine; see cmd_server.c */
 	{"function", cmd_function, -2, CMD_CONTAINER, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
 	 "A container for function commands", "slow"},
-	{"fcall", cmd_fcall, -3, CMD_NOSCRIPT | CMD_STALE, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
-	 "Invoke a function", "slow scripting"},
-	{"fcall_ro", cmd_fcall, -3, CMD_NOSCRIPT | CMD_STALE, 0, 0, 0, GROUP_SCRIPTING, "7.0.0",
-	 "Invoke a read-only function", "slow scripting"},
+	{"fcall", cmd_fcall, -3,
+	 CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLEKEYS, 0,
+	 0, 0, GROUP_SCRIPTING, "7.0.0", "Invoke a function", "slow scripting"},
+	{"fcall_ro", cmd_fcall, -3,
+	 R | CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLEKEYS,
+	 0, 0, 0, GROUP_SCRIPTING, "7.0.0", "Invoke a read-only function", "slow scripting"},
 };
 
 const unsigned sl_cmd_table_len = sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]);
@@ -360,7 +362,9 @@ static const struct {
 	{"info", "yes",
 	 "Redis's sections and the fields tools read, plus # Sluice; fields with no "
 	 "counterpart are left out"},
-	{"command", "partial", "COUNT INFO DOCS LIST; key specs and subcommands not reported"},
+	{"command", "partial",
+	 "COUNT INFO DOCS LIST (no GETKEYS, HELP); INFO and DOCS list sluice's subcommands "
+	 "only"},
 	{"slowlog", "yes", "timing only while slowlog-log-slower-than >= 0"},
 	{"latency", "partial", "LATEST (always empty: no latency monitor) and HELP"},
 	{"function", "partial",
@@ -400,8 +404,9 @@ static const char markdown_head[] =
 	"  that no key exists, then sets; `RENAME` writes the destination, then\n"
 	"  deletes the source). `FLUSHALL`/`FLUSHDB` empty every partition. With one\n"
 	"  worker all of them are atomic.\n"
-	"- `COMMAND INFO` reports Redis's legacy key positions, flags and ACL\n"
-	"  categories, but no key specs, tips or subcommands.\n"
+	"- `COMMAND INFO` and `COMMAND DOCS` answer as Redis 7.0.15 (flags, key\n"
+	"  specs, tips; summary, complexity, history, arguments), but a container\n"
+	"  lists only the subcommands sluice implements, sorted by name.\n"
 	"- Values are copied into replies (the store's views are borrowed only for the\n"
 	"  command), except large values the reply writer sends by reference.\n"
 	"- No persistence: `CONFIG GET appendonly` is `no`, `save` is empty, and only\n"
@@ -459,5 +464,5 @@ int sl_cmd_write_markdown(FILE *out)
 			    d->since, status, note) < 0)
 			return -EIO;
 	}
-	return ferror(out) ? -EIO : 0;
+	return cmd_doc_write_syntax(out);
 }

@@ -708,6 +708,14 @@ static void test_markdown(void **state)
 	assert_non_null(strstr(buf, "| GET | string | 1.0.0 | yes |  |\n"));
 	assert_non_null(strstr(buf, "| FUNCTION | scripting | 7.0.0 | partial |"));
 	assert_non_null(strstr(buf, "SELECT"));
+	/* The syntax lines read as redis-cli hints them against redis-server 7.0.15. */
+	assert_non_null(strstr(buf,
+			       "- `SET key value [NX|XX] [GET] [EX seconds|PX milliseconds|"
+			       "EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]`\n"));
+	assert_non_null(strstr(buf, "- `HSET key field value [field value ...]`\n"));
+	assert_non_null(strstr(buf, "- `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`\n"));
+	assert_non_null(strstr(buf, "- `EXPIRE key seconds [NX|XX|GT|LT]`\n"));
+	assert_non_null(strstr(buf, "- `CLIENT NO-EVICT ON|OFF`\n"));
 	/* The committed docs/commands.md is what the table generates. */
 	assert_non_null(path);
 	d = fopen(path, "rb");
