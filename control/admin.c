@@ -1043,7 +1043,10 @@ int sl_admin_poll(struct sl_admin *a, int timeout_ms)
 			conn_close(a, idx[i]);
 			continue;
 		}
-		if ((pfd[i].revents & (POLLERR | POLLNVAL)) || conn_flush(c) != 0)
+		/* A hang-up with nothing left to read: the peer is gone. */
+		if ((pfd[i].revents & (POLLERR | POLLNVAL)) ||
+		    ((pfd[i].revents & POLLHUP) && !(pfd[i].revents & POLLIN)) ||
+		    conn_flush(c) != 0)
 			conn_close(a, idx[i]);
 	}
 	if (pfd[0].revents & POLLIN)

@@ -136,13 +136,19 @@ static void stop_player(struct player *p)
 	pthread_join(p->thread, NULL);
 }
 
+/* Zeroed memory on a cache line, as the structs' alignment asks. */
+static void *zalloc64(size_t size)
+{
+	void *p = NULL;
+
+	assert_int_equal(posix_memalign(&p, 64, size), 0);
+	memset(p, 0, size);
+	return p;
+}
+
 static struct sl_worker *new_worker(void)
 {
-	struct sl_worker *w = aligned_alloc(64, sizeof(*w));
-
-	assert_non_null(w);
-	memset(w, 0, sizeof(*w));
-	return w;
+	return zalloc64(sizeof(struct sl_worker));
 }
 
 struct probe {
@@ -408,9 +414,7 @@ static void fixture_up(struct fixture *f)
 	f->store = sl_store_create(&cfg);
 	assert_non_null(f->store);
 	sl_engine_shared_defaults(&f->shared);
-	f->srv = aligned_alloc(64, sizeof(*f->srv));
-	assert_non_null(f->srv);
-	memset(f->srv, 0, sizeof(*f->srv));
+	f->srv = zalloc64(sizeof(*f->srv));
 	assert_int_equal(sl_engine_init(&f->srv->eng, f->store, 0, &f->shared), 0);
 	f->srv->maxclients = 10000;
 	f->srv->eng.now_ms = NOW_MS;
