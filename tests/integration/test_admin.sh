@@ -10,6 +10,9 @@ CTL=("$SLUICECTL" --instance "$SL_INSTANCE" --run-dir "$SLUICE_RUN_DIR")
 SOCK=$SLUICE_RUN_DIR/$SL_INSTANCE.admin.sock
 PASS=adm1n-pass
 CLIENT=198.18.200.2 # the kernel end of the veth: every client's address
+# Ordinary pages: hugepages are shared with whatever else runs on the host and
+# may be gone by the time of the restart below.
+SL_ARGS+=(--no-huge yes --memory 256)
 
 check "sluice starts with requirepass" sl_start --requirepass "$PASS"
 check "admin socket is a socket, mode 0600, owned by root" \
@@ -143,6 +146,17 @@ check "stats works from the pinned maps when the socket is gone" bash -c \
 	"mv '$SOCK' '$SOCK.away' && out=\$('${CTL[0]}' ${CTL[*]:1} stats) && mv '$SOCK.away' '$SOCK' &&
 	 grep -q '^xdp_redirect_ipv4:[1-9]' <<<\"\$out\" && grep -q '^# Server: unavailable' <<<\"\$out\""
 
+# A wedged process (SIGSTOP: nobody serves the socket): stats still shows the
+# XDP counters from the maps and says the server's part is missing.
+kill -STOP "$SL_PID"
+out=$("${CTL[@]}" stats 2>&1)
+kill -CONT "$SL_PID"
+echo "$out" | grep '^# Server' | sed 's/^/# stopped: /'
+check "stats of a wedged instance: XDP counters from the maps" grep -q '^xdp_redirect_ipv4:[1-9]' <<<"$out"
+check "stats of a wedged instance: the server part is reported missing" \
+	grep -q '^# Server: unavailable (.*did not answer in time' <<<"$out"
+check "the instance serves again after SIGCONT" bash -c "redis-cli -s '$SOCK' ping | grep -qx PONG"
+
 kill -KILL "$SL_PID"
 wait "$SL_PID" 2>/dev/null
 check "kill -9 leaves the socket behind" test -S "$SOCK"
@@ -165,6 +179,25 @@ fi
 check "with a clear message" grep -q "is in the way of the admin socket and is not a socket" "$SL_LOG"
 check "the file was left alone" grep -qx "not a socket" "$SOCK"
 rm -f "$SOCK"
+
+# The kernel transport (no DPDK workers): the socket serves PING/STATUS and
+# says that CLIENTS needs the dpdk transport.
+KCTL=("$SLUICECTL" --instance t-sladm-k --run-dir "$SLUICE_RUN_DIR")
+"$SLUICE" --transport kernel --port 7420 --instance t-sladm-k --run-dir "$SLUICE_RUN_DIR" \
+	</dev/null >"$SLUICE_RUN_DIR/kernel.log" 2>&1 &
+KPID=$!
+STARTED_PIDS+=("$KPID")
+for _ in $(seq 100); do
+	[ -S "$SLUICE_RUN_DIR/t-sladm-k.admin.sock" ] && break
+	sleep 0.1
+done
+check "kernel transport: the admin socket answers STATUS" bash -c \
+	"redis-cli -s '$SLUICE_RUN_DIR/t-sladm-k.admin.sock' status | grep -q '^transport:kernel'"
+check "kernel transport: clients list explains it needs the dpdk workers" bash -c \
+	"'${KCTL[0]}' ${KCTL[*]:1} clients list 2>&1 | grep -q 'needs the dpdk transport'"
+kill -TERM "$KPID"
+wait "$KPID" 2>/dev/null
+check "kernel transport: a clean stop removes its socket" test ! -e "$SLUICE_RUN_DIR/t-sladm-k.admin.sock"
 
 "${CTL[@]}" clients list >/dev/null 2>"$SLUICE_RUN_DIR/err" && not_ok "clients list with no instance fails" ||
 	ok "clients list with no instance fails"
