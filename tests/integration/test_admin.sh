@@ -64,6 +64,15 @@ if op == "kill":
     lines = [l for l in run("clients", "list").splitlines() if " addr=%s:%d " % (s.getsockname()[0], port) in l]
     assert len(lines) == 1, "clients list does not show our connection: %r" % lines
     cid = re.match(r"id=(\d+) ", lines[0]).group(1)
+    # the same fields, in the same order, as the client's own CLIENT INFO
+    s.sendall(b"CLIENT INFO\r\n")
+    info = b""
+    while info.count(b"\r\n") < 2:
+        info += s.recv(4096)
+    keys = lambda line: [f.split("=", 1)[0] for f in line.strip().split(" ")]
+    own = info.split(b"\r\n")[1].decode()
+    assert keys(own) == keys(lines[0]), (own, lines[0])
+    assert own.startswith("id=%s addr=%s:%d " % (cid, s.getsockname()[0], port)), own
     out = run("clients", "kill", cid)
     assert out.strip() == "killed 1 client(s)", out
     try:
