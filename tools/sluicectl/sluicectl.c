@@ -318,7 +318,7 @@ static int admin_print(const struct ctl *c, int argc, const char *const *argv)
 		break;
 	default:
 		fwrite(r.str, 1, r.len, stdout);
-		if (r.len == 0 || r.str[r.len - 1] != '\n')
+		if (r.len > 0 && r.str[r.len - 1] != '\n')
 			putchar('\n');
 	}
 	reply_free(&r);
