@@ -299,7 +299,7 @@ static void add(struct text *t, const char *fmt, ...) __attribute__((format(prin
 
 static void add(struct text *t, const char *fmt, ...)
 {
-	char line[512];
+	char line[2048];
 	va_list ap;
 	int n;
 
