@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "control/admin.h"
 #include "control/config.h"
 #include "control/instance.h"
 #include "control/log.h"
@@ -196,13 +197,19 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Sleeps in 100 ms ticks until SIGINT/SIGTERM, running tick(arg) each time. */
-static void wait_for_signal(void (*tick)(void *), void *arg)
+/*
+ * Serves the admin socket (or sleeps) in 100 ms ticks until SIGINT/SIGTERM,
+ * running tick(arg) each time.
+ */
+static void wait_for_signal(struct sl_admin *admin, void (*tick)(void *), void *arg)
 {
 	while (!signalled) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
 
-		nanosleep(&ts, NULL);
+		if (admin != NULL)
+			sl_admin_poll(admin, 100);
+		else
+			nanosleep(&ts, NULL);
 		if (tick != NULL)
 			tick(arg);
 	}
@@ -322,6 +329,47 @@ static struct sl_info_worker *publish_info(struct sl_engine_shared *sh, struct s
 	return iw;
 }
 
+/* <run-dir>/<instance>.admin.sock */
+#define ADMIN_PATH_LEN (PATH_MAX + 64)
+static void admin_path(const struct sl_config *cfg, char buf[ADMIN_PATH_LEN])
+{
+	snprintf(buf, ADMIN_PATH_LEN, "%s/%s.admin.sock", cfg->run_dir, cfg->instance);
+}
+
+/*
+ * Refuses to start when something other than a stale socket is where the
+ * admin socket goes; removes a stale one. Runs before anything is set up.
+ */
+static int admin_preflight(const struct sl_config *cfg, char *err, size_t errlen)
+{
+	char path[ADMIN_PATH_LEN];
+	int removed = 0, rc;
+
+	admin_path(cfg, path);
+	rc = sl_admin_clear_path(path, &removed, err, errlen);
+	if (rc == 0 && removed)
+		sl_log(SL_LOG_WARNING, "removed the stale admin socket %s of a dead instance",
+		       path);
+	return rc;
+}
+
+static struct sl_admin *admin_start(const struct sl_config *cfg, struct sl_admin_params *ap)
+{
+	char path[ADMIN_PATH_LEN], err[ERRLEN];
+	struct sl_admin *a;
+
+	admin_path(cfg, path);
+	ap->path = path;
+	ap->instance = cfg->instance;
+	ap->start_ms = unix_ms();
+	a = sl_admin_create(ap, err, sizeof(err));
+	if (a == NULL)
+		sl_log(SL_LOG_WARNING, "serving without an admin socket: %s", err);
+	else
+		sl_log(SL_LOG_NOTICE, "admin socket on %s (mode 0600)", path);
+	return a;
+}
+
 /* The shared engine settings from the configuration. */
 static void engine_settings(const struct sl_config *cfg, struct sl_engine_shared *sh,
 			    const char *transport)
@@ -349,8 +397,15 @@ static int run_kernel(const struct sl_config *cfg)
 	char err[ERRLEN], dev[32], ip[INET_ADDRSTRLEN];
 
 	snprintf(dev, sizeof(dev), "kernel-%lld", cfg->port);
+	struct sl_admin_params ap = {.transport = "kernel", .xdp_stats_fd = -1};
+	struct sl_admin *admin;
+
 	if (sl_instance_lock(&lock, cfg->run_dir, cfg->instance, dev, err, sizeof(err)) != 0)
 		die("%s", err);
+	if (admin_preflight(cfg, err, sizeof(err)) != 0) {
+		sl_instance_unlock(&lock);
+		die("%s", err);
+	}
 	sl_store_config_default(&sc);
 	sc.n_parts = (unsigned)cfg->workers;
 	sc.maxmemory = (uint64_t)cfg->maxmemory;
@@ -379,8 +434,10 @@ static int run_kernel(const struct sl_config *cfg)
 	inet_ntop(AF_INET, &cfg->bind, ip, sizeof(ip));
 	sl_log(SL_LOG_NOTICE, "kernel transport listening on %s:%lld, %lld worker(s)", ip,
 	       cfg->port, cfg->workers);
+	admin = admin_start(cfg, &ap);
 	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
-	wait_for_signal(NULL, NULL);
+	wait_for_signal(admin, NULL, NULL);
+	sl_admin_destroy(&admin);
 	sl_kernel_stop(&k);
 	sl_store_destroy(&store);
 	sl_instance_unlock(&lock);
@@ -403,6 +460,7 @@ int main(int argc, char **argv)
 	struct sl_info_worker *info_view;
 	struct sl_store_config sc;
 	struct sl_store *store = NULL;
+	struct sl_admin *admin = NULL;
 	struct rte_mempool *pool;
 	struct sl_net_iface iface;
 	char err[ERRLEN], buf[PATH_MAX + 64], *eal_argv[MAX_EAL_ARGS];
@@ -474,6 +532,10 @@ int main(int argc, char **argv)
 		die("%s", err);
 	if (sl_instance_lock(&lock, cfg.run_dir, cfg.instance, cfg.device, err, sizeof(err)) != 0)
 		die("%s", err);
+	if (admin_preflight(&cfg, err, sizeof(err)) != 0) {
+		sl_instance_unlock(&lock);
+		die("%s", err);
+	}
 
 	if ((size_t)snprintf(pin_dir, sizeof(pin_dir), "%s/sluice/%s", cfg.bpffs, cfg.instance) >=
 	    sizeof(pin_dir))
@@ -656,6 +718,18 @@ int main(int argc, char **argv)
 						      : "the port reports no link speed",
 			       cfg.conn_rate_mbps > 0 ? "capped (conn-rate-mbps)" : "uncapped");
 	}
+	{
+		struct sl_admin_params ap = {.transport = "dpdk", .device = cfg.device};
+
+		ap.workers = workers;
+		ap.servers = servers;
+		ap.n_workers = w;
+		ap.xdp_stats_fd = pconf.kind == SL_PORT_AF_XDP ? xdp.stats_fd : -1;
+		ap.conn_rate_mbps = cfg.conn_rate_mbps;
+		ap.port_rate_mbps = cfg.port_rate_mbps;
+		ap.link_speed_mbps = port.link_speed_mbps;
+		admin = admin_start(&cfg, &ap);
+	}
 	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
 
 	if (cfg.protected_mode && cfg.requirepass[0] == '\0') {
@@ -671,7 +745,8 @@ int main(int argc, char **argv)
 	}
 	if (pconf.kind == SL_PORT_AF_XDP)
 		watch_acl(&xdp);
-	wait_for_signal(pconf.kind == SL_PORT_AF_XDP ? watch_acl : NULL, &xdp);
+	wait_for_signal(admin, pconf.kind == SL_PORT_AF_XDP ? watch_acl : NULL, &xdp);
+	sl_admin_destroy(&admin);
 	drain_workers(workers, (unsigned)cfg.workers);
 	atomic_store(&workers_stop, 1);
 	rte_eal_mp_wait_lcore();

@@ -622,6 +622,9 @@ unsigned sl_server_poll(struct sl_server *s, uint64_t tsc)
 	unsigned n, i;
 
 	set_time(s, tsc);
+	/* Clients killed outside an input call (the admin socket's CLIENTS KILL). */
+	if (sl_unlikely(s->eng.killed != 0))
+		close_killed(s, NULL);
 	n = sl_engine_poll(&s->eng, s->now_ms, ready, SL_BURST);
 	for (i = 0; i < n; i++)
 		conn_resume(s, sl_container_of(ready[i], struct sl_server_conn, client));

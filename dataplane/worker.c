@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -68,6 +69,51 @@ int sl_worker_init(struct sl_worker *w, uint16_t port_id, uint16_t queue_id,
 	return 0;
 }
 
+void sl_worker_mbox_service(struct sl_worker *w)
+{
+	unsigned expect = SL_WORKER_MBOX_POSTED;
+
+	if (!atomic_compare_exchange_strong_explicit(&w->mbox.state, &expect,
+						     SL_WORKER_MBOX_RUNNING, memory_order_acquire,
+						     memory_order_relaxed))
+		return;
+	w->mbox.fn(w, w->mbox.arg);
+	atomic_store_explicit(&w->mbox.state, SL_WORKER_MBOX_DONE, memory_order_release);
+}
+
+int sl_worker_call(struct sl_worker *w, sl_worker_call_fn *fn, void *arg, unsigned timeout_ms)
+{
+	unsigned st = atomic_load_explicit(&w->mbox.state, memory_order_acquire), waited;
+
+	if (st == SL_WORKER_MBOX_DONE)
+		atomic_store_explicit(&w->mbox.state, SL_WORKER_MBOX_IDLE, memory_order_relaxed);
+	else if (st != SL_WORKER_MBOX_IDLE)
+		return -EBUSY;
+	w->mbox.fn = fn;
+	w->mbox.arg = arg;
+	atomic_store_explicit(&w->mbox.state, SL_WORKER_MBOX_POSTED, memory_order_release);
+	for (waited = 0;; waited++) {
+		st = atomic_load_explicit(&w->mbox.state, memory_order_acquire);
+		if (st == SL_WORKER_MBOX_DONE) {
+			atomic_store_explicit(&w->mbox.state, SL_WORKER_MBOX_IDLE,
+					      memory_order_relaxed);
+			return 0;
+		}
+		if (waited >= timeout_ms)
+			break;
+		nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+	}
+	st = SL_WORKER_MBOX_POSTED;
+	if (atomic_compare_exchange_strong_explicit(&w->mbox.state, &st, SL_WORKER_MBOX_IDLE,
+						    memory_order_acq_rel, memory_order_acquire))
+		return -ETIMEDOUT;
+	if (st == SL_WORKER_MBOX_DONE) { /* finished just now */
+		atomic_store_explicit(&w->mbox.state, SL_WORKER_MBOX_IDLE, memory_order_relaxed);
+		return 0;
+	}
+	return -EINPROGRESS;
+}
+
 int sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
@@ -105,6 +151,9 @@ int sl_worker_main(void *arg)
 			sl_store_quiescent(w->store, w->self);
 			sl_store_maintain(w->store, w->self, w->srv->now_ms);
 		}
+		if (atomic_load_explicit(&w->mbox.state, memory_order_relaxed) ==
+		    SL_WORKER_MBOX_POSTED)
+			sl_worker_mbox_service(w);
 		if (w->net.tx_n > 0 &&
 		    (n == 0 || w->net.tx_n >= SL_BURST || t0 - last_flush >= w->drain_tsc)) {
 			sl_net_flush(&w->net);

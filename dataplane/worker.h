@@ -29,6 +29,34 @@ struct sl_worker_stats {
 	uint64_t idle_cycles; /* TSC cycles spent polling empty queues */
 };
 
+struct sl_worker;
+
+/* A request the control thread runs on a worker (see struct sl_worker_mbox). */
+typedef void sl_worker_call_fn(struct sl_worker *w, void *arg);
+
+/* Mailbox states: IDLE -> POSTED (control) -> RUNNING -> DONE (worker) -> IDLE (control). */
+enum sl_worker_mbox_state {
+	SL_WORKER_MBOX_IDLE,
+	SL_WORKER_MBOX_POSTED,
+	SL_WORKER_MBOX_RUNNING,
+	SL_WORKER_MBOX_DONE,
+};
+
+/*
+ * The admin mailbox: one request slot, so a worker never does more than one
+ * control-plane request per loop iteration. The control thread writes fn and
+ * arg, then publishes POSTED (release); the worker claims it with a CAS
+ * POSTED -> RUNNING (acquire), runs fn, publishes DONE (release). A control
+ * thread that gives up waiting cancels with a CAS POSTED -> IDLE, which fails
+ * once the worker has claimed the request: then arg stays the worker's until
+ * it reaches DONE.
+ */
+struct sl_worker_mbox {
+	atomic_uint state; /* enum sl_worker_mbox_state */
+	sl_worker_call_fn *fn;
+	void *arg;
+} SL_CACHE_ALIGNED;
+
 struct sl_worker {
 	/* Set up by the control thread before launch; read-only afterwards. */
 	unsigned int lcore_id;
@@ -48,6 +76,7 @@ struct sl_worker {
 	uint16_t tcp_n;
 	struct rte_mbuf *tcp_pkts[SL_BURST];
 	struct sl_worker_stats stats SL_CACHE_ALIGNED;
+	struct sl_worker_mbox mbox; /* control-plane requests (sl_worker_call) */
 } SL_CACHE_ALIGNED;
 
 /*
@@ -75,5 +104,25 @@ uint16_t sl_worker_tcp_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n);
  * Runs until *stop becomes non-zero, flushes what is queued, returns 0.
  */
 int sl_worker_main(void *arg);
+
+/*
+ * Worker side of the mailbox: runs the posted request, if any. The loop
+ * calls it once per iteration; tests may call it from any thread that plays
+ * the worker. fn runs on the worker's lcore: it must do bounded work and
+ * make no syscalls.
+ */
+void sl_worker_mbox_service(struct sl_worker *w);
+
+/*
+ * Control thread only: posts fn(w, arg) to w's mailbox and waits (sleeping
+ * in 1 ms steps) up to timeout_ms for the worker to run it. arg is borrowed
+ * until the call returns 0 or -ETIMEDOUT; after -EINPROGRESS the worker is
+ * still running fn (stuck or slow) and arg must stay valid until a later
+ * call stops returning -EBUSY. Returns 0 (fn ran), -ETIMEDOUT (the worker
+ * did not pick the request up; it was withdrawn and will not run),
+ * -EINPROGRESS (picked up but not finished in time) or -EBUSY (an earlier
+ * request is still running).
+ */
+int sl_worker_call(struct sl_worker *w, sl_worker_call_fn *fn, void *arg, unsigned timeout_ms);
 
 #endif /* SL_DATAPLANE_WORKER_H */

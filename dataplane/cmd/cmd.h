@@ -124,8 +124,9 @@ struct sl_engine_stats {
 	uint64_t unknown_commands;
 	uint64_t keyspace_hits;
 	uint64_t keyspace_misses;
-	uint64_t shipped_out; /* commands this worker shipped to a key's owner */
-	uint64_t shipped_in;  /* commands other workers shipped here, executed */
+	uint64_t auth_failures; /* failed AUTH/HELLO AUTH comparisons */
+	uint64_t shipped_out;   /* commands this worker shipped to a key's owner */
+	uint64_t shipped_in;    /* commands other workers shipped here, executed */
 };
 
 /* Per command table entry (INFO commandstats). */

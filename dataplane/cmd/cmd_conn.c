@@ -57,6 +57,82 @@ static void authenticate(struct sl_client *c)
 	sl_resp_parser_set_auth(&c->parser, true);
 }
 
+/*
+ * AUTH failure limiting (Redis has none; docs/security.md explains ours). A
+ * connection may fail AUTH/HELLO AUTH AUTH_FAIL_MAX times within
+ * AUTH_FAIL_WINDOW_MS of its first failure; its next attempt inside that
+ * window is not compared at all: it is answered AUTH_LIMIT_ERR and the
+ * connection is closed after the reply, so guessing costs an attacker a new
+ * connection (and with it the XDP SYN rate and the per-source caps) every
+ * AUTH_FAIL_MAX guesses. Every failed comparison is answered -WRONGPASS and
+ * counted in INFO errorstats (errorstat_WRONGPASS) and in the admin STATS
+ * (auth_failures).
+ *
+ * The per-connection state lives in a small table per worker thread, keyed
+ * by client id (ids are never reused). A slot is only taken by a failure and
+ * is dead once its window is over, so an attacker would need more than
+ * AUTH_FAIL_SLOTS connections failing within one window on one worker to
+ * make slots collide; a collision only resets that connection's count.
+ */
+#define AUTH_FAIL_MAX       5
+#define AUTH_FAIL_WINDOW_MS 1000
+#define AUTH_FAIL_SLOTS     1024 /* power of two */
+#define AUTH_LIMIT_ERR                                                                             \
+	"-ERR too many AUTH failures on this connection (more than 5 within one second); "         \
+	"closing it"
+
+struct auth_fail {
+	uint64_t id; /* client id; 0 = free */
+	uint64_t since_ms;
+	uint32_t count;
+};
+
+static _Thread_local struct auth_fail auth_fails[AUTH_FAIL_SLOTS];
+
+static struct auth_fail *auth_fail_slot(const struct sl_client *c)
+{
+	return &auth_fails[c->id & (AUTH_FAIL_SLOTS - 1)];
+}
+
+/* True when c already failed AUTH_FAIL_MAX times in the current window. */
+static bool auth_limited(const struct sl_client *c)
+{
+	const struct auth_fail *f = auth_fail_slot(c);
+	uint64_t now = c->eng->now_ms;
+
+	return f->id == c->id && f->count >= AUTH_FAIL_MAX &&
+	       now - SL_MIN(now, f->since_ms) < AUTH_FAIL_WINDOW_MS;
+}
+
+static void auth_failed(const struct sl_client *c)
+{
+	struct auth_fail *f = auth_fail_slot(c);
+	uint64_t now = c->eng->now_ms;
+
+	if (f->id != c->id || now - SL_MIN(now, f->since_ms) >= AUTH_FAIL_WINDOW_MS) {
+		f->id = c->id;
+		f->since_ms = now;
+		f->count = 0;
+	}
+	f->count++;
+	c->eng->stats.auth_failures++;
+}
+
+static void auth_succeeded(const struct sl_client *c)
+{
+	struct auth_fail *f = auth_fail_slot(c);
+
+	if (f->id == c->id)
+		f->id = 0;
+}
+
+/* The limited answer: no comparison, close after the reply. */
+static void auth_refuse(struct sl_client *c)
+{
+	reply_error(c, AUTH_LIMIT_ERR);
+	c->flags |= SL_CLIENT_CLOSE_AFTER_REPLY;
+}
+
 /* AUTH [username] password; only the "default" user exists. */
 static int auth_check(struct sl_client *c, const struct sl_resp_arg *user,
 		      const struct sl_resp_arg *pass)
@@ -85,10 +161,16 @@ void cmd_auth(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 			    "default user. Are you sure your configuration is correct?");
 		return;
 	}
+	if (auth_limited(c)) {
+		auth_refuse(c);
+		return;
+	}
 	if (auth_check(c, argc == 3 ? &argv[1] : NULL, &argv[argc - 1]) != 0) {
+		auth_failed(c);
 		reply_error(c, ERR_WRONGPASS);
 		return;
 	}
+	auth_succeeded(c);
 	authenticate(c);
 	reply_ok(c);
 }
@@ -151,10 +233,16 @@ void cmd_hello(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 		}
 	}
 	if (pass != NULL) {
+		if (auth_limited(c)) {
+			auth_refuse(c);
+			return;
+		}
 		if (auth_check(c, user, pass) != 0) {
+			auth_failed(c);
 			reply_error(c, ERR_WRONGPASS);
 			return;
 		}
+		auth_succeeded(c);
 		authenticate(c);
 	}
 	if (!(c->flags & SL_CLIENT_AUTHENTICATED)) {

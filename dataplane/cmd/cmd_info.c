@@ -450,12 +450,14 @@ static void info_sluice(struct text *t, const struct sl_engine *e, const struct 
 	add(t,
 	    "sluice_version:%s\r\ntransport:%s\r\nworker:%u\r\npartitions:%u\r\n"
 	    "store_buckets:%llu\r\nstore_alloc_bytes:%llu\r\nprotocol_errors:%llu\r\n"
-	    "unknown_commands:%llu\r\nslowlog_len:%llu\r\nshipped_out:%llu\r\n"
+	    "unknown_commands:%llu\r\nauth_failures:%llu\r\nslowlog_len:%llu\r\nshipped_out:%"
+	    "llu\r\n"
 	    "shipped_in:%llu\r\n",
 	    SL_VERSION, e->shared->transport_name, e->self, sl_store_n_parts(e->store),
 	    (unsigned long long)st->buckets, (unsigned long long)st->alloc_bytes,
 	    (unsigned long long)e->stats.rejected_protocol,
-	    (unsigned long long)e->stats.unknown_commands, (unsigned long long)e->slowlog_len,
+	    (unsigned long long)e->stats.unknown_commands,
+	    (unsigned long long)e->stats.auth_failures, (unsigned long long)e->slowlog_len,
 	    (unsigned long long)e->stats.shipped_out, (unsigned long long)e->stats.shipped_in);
 }
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Times GETs of a large value over several connections at once.
 
-usage: pacing_probe.py HOST PORT KEY SIZE CONNS
+usage: pacing_probe.py HOST PORT KEY SIZE CONNS [STARTED_FILE]
 
 Each of CONNS connections sends GET KEY at the same moment and reads the
 whole reply; the value must be SIZE bytes of the pattern set_value() wrote.
-Prints "seconds=<wall time for all> bytes=<total> intact=<0|1>".
+Prints "seconds=<wall time for all> bytes=<total> intact=<0|1>". With
+STARTED_FILE, that file is created the moment the GETs are sent.
 """
 import socket
 import sys
@@ -50,6 +51,8 @@ def main():
     time.sleep(0.2)
     t0 = time.monotonic()
     start.set()
+    if len(sys.argv) > 6:
+        open(sys.argv[6], "w").close()
     for t in th:
         t.join()
     dt = time.monotonic() - t0

@@ -11,10 +11,18 @@
  *   sluicectl [...] overload on|off
  *   sluicectl [...] syn-rate RATE [BURST]      (SYNs per second per source; 0 = off)
  *   sluicectl [...] conn-cap CAP [SLACK]       (connections per source; 0 = off)
+ *   sluicectl [...] clients list | clients kill ID|IP:PORT
+ *   sluicectl [...] config get NAME | config set NAME VALUE...
+ *   sluicectl [...] top [--count N | --once]
  *
  * Policy changes write the pinned maps directly and take effect on the next
  * packet: no restart, no RPC. The config array is changed through its mmap,
  * one field at a time, then its generation is bumped.
+ *
+ * clients, config and top (and the server half of stats and status) talk to
+ * the instance's admin socket, <run-dir>/<instance>.admin.sock, in RESP.
+ * When the socket is absent or does not answer, stats and top still show
+ * what the pinned maps hold and say what is missing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +33,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -82,6 +94,475 @@ static long running_pid(const struct ctl *c)
 	return pid;
 }
 
+/* ---- the admin socket (RESP) ---- */
+
+#define ADMIN_TIMEOUT_S 5
+
+/* errno of the last failed connect to the admin socket (EACCES: not root). */
+static int admin_errno;
+
+/* A reply: type is the RESP type byte; arrays hold bulk/status items. */
+struct reply {
+	char type;
+	char *str; /* status, error, bulk text, integer as text (NUL-terminated) */
+	size_t len;
+	size_t n; /* array items */
+	struct reply *items;
+};
+
+static void reply_free(struct reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		reply_free(&r->items[i]);
+	free(r->items);
+	free(r->str);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Parses one reply from buf. Returns bytes used, 0 if incomplete, -1 if malformed. */
+static long parse_reply(const char *buf, size_t len, struct reply *r, int depth)
+{
+	const char *eol = memchr(buf, '\n', len);
+	size_t head;
+	long long n;
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	if (eol == NULL)
+		return 0;
+	if (eol == buf || eol[-1] != '\r' || depth > 4)
+		return -1;
+	head = (size_t)(eol - buf) + 1;
+	r->type = buf[0];
+	switch (r->type) {
+	case '+':
+	case '-':
+	case ':':
+		r->len = head - 3;
+		r->str = strndup(buf + 1, r->len);
+		return r->str == NULL ? -1 : (long)head;
+	case '$':
+		n = strtoll(buf + 1, &end, 10);
+		if (n < 0) {
+			r->type = '_';
+			return (long)head;
+		}
+		if (len < head + (size_t)n + 2)
+			return 0;
+		r->len = (size_t)n;
+		r->str = strndup(buf + head, r->len);
+		return r->str == NULL ? -1 : (long)(head + (size_t)n + 2);
+	case '*': {
+		size_t off = head, i;
+
+		n = strtoll(buf + 1, &end, 10);
+		if (n < 0) {
+			r->type = '_';
+			return (long)head;
+		}
+		r->items = calloc((size_t)n + 1, sizeof(*r->items));
+		if (r->items == NULL)
+			return -1;
+		for (i = 0; i < (size_t)n; i++) {
+			long used = parse_reply(buf + off, len - off, &r->items[i], depth + 1);
+
+			if (used <= 0) {
+				r->n = i + 1;
+				reply_free(r);
+				return used;
+			}
+			off += (size_t)used;
+			r->n = i + 1;
+		}
+		return (long)off;
+	}
+	default:
+		return -1;
+	}
+}
+
+static void admin_path(const struct ctl *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s.admin.sock", c->run_dir, c->instance);
+}
+
+/*
+ * Sends argv as one RESP request and reads the reply. Returns 0, or -1 after
+ * writing why to why (quiet: the caller decides what to print).
+ */
+static int admin_call(const struct ctl *c, int argc, const char *const *argv, struct reply *r,
+		      char *why, size_t whylen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {ADMIN_TIMEOUT_S, 0};
+	char path[sizeof(sa.sun_path) + 64], *req = NULL, *buf = NULL;
+	size_t reqlen = 0, cap = 0, have = 0;
+	FILE *m;
+	long used = 0;
+	int fd, i;
+
+	admin_path(c, path, sizeof(path));
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(why, whylen, "admin socket path %s is too long", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		admin_errno = errno;
+		snprintf(why, whylen, "cannot connect to the admin socket %s: %s", path,
+			 strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	m = open_memstream(&req, &reqlen);
+	if (m == NULL) {
+		close(fd);
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	fprintf(m, "*%d\r\n", argc);
+	for (i = 0; i < argc; i++)
+		fprintf(m, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+	fclose(m);
+	if (write(fd, req, reqlen) != (ssize_t)reqlen) {
+		snprintf(why, whylen, "writing to %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (have + 4096 > cap) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
+
+			if (nb == NULL) {
+				snprintf(why, whylen, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + have, cap - have);
+		if (n <= 0) {
+			snprintf(why, whylen, "%s %s", path,
+				 n == 0 ? "closed the connection without a reply"
+					: "did not answer in time (is the control thread stuck?)");
+			goto fail;
+		}
+		have += (size_t)n;
+		used = parse_reply(buf, have, r, 0);
+		if (used < 0) {
+			snprintf(why, whylen, "malformed reply from %s", path);
+			goto fail;
+		}
+		if (used > 0)
+			break;
+	}
+	free(req);
+	free(buf);
+	close(fd);
+	return 0;
+fail:
+	free(req);
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/* Prints why the instance cannot be reached and returns the exit status 1. */
+static int not_reachable(const struct ctl *c, const char *why)
+{
+	if (admin_errno == EACCES || admin_errno == EPERM)
+		fprintf(stderr, "sluicectl: %s (the admin socket is for root only, mode 0600)\n",
+			why);
+	else if (running_pid(c) == 0)
+		fprintf(stderr,
+			"sluicectl: instance '%s' is not running (no live lock on %s/%s.pid)\n",
+			c->instance, c->run_dir, c->instance);
+	else
+		fprintf(stderr, "sluicectl: %s\n", why);
+	return 1;
+}
+
+/* Runs an admin command and prints its reply; errors go to stderr (exit 1). */
+static int admin_print(const struct ctl *c, int argc, const char *const *argv)
+{
+	struct reply r = {0};
+	char why[512];
+	size_t i;
+	int rc = 0;
+
+	if (admin_call(c, argc, argv, &r, why, sizeof(why)) != 0)
+		return not_reachable(c, why);
+	switch (r.type) {
+	case '-':
+		fprintf(stderr, "sluicectl: %s\n", r.str);
+		rc = 1;
+		break;
+	case '*':
+		/* CONFIG GET: name value pairs */
+		for (i = 0; i + 1 < r.n; i += 2)
+			printf("%s %s\n", r.items[i].str ? r.items[i].str : "",
+			       r.items[i + 1].str ? r.items[i + 1].str : "");
+		if (r.n == 0) {
+			fprintf(stderr, "sluicectl: no live option matches (see 'sluicectl "
+					"--help')\n");
+			rc = 1;
+		}
+		break;
+	case '_':
+		printf("(nil)\n");
+		break;
+	default:
+		fwrite(r.str, 1, r.len, stdout);
+		if (r.len > 0 && r.str[r.len - 1] != '\n')
+			putchar('\n');
+	}
+	reply_free(&r);
+	return rc;
+}
+
+static int cmd_clients(const struct ctl *c, int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		const char *req[] = {"CLIENTS", "LIST"};
+
+		return admin_print(c, 2, req);
+	}
+	if (argc == 2 && strcmp(argv[0], "kill") == 0) {
+		const char *req[] = {"CLIENTS", "KILL", argv[1]};
+		struct reply r = {0};
+		char why[512];
+		int rc = 0;
+
+		if (admin_call(c, 3, req, &r, why, sizeof(why)) != 0)
+			return not_reachable(c, why);
+		if (r.type == '-') {
+			fprintf(stderr, "sluicectl: clients kill %s: %s\n", argv[1], r.str);
+			rc = 1;
+		} else {
+			printf("killed %s client(s)\n", r.str);
+		}
+		reply_free(&r);
+		return rc;
+	}
+	fprintf(stderr, "sluicectl: usage: clients list | clients kill ID|IP:PORT\n");
+	return 2;
+}
+
+static int cmd_config(const struct ctl *c, int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[0], "get") == 0) {
+		const char *req[] = {"CONFIG", "GET", argv[1]};
+
+		return admin_print(c, 3, req);
+	}
+	if (argc >= 3 && strcmp(argv[0], "set") == 0) {
+		/* The value may be several words (client-output-buffer-limit): one argument. */
+		char value[512];
+		size_t off = 0;
+		int i;
+
+		value[0] = '\0';
+		for (i = 2; i < argc && off < sizeof(value); i++)
+			off += (size_t)snprintf(value + off, sizeof(value) - off, "%s%s",
+						i > 2 ? " " : "", argv[i]);
+		{
+			const char *req[] = {"CONFIG", "SET", argv[1], value};
+
+			return admin_print(c, 4, req);
+		}
+	}
+	fprintf(stderr, "sluicectl: usage: config get NAME | config set NAME VALUE...\n");
+	return 2;
+}
+
+/* "key:value" from an INFO-style text; 0 if found. */
+static int info_get(const char *text, const char *key, unsigned long long *v)
+{
+	size_t k = strlen(key);
+	const char *p = text;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, k) == 0 && p[k] == ':') {
+			*v = strtoull(p + k + 1, NULL, 10);
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return -1;
+}
+
+/* One sample for top: XDP counters from the maps, server counters from STATS. */
+struct sample {
+	int have_xdp, have_admin;
+	uint64_t xdp[SL_XDP_STAT__MAX];
+	char *stats; /* STATS text, or NULL */
+	char why[512];
+	struct timespec at;
+};
+
+static void take_sample(const struct ctl *c, struct sample *s)
+{
+	const char *req[] = {"STATS"};
+	char path[4096];
+	struct reply r = {0};
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	clock_gettime(CLOCK_MONOTONIC, &s->at);
+	snprintf(path, sizeof(path), "%s/sluice/%s/%s", c->bpffs, c->instance, SL_BPF_PIN_STATS);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		s->have_xdp = sl_xdp_read_stats(fd, s->xdp) == 0;
+		close(fd);
+	}
+	if (admin_call(c, 1, req, &r, s->why, sizeof(s->why)) == 0) {
+		if (r.type == '$') {
+			s->stats = r.str;
+			r.str = NULL;
+			s->have_admin = 1;
+		} else {
+			snprintf(s->why, sizeof(s->why), "STATS answered: %s", r.str ? r.str : "?");
+		}
+		reply_free(&r);
+	}
+}
+
+static double rate(uint64_t a, uint64_t b, double secs)
+{
+	return secs > 0 && b >= a ? (double)(b - a) / secs : 0.0;
+}
+
+static void print_frame(const struct ctl *c, const struct sample *a, const struct sample *b)
+{
+	double secs = (double)(b->at.tv_sec - a->at.tv_sec) +
+		      (double)(b->at.tv_nsec - a->at.tv_nsec) / 1e9;
+	unsigned long long nw = 0, w;
+	time_t now = time(NULL);
+	char ts[32];
+
+	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
+	printf("sluice %s  %s  (rates over %.1f s)\n", c->instance, ts, secs);
+	if (b->have_admin && a->have_admin && info_get(b->stats, "workers", &nw) == 0) {
+		printf("%-8s %12s %12s %14s %10s\n", "worker", "requests/s", "connections",
+		       "output_memory", "state");
+		for (w = 0; w < nw; w++) {
+			char key[64];
+			unsigned long long r0 = 0, r1 = 0, conns = 0, omem = 0, resp = 0;
+			int have_mem;
+
+			snprintf(key, sizeof(key), "worker%llu_requests", w);
+			info_get(a->stats, key, &r0);
+			info_get(b->stats, key, &r1);
+			snprintf(key, sizeof(key), "worker%llu_connections", w);
+			info_get(b->stats, key, &conns);
+			snprintf(key, sizeof(key), "worker%llu_output_memory", w);
+			have_mem = info_get(b->stats, key, &omem) == 0;
+			snprintf(key, sizeof(key), "worker%llu_responsive", w);
+			info_get(b->stats, key, &resp);
+			printf("%-8llu %12.0f %12llu ", w, rate(r0, r1, secs), conns);
+			if (have_mem)
+				printf("%14llu", omem);
+			else
+				printf("%14s", "?");
+			printf(" %10s\n", resp ? "ok" : "stuck?");
+		}
+	} else {
+		printf("workers: unavailable (%s)\n",
+		       b->have_admin ? "first sample missing" : b->why);
+	}
+	if (a->have_xdp && b->have_xdp) {
+		uint64_t ta = 0, tb = 0;
+		int i;
+
+		for (i = 0; i < SL_XDP_STAT__MAX; i++) {
+			ta += a->xdp[i];
+			tb += b->xdp[i];
+		}
+		printf("xdp decisions/s: %.0f (redirect %.0f, pass %.0f, drop %.0f)\n",
+		       rate(ta, tb, secs),
+		       rate(a->xdp[SL_XDP_REDIRECT_ARP] + a->xdp[SL_XDP_REDIRECT_IPV4] +
+				    a->xdp[SL_XDP_REDIRECT_SYN],
+			    b->xdp[SL_XDP_REDIRECT_ARP] + b->xdp[SL_XDP_REDIRECT_IPV4] +
+				    b->xdp[SL_XDP_REDIRECT_SYN],
+			    secs),
+		       rate(a->xdp[SL_XDP_PASS_INACTIVE] + a->xdp[SL_XDP_PASS_OTHER] +
+				    a->xdp[SL_XDP_PASS_MALFORMED],
+			    b->xdp[SL_XDP_PASS_INACTIVE] + b->xdp[SL_XDP_PASS_OTHER] +
+				    b->xdp[SL_XDP_PASS_MALFORMED],
+			    secs),
+		       rate(a->xdp[SL_XDP_DROP_OVERLOAD] + a->xdp[SL_XDP_DROP_ACL] +
+				    a->xdp[SL_XDP_DROP_SYN_RATE] + a->xdp[SL_XDP_DROP_CONN_CAP],
+			    b->xdp[SL_XDP_DROP_OVERLOAD] + b->xdp[SL_XDP_DROP_ACL] +
+				    b->xdp[SL_XDP_DROP_SYN_RATE] + b->xdp[SL_XDP_DROP_CONN_CAP],
+			    secs));
+	} else {
+		printf("xdp decisions/s: unavailable (no pinned stats map under %s/sluice/%s)\n",
+		       c->bpffs, c->instance);
+	}
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t top_stop;
+
+static void on_top_signal(int sig)
+{
+	(void)sig;
+	top_stop = 1;
+}
+
+/* top [--count N | --once]: a frame per second; forever without a count. */
+static int cmd_top(const struct ctl *c, int argc, char **argv)
+{
+	struct sample a, b;
+	unsigned long count = 0, i;
+	int tty = isatty(STDOUT_FILENO);
+
+	if (argc == 1 && strcmp(argv[0], "--once") == 0) {
+		count = 1;
+	} else if (argc == 2 && strcmp(argv[0], "--count") == 0) {
+		char *end;
+
+		count = strtoul(argv[1], &end, 10);
+		if (*end != '\0' || count == 0) {
+			fprintf(stderr, "sluicectl: top --count wants a positive number\n");
+			return 2;
+		}
+	} else if (argc != 0) {
+		fprintf(stderr, "sluicectl: usage: top [--count N | --once]\n");
+		return 2;
+	}
+	take_sample(c, &a);
+	if (!a.have_admin && !a.have_xdp) {
+		free(a.stats);
+		return not_reachable(c, a.why);
+	}
+	signal(SIGINT, on_top_signal);
+	signal(SIGTERM, on_top_signal);
+	for (i = 0; !top_stop && (count == 0 || i < count); i++) {
+		struct timespec one = {1, 0};
+
+		while (nanosleep(&one, &one) == -1 && errno == EINTR && !top_stop)
+			;
+		if (top_stop)
+			break;
+		take_sample(c, &b);
+		if (tty && count != 1)
+			printf("\033[H\033[2J");
+		print_frame(c, &a, &b);
+		free(a.stats);
+		a = b;
+	}
+	free(a.stats);
+	return 0;
+}
+
 static int cmd_status(const struct ctl *c)
 {
 	struct sl_bpf_cfg cfg;
@@ -95,6 +576,22 @@ static int cmd_status(const struct ctl *c)
 		printf("state: running (pid %ld)\n", pid);
 	else
 		printf("state: not running\n");
+	if (pid > 0) {
+		const char *req[] = {"STATUS"};
+		struct reply r = {0};
+		char why[512];
+
+		if (admin_call(c, 1, req, &r, why, sizeof(why)) == 0 && r.type == '$') {
+			char *line, *save = NULL;
+
+			for (line = strtok_r(r.str, "\r\n", &save); line != NULL;
+			     line = strtok_r(NULL, "\r\n", &save))
+				printf("%s\n", line);
+		} else {
+			printf("admin socket: unavailable (%s)\n", why);
+		}
+		reply_free(&r);
+	}
 	fd = open_pin(c, SL_BPF_PIN_CFG);
 	if (fd < 0)
 		return pid > 0 ? 0 : 1;
@@ -115,21 +612,51 @@ static int cmd_status(const struct ctl *c)
 	return pid > 0 ? 0 : 1;
 }
 
+/*
+ * XDP counters straight from the pinned map (they keep counting in the
+ * kernel whatever the dataplane does), then the server's counters from the
+ * admin socket; either part says so when it is missing.
+ */
 static int cmd_stats(const struct ctl *c)
 {
+	const char *req[] = {"STATS"};
 	uint64_t v[SL_XDP_STAT__MAX];
-	int fd = open_pin(c, SL_BPF_PIN_STATS), i;
+	int fd = open_pin(c, SL_BPF_PIN_STATS), i, have_xdp = 0;
+	struct reply r = {0};
+	char why[512];
 
-	if (fd < 0)
-		return 1;
-	if (sl_xdp_read_stats(fd, v) != 0) {
-		fprintf(stderr, "sluicectl: reading stats map failed\n");
+	if (fd >= 0) {
+		have_xdp = sl_xdp_read_stats(fd, v) == 0;
+		if (!have_xdp)
+			fprintf(stderr, "sluicectl: reading stats map failed\n");
 		close(fd);
-		return 1;
 	}
-	close(fd);
-	for (i = 0; i < SL_XDP_STAT__MAX; i++)
-		printf("xdp_%s:%llu\n", stat_names[i], (unsigned long long)v[i]);
+	if (have_xdp) {
+		printf("# XDP (pinned maps)\n");
+		for (i = 0; i < SL_XDP_STAT__MAX; i++)
+			printf("xdp_%s:%llu\n", stat_names[i], (unsigned long long)v[i]);
+	} else {
+		printf("# XDP: unavailable (no pinned stats map)\n");
+	}
+	if (admin_call(c, 1, req, &r, why, sizeof(why)) == 0 && r.type == '$') {
+		char *line, *save = NULL;
+
+		/* The maps' part is printed above; keep the server's sections. */
+		for (line = strtok_r(r.str, "\r\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\r\n", &save))
+			if (strncmp(line, "xdp_", 4) != 0 && strcmp(line, "# XDP") != 0)
+				printf("%s\n", line);
+		reply_free(&r);
+		return have_xdp || running_pid(c) > 0 ? 0 : 1;
+	}
+	if (r.type == '-')
+		snprintf(why, sizeof(why), "STATS answered: %s", r.str);
+	reply_free(&r);
+	printf("# Server: unavailable (%s); worker, connection and output-memory counters are "
+	       "missing%s\n",
+	       why, have_xdp ? ", the XDP counters above are current" : "");
+	if (!have_xdp)
+		return not_reachable(c, why);
 	return 0;
 }
 
@@ -300,7 +827,14 @@ static void usage(FILE *out)
 		     "  overload on|off   shed every new connection at XDP\n"
 		     "  syn-rate RATE [BURST]   SYNs per second per source (0 = unlimited)\n"
 		     "  conn-cap CAP [SLACK]    connections per source; XDP sheds at CAP+SLACK\n"
-		     "Changes apply at once through the pinned maps; no restart.\n");
+		     "  clients list            every worker's clients (CLIENT LIST format)\n"
+		     "  clients kill ID|IP:PORT close a client\n"
+		     "  config get NAME | config set NAME VALUE...\n"
+		     "           live options: maxclients, client-output-buffer-limit\n"
+		     "  top [--count N | --once]  per worker requests/s, connections, output\n"
+		     "           memory, and XDP decisions/s, refreshed every second\n"
+		     "Map changes apply at once through the pinned maps; clients, config and top\n"
+		     "use the admin socket <run-dir>/<instance>.admin.sock. No restart.\n");
 }
 
 int main(int argc, char **argv)
@@ -349,6 +883,12 @@ int main(int argc, char **argv)
 		return cmd_limit(&c, argc - i - 1, argv + i + 1, 1);
 	if (strcmp(argv[i], "conn-cap") == 0)
 		return cmd_limit(&c, argc - i - 1, argv + i + 1, 0);
+	if (strcmp(argv[i], "clients") == 0)
+		return cmd_clients(&c, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "config") == 0)
+		return cmd_config(&c, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "top") == 0)
+		return cmd_top(&c, argc - i - 1, argv + i + 1);
 	fprintf(stderr, "sluicectl: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;
