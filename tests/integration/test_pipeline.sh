@@ -10,7 +10,10 @@
 # progress for 30 s fails it) and prints how long it took, never judging it.
 #
 # Also with the client on the worker's CPU (the interleaving under which the
-# stall showed every time).
+# stall showed every time), and with 1 MiB and 16 MiB values: GET replies
+# far larger than any socket buffer, so the server's output passes its 16 MiB
+# pause watermark while the client is still writing and not reading; the
+# pause must give way to such a client (dataplane/server.c, OUT_STALL_US).
 source "$(dirname "$0")/lib.sh"
 sl_topology slpp0 170
 CLIENT=$ROOT/tests/integration/pipeline_client.py
@@ -36,6 +39,8 @@ run "stresser pattern (100000 SET+GET, 4 KiB writes)" "" -- --count 100000
 if [ -n "$WORKER_CPU" ]; then
 	run "stresser pattern, client on the worker's CPU" "$WORKER_CPU" -- --count 100000
 fi
+run "1 MiB values (48 SET+GET, 64 KiB writes)" "" -- --count 48 --value-size 1048576 --chunk 65536
+run "16 MiB values (4 SET+GET, 64 KiB writes)" "" -- --count 4 --value-size 16777216 --chunk 65536
 check "sluice still answers after the runs" \
 	bash -c "redis-cli -h $SL_ADDR ping | grep -q PONG"
 sl_stop TERM

@@ -1625,6 +1625,15 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 		ok = (SEQ_GEQ(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rcv_wnd)) ||
 		     (SEQ_GEQ(seq + seglen - 1, c->rcv_nxt) &&
 		      SEQ_LT(seq + seglen - 1, c->rcv_nxt + rcv_wnd));
+	if (rcv_wnd == 0 && c->rcvq.len > 0 && (len > 0 || seq != c->rcv_nxt) &&
+	    !(fl & RTE_TCP_RST_FLAG)) {
+		/* The peer presses against the window the application keeps
+		 * shut (text beyond it, or a zero-window probe: RFC 9293
+		 * 3.8.6.1): it has more to send. Tell the application that
+		 * input waits, so one that paused its input can see a peer
+		 * blocked sending to it. */
+		ev_post(c, SL_TCP_EV_READABLE);
+	}
 	if (!ok && rcv_wnd == 0 && seq == c->rcv_nxt) {
 		/* Zero window: keep the ACK/RST, drop the text (3.10.7.4). */
 		ok = true;

@@ -1638,6 +1638,60 @@ static void test_shrunk_window_ack_seq(void **state)
 	h_fini(&h);
 }
 
+/*
+ * The application keeps our window shut (it paused its input) and the peer
+ * presses against it: a zero-window probe (Linux sends SEG.SEQ = RCV.NXT - 1
+ * without text) or text beyond the window. Each is ACKed with the zero window
+ * (RFC 9293 3.10.7.4) and reported as READABLE, so that the application can
+ * see a peer blocked sending to it; a plain ACK is not.
+ */
+static void test_shut_window_pressed_readable(void **state)
+{
+	struct sl_tcp_params p = {.rcv_buf = 4096};
+	struct harness h;
+	struct out_seg *a;
+	uint32_t p0;
+	int r0;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, NULL, 1);
+	p0 = h.pseq;
+	h_send(&h, F_ACK, p0, h.pack, 65535, NULL, pattern, 1460);
+	h_send(&h, F_ACK, p0 + 1460, h.pack, 65535, NULL, pattern, 1460);
+	h_send(&h, F_ACK, p0 + 2920, h.pack, 65535, NULL, pattern, 1176);
+	h_advance(&h, 40000);
+	h.rd = h.nout;
+	assert_int_equal(sl_tcp_readable(h.conn), 4096); /* window shut, not consumed */
+	r0 = h_count_ev(&h, SL_TCP_EV_READABLE);
+	/* A plain ACK at RCV.NXT: nothing to report. */
+	h_send(&h, F_ACK, p0 + 4096, h.pack, 65535, NULL, NULL, 0);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), r0);
+	expect_none(&h);
+	/* A zero-window probe: ACKed, window 0, READABLE. */
+	h_send(&h, F_ACK, p0 + 4095, h.pack, 65535, NULL, NULL, 0);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), r0 + 1);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, p0 + 4096);
+	assert_int_equal(a->wnd, 0);
+	/* Text beyond the window: not taken, ACKed, READABLE. */
+	h_send(&h, F_ACK, p0 + 4096, h.pack, 65535, NULL, pattern, 1);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), r0 + 2);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, p0 + 4096);
+	assert_int_equal(a->wnd, 0);
+	assert_int_equal(sl_tcp_readable(h.conn), 4096);
+	/* Once the application reads, the window opens (3.8.6.2.2). */
+	assert_int_equal(sl_tcp_consume(h.conn, 4096, h.now), 0);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->wnd, 4096);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
 static void test_challenge_ack_rate_limit(void **state)
 {
 	struct harness h;
@@ -2510,6 +2564,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_zero_window_acks_acceptable),
 		cmocka_unit_test(test_zero_window_probe_taken),
 		cmocka_unit_test(test_shrunk_window_ack_seq),
+		cmocka_unit_test(test_shut_window_pressed_readable),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
 		cmocka_unit_test(test_checksum_all_lengths),
 		cmocka_unit_test(test_chained_rx_mbuf),
