@@ -19,6 +19,18 @@
  */
 #define OUT_HIGH (16 * 1024 * 1024)
 #define OUT_LOW  (4 * 1024 * 1024)
+/*
+ * The pause throttles a client that reads slower than it asks; it must not
+ * hold one that reads only after it has written everything (the pattern of
+ * Redis's PIPELINING stresser, with values big enough that the replies pass
+ * OUT_HIGH): that client sits in write() while our window is shut and we
+ * wait for it to read, forever. When a paused client presses against our
+ * shut window (the stack reports its zero-window probes as READABLE) and has
+ * taken no reply byte for OUT_STALL_US, input is taken again and the pause
+ * stays off until it takes replies again. Output then grows as it would in
+ * Redis, bounded by client-output-buffer-limit only.
+ */
+#define OUT_STALL_US (200 * 1000)
 
 struct seg {
 	struct seg *next;
@@ -29,9 +41,11 @@ struct sl_server_conn {
 	struct sl_server *srv;
 	struct sl_tcp_conn *tc;
 	struct seg *rbuf;
-	struct seg *held; /* segments an unfinished request still points into */
-	bool closing;     /* send what is queued, then close */
-	bool paused;      /* input not taken: output over the high watermark */
+	struct seg *held;    /* segments an unfinished request still points into */
+	bool closing;        /* send what is queued, then close */
+	bool paused;         /* input not taken: output over the high watermark */
+	bool no_pause;       /* the client writes before it reads: never pause */
+	uint64_t drained_us; /* the client last took replies (WRITABLE) */
 	struct sl_server_conn *next_free;
 	struct sl_server_conn *prev, *next; /* live connections */
 	uint32_t rip;                       /* peer address, host order */
@@ -133,6 +147,7 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	memset(c, 0, offsetof(struct sl_server_conn, client));
 	c->srv = s;
 	c->tc = tc;
+	c->drained_us = s->now_us;
 	sl_tcp_conn_tuple(tc, NULL, NULL, &rip, &rport);
 	snprintf(addr, sizeof(addr), "%u.%u.%u.%u:%u", rip >> 24, (rip >> 16) & 0xff,
 		 (rip >> 8) & 0xff, rip & 0xff, rport);
@@ -338,7 +353,7 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 		}
 		if (conn_write(s, c) != 0)
 			return -1;
-		if (sl_resp_out_pending(&c->client.out) > OUT_HIGH) {
+		if (!c->no_pause && sl_resp_out_pending(&c->client.out) > OUT_HIGH) {
 			c->paused = true;
 			s->stats.paused++;
 		}
@@ -457,9 +472,14 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 		conn_read(s, c);
 		break;
 	case SL_TCP_EV_READABLE:
-		if (c != NULL && !c->closing)
+		if (c != NULL && !c->closing) {
+			if (c->paused && s->now_us - c->drained_us >= OUT_STALL_US) {
+				/* Blocked sending to us, not reading: see OUT_STALL_US. */
+				c->paused = false;
+				c->no_pause = true;
+			}
 			conn_read(s, c);
-		else if (c != NULL && s->draining)
+		} else if (c != NULL && s->draining)
 			sl_tcp_consume(c->tc, sl_tcp_readable(c->tc), s->now_us);
 		break;
 	case SL_TCP_EV_WRITABLE:
@@ -467,7 +487,11 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 			conn_echo(s, c);
 			break;
 		}
-		if (c == NULL || conn_write(s, c) != 0)
+		if (c == NULL)
+			break;
+		c->drained_us = s->now_us;
+		c->no_pause = false;
+		if (conn_write(s, c) != 0)
 			break;
 		if (c->paused && sl_resp_out_pending(&c->client.out) < OUT_LOW) {
 			c->paused = false;

@@ -34,11 +34,10 @@ kill -TERM "$kpid"
 wait "$kpid"
 
 check "sluice starts on af_xdp" sl_start
-# The PIPELINING stresser still stalls over the dataplane (an open bug: a
-# Tcl client writing 200,000 small requests before reading; the same volume
-# from one large write passes); every other unit runs.
-suite dpdk "$SL_ADDR" 6379 --units "unit/type/string unit/type/incr unit/type/hash unit/keyspace \
-unit/expire unit/protocol unit/info-command unit/quit unit/scan"
+# Every unit, the PIPELINING stresser included (it stalled over the dataplane
+# until the TCP stack kept its ACKs acceptable to a client whose window is
+# shut; docs/tcp.md, tests/integration/test_pipeline.sh).
+suite dpdk "$SL_ADDR" 6379
 sl_stop TERM
 check "clean stop after the suite (exit 0)" test $? -eq 0
 sl_finish

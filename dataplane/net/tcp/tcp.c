@@ -864,6 +864,24 @@ static inline bool fin_acked(const struct sl_tcp_conn *c)
 	return (c->flags & TF_FIN_ACKED) != 0;
 }
 
+/*
+ * Sequence number of a segment without text (pure ACK, RST). RFC 9293
+ * 3.10.7.4: the peer accepts it only if SEG.SEQ lies in its receive window,
+ * and with a zero window only if SEG.SEQ = RCV.NXT; an unacceptable segment
+ * is dropped whole, its ACK and window fields unread. So it never carries a
+ * number beyond the right edge the peer advertised (SND.UNA + SND.WND), even
+ * when SND.NXT is past it (a window that shrank under data in flight).
+ * Before the handshake completes SND.WND is not known: SND.NXT.
+ */
+static inline uint32_t ctl_seq(const struct sl_tcp_conn *c)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED || SEQ_LEQ(c->snd_nxt, edge))
+		return c->snd_nxt;
+	return edge;
+}
+
 /* Send payload [seq, seq+len) (and FIN if it ends at the FIN). */
 static void xmit_data(struct sl_tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now)
 {
@@ -1172,7 +1190,7 @@ static void tcp_output(struct sl_tcp_conn *c, uint64_t now)
 		}
 	}
 	if (c->flags & TF_ACK_NOW)
-		emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
+		emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
 	timer_update(c);
 }
 
@@ -1518,7 +1536,7 @@ static void conn_drop(struct sl_tcp_conn *c, int err, enum sl_tcp_event ev)
 static void send_rst_conn(struct sl_tcp_conn *c, uint64_t now)
 {
 	/* RFC 9293 3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST>. */
-	emit(c, c->snd_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0, now);
+	emit(c, ctl_seq(c), RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0, now);
 }
 
 #define CHALLENGE_ACKS_PER_SEC 1000
@@ -1538,7 +1556,7 @@ static void challenge_ack(struct sl_tcp_conn *c, uint64_t now)
 	}
 	s->challenge_left--;
 	ST(s, challenge_acks);
-	emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
+	emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
 }
 
 static void apply_syn_options(struct sl_tcp_conn *c, const struct seg *g, uint64_t now)
@@ -1660,7 +1678,7 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 			c->ts_recent = g->tsval;
 		} else {
 			ST(s, drop_paws);
-			emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
+			emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
 			goto out;
 		}
 	}
@@ -1670,7 +1688,7 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 		/* RFC 9293 3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is
 		 * ACKed and restarts the 2 MSL timeout. */
 		c->t_2msl = now + 2ull * s->p.msl_us;
-		emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
+		emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
 		goto out;
 	}
 	/* RFC 9293 3.10.7.4 first: sequence acceptability. */
@@ -1683,6 +1701,15 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 		ok = (SEQ_GEQ(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rcv_wnd)) ||
 		     (SEQ_GEQ(seq + seglen - 1, c->rcv_nxt) &&
 		      SEQ_LT(seq + seglen - 1, c->rcv_nxt + rcv_wnd));
+	if (rcv_wnd == 0 && c->rcvq.len > 0 && (len > 0 || seq != c->rcv_nxt) &&
+	    !(fl & RTE_TCP_RST_FLAG)) {
+		/* The peer presses against the window the application keeps
+		 * shut (text beyond it, or a zero-window probe: RFC 9293
+		 * 3.8.6.1): it has more to send. Tell the application that
+		 * input waits, so one that paused its input can see a peer
+		 * blocked sending to it. */
+		ev_post(c, SL_TCP_EV_READABLE);
+	}
 	if (!ok && rcv_wnd == 0 && seq == c->rcv_nxt) {
 		/* Zero window: keep the ACK/RST, drop the text (3.10.7.4). */
 		ok = true;
@@ -1696,7 +1723,7 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 			ST(s, rst_ignored); /* RFC 5961 3.2: out of window, silently */
 			return;
 		}
-		emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
+		emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
 		goto out;
 	}
 	/* RFC 7323 4.3: record TSval when the segment covers Last.ACK.sent. */
@@ -1792,7 +1819,7 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 	}
 	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
 	if (SEQ_GT(g->ack, c->snd_max)) {
-		emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
+		emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
 		goto out;
 	}
 	if (SEQ_LT(g->ack, c->snd_una - c->max_sndwnd)) {
@@ -1804,8 +1831,12 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 	if (SEQ_GT(g->ack, c->snd_una)) {
 		ack_new(c, g, now);
 	} else if (g->ack == c->snd_una && len == 0 && !(fl & RTE_TCP_FIN_FLAG) &&
-		   (g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una) {
-		/* RFC 5681 2 "duplicate acknowledgment". */
+		   (g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una &&
+		   c->snd_wnd != 0) {
+		/* RFC 5681 2 "duplicate acknowledgment". Not while the window
+		 * is shut: the peer answering our zero-window probes (or its
+		 * repeated zero-window ACKs) reports flow control, not loss,
+		 * and nothing could be retransmitted into that window. */
 		ST(s, dup_acks);
 		if (c->dupacks < 255)
 			c->dupacks++;
@@ -2370,13 +2401,17 @@ static void on_persist(struct sl_tcp_conn *c, uint64_t now)
 	}
 	/* RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe with one byte beyond the
 	 * zero window, backing off, never giving up while the peer ACKs (and
-	 * the application still holds the connection). */
+	 * the application still holds the connection).
+	 *
+	 * SND.NXT stays at SND.UNA (only SND.MAX covers the byte): the peer
+	 * may well drop the probe, and with SND.NXT past its zero window
+	 * every ACK we send would be unacceptable to it (3.10.7.4) and
+	 * discarded unread, so it would never learn that we took its data.
+	 * When the window opens, the first segment sends the byte again. */
 	ST(s, persist_probes);
 	xmit_data(c, c->snd_una, 1, now);
-	if (c->snd_nxt == c->snd_una)
-		c->snd_nxt = c->snd_una + 1;
-	if (SEQ_GT(c->snd_nxt, c->snd_max))
-		c->snd_max = c->snd_nxt;
+	if (SEQ_GT(c->snd_una + 1, c->snd_max))
+		c->snd_max = c->snd_una + 1;
 	if (c->rxt_shift < 16)
 		c->rxt_shift++;
 	c->t_persist = now + rto_backed_off(c);
@@ -2414,7 +2449,7 @@ static void conn_timers(struct sl_tcp_conn *c, uint64_t now)
 		c->t_delack = 0;
 		if (c->flags & TF_DELACK) {
 			ST(c->stack, delayed_acks);
-			emit(c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, now);
+			emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
 		}
 	}
 	if (c->t_rexmt != 0 && c->t_rexmt <= now) {

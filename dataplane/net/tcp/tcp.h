@@ -47,10 +47,12 @@ struct sl_tcp_cc_ops;
 enum sl_tcp_event {
 	SL_TCP_EV_ACCEPT,    /* passive open completed; handle is new */
 	SL_TCP_EV_CONNECTED, /* active open completed */
-	SL_TCP_EV_READABLE,  /* new in-order data, or end of stream (sl_tcp_eof) */
-	SL_TCP_EV_WRITABLE,  /* acknowledged data freed send-buffer space */
-	SL_TCP_EV_CLOSED,    /* finished (err 0) or timed out (err ETIMEDOUT); handle released */
-	SL_TCP_EV_RESET,     /* reset by peer (ECONNRESET / ECONNREFUSED); handle released */
+	/* new in-order data, end of stream (sl_tcp_eof), or, while unread data
+	 * keeps the receive window shut, the peer probing or sending beyond it */
+	SL_TCP_EV_READABLE,
+	SL_TCP_EV_WRITABLE, /* acknowledged data freed send-buffer space */
+	SL_TCP_EV_CLOSED,   /* finished (err 0) or timed out (err ETIMEDOUT); handle released */
+	SL_TCP_EV_RESET,    /* reset by peer (ECONNRESET / ECONNREFUSED); handle released */
 };
 
 /* Transmit: the callee takes ownership of the first n' <= n frames it returns;

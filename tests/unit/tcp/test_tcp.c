@@ -1497,6 +1497,201 @@ static void test_zero_window_outlives_retry_limit(void **state)
 	h_fini(&h);
 }
 
+/*
+ * A client that writes a long pipeline before reading any reply (Redis's
+ * PIPELINING stresser): its receive window is shut by our replies while it
+ * keeps sending requests. Every segment without text we send must stay
+ * acceptable to it: with RCV.WND = 0 only SEG.SEQ = RCV.NXT is (RFC 9293
+ * 3.10.7.4), anything else is dropped whole, ACK field unread, and the
+ * client, never seeing its requests acknowledged, stops writing while we
+ * wait for it to read: both sides stall.
+ */
+static void test_zero_window_acks_acceptable(void **state)
+{
+	struct harness h;
+	struct out_seg *o;
+	uint32_t s0, p0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	s0 = h.pack;
+	p0 = h.pseq;
+	h_send(&h, F_ACK, p0, s0, 0, NULL, NULL, 0); /* the client's window shuts */
+	assert_int_equal(sl_tcp_send(h.conn, pattern, 3000, h.now), 3000);
+	expect_none(&h);
+	h_advance(&h, 200000);
+	o = h_next(&h); /* RFC 9293 3.8.6.1: one-byte probe at SND.UNA */
+	assert_non_null(o);
+	assert_int_equal(o->seq, s0);
+	assert_int_equal(o->len, 1);
+	/* The client drops the probe and answers ACK s0, window 0, again and
+	 * again: flow control, not loss (RFC 5681 2 counts a duplicate ACK only
+	 * with outstanding data; the probe is not): no fast retransmit. */
+	for (int i = 0; i < 4; i++)
+		h_send(&h, F_ACK, p0, s0, 0, NULL, NULL, 0);
+	expect_none(&h);
+	assert_int_equal(h_stat(&h, "fast_retrans"), 0);
+	/* It keeps sending requests: our ACKs carry SEG.SEQ = its RCV.NXT = s0
+	 * (the probe byte it dropped is not counted). */
+	h_send(&h, F_ACK, p0, s0, 0, NULL, pattern, 1460);
+	h_send(&h, F_ACK, p0 + 1460, s0, 0, NULL, pattern + 1460, 1460);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->fl, F_ACK);
+	assert_int_equal(o->len, 0);
+	assert_int_equal(o->ack, p0 + 2920);
+	assert_int_equal(o->seq, s0);
+	/* Window updates too (RFC 9293 3.8.6.2.2: 2920 >= MSS). */
+	assert_int_equal(sl_tcp_consume(h.conn, 2920, h.now), 0);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->len, 0);
+	assert_int_equal(o->seq, s0);
+	assert_int_equal(o->ack, p0 + 2920);
+	expect_none(&h);
+	/* A delayed ACK after one more request, likewise. */
+	h_send(&h, F_ACK, p0 + 2920, s0, 0, NULL, pattern, 100);
+	h_advance(&h, 40000);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->len, 0);
+	assert_int_equal(o->seq, s0);
+	assert_int_equal(o->ack, p0 + 3020);
+	expect_none(&h);
+	/* The client reads and opens its window: the replies go out from s0,
+	 * the probe byte included, in full segments, in order. */
+	h_send(&h, F_ACK, p0 + 3020, s0, 65535, NULL, NULL, 0);
+	{
+		uint32_t next = s0;
+
+		while ((o = h_next(&h)) != NULL) {
+			assert_int_equal(o->seq, next);
+			assert_memory_equal(o->data, pattern + (o->seq - s0), o->len);
+			next += o->len;
+		}
+		assert_int_equal(next, s0 + 3000);
+	}
+	assert_int_equal(h_stat(&h, "fast_retrans"), 0);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+/* The client took the probe byte: ACKs then start at the byte after it. */
+static void test_zero_window_probe_taken(void **state)
+{
+	struct harness h;
+	struct out_seg *o;
+	uint32_t s0, p0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	s0 = h.pack;
+	p0 = h.pseq;
+	h_send(&h, F_ACK, p0, s0, 0, NULL, NULL, 0);
+	assert_int_equal(sl_tcp_send(h.conn, pattern, 3000, h.now), 3000);
+	h_advance(&h, 200000);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->len, 1);
+	h_send(&h, F_ACK, p0, s0 + 1, 0, NULL, NULL, 0); /* byte taken, still shut */
+	h_send(&h, F_ACK, p0, s0 + 1, 0, NULL, pattern, 1460);
+	h_send(&h, F_ACK, p0 + 1460, s0 + 1, 0, NULL, pattern, 1460);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->len, 0);
+	assert_int_equal(o->seq, s0 + 1);
+	assert_int_equal(o->ack, p0 + 2920);
+	h_send(&h, F_ACK, p0 + 2920, s0 + 1, 65535, NULL, NULL, 0);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->seq, s0 + 1);
+	assert_int_equal(o->len, 1460);
+	assert_memory_equal(o->data, pattern + 1, 1460);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+/* A peer that shrinks its window under data in flight (RFC 9293 3.8.6
+ * discourages it; it happens): until the rest is retransmitted, ACKs carry
+ * the right edge it advertised, the only number it can accept. */
+static void test_shrunk_window_ack_seq(void **state)
+{
+	struct harness h;
+	struct out_seg *o;
+	uint32_t s0, p0;
+
+	(void)state;
+	setup_plain(&h, 0);
+	s0 = h.pack;
+	p0 = h.pseq;
+	assert_int_equal(sl_tcp_send(h.conn, pattern, 3000, h.now), 3000);
+	h.rd = h.nout; /* three segments in flight, up to s0 + 3000 */
+	h_send(&h, F_ACK, p0, s0 + 1460, 0, NULL, NULL, 0);
+	h_send(&h, F_ACK, p0, s0 + 1460, 0, NULL, pattern, 1460);
+	h_send(&h, F_ACK, p0 + 1460, s0 + 1460, 0, NULL, pattern, 1460);
+	o = h_next(&h);
+	assert_non_null(o);
+	assert_int_equal(o->len, 0);
+	assert_int_equal(o->ack, p0 + 2920);
+	assert_int_equal(o->seq, s0 + 1460);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
+/*
+ * The application keeps our window shut (it paused its input) and the peer
+ * presses against it: a zero-window probe (Linux sends SEG.SEQ = RCV.NXT - 1
+ * without text) or text beyond the window. Each is ACKed with the zero window
+ * (RFC 9293 3.10.7.4) and reported as READABLE, so that the application can
+ * see a peer blocked sending to it; a plain ACK is not.
+ */
+static void test_shut_window_pressed_readable(void **state)
+{
+	struct sl_tcp_params p = {.rcv_buf = 4096};
+	struct harness h;
+	struct out_seg *a;
+	uint32_t p0;
+	int r0;
+
+	(void)state;
+	h_init(&h, &p);
+	h_accept(&h, NULL, 1);
+	p0 = h.pseq;
+	h_send(&h, F_ACK, p0, h.pack, 65535, NULL, pattern, 1460);
+	h_send(&h, F_ACK, p0 + 1460, h.pack, 65535, NULL, pattern, 1460);
+	h_send(&h, F_ACK, p0 + 2920, h.pack, 65535, NULL, pattern, 1176);
+	h_advance(&h, 40000);
+	h.rd = h.nout;
+	assert_int_equal(sl_tcp_readable(h.conn), 4096); /* window shut, not consumed */
+	r0 = h_count_ev(&h, SL_TCP_EV_READABLE);
+	/* A plain ACK at RCV.NXT: nothing to report. */
+	h_send(&h, F_ACK, p0 + 4096, h.pack, 65535, NULL, NULL, 0);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), r0);
+	expect_none(&h);
+	/* A zero-window probe: ACKed, window 0, READABLE. */
+	h_send(&h, F_ACK, p0 + 4095, h.pack, 65535, NULL, NULL, 0);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), r0 + 1);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, p0 + 4096);
+	assert_int_equal(a->wnd, 0);
+	/* Text beyond the window: not taken, ACKed, READABLE. */
+	h_send(&h, F_ACK, p0 + 4096, h.pack, 65535, NULL, pattern, 1);
+	assert_int_equal(h_count_ev(&h, SL_TCP_EV_READABLE), r0 + 2);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->ack, p0 + 4096);
+	assert_int_equal(a->wnd, 0);
+	assert_int_equal(sl_tcp_readable(h.conn), 4096);
+	/* Once the application reads, the window opens (3.8.6.2.2). */
+	assert_int_equal(sl_tcp_consume(h.conn, 4096, h.now), 0);
+	a = h_next(&h);
+	assert_non_null(a);
+	assert_int_equal(a->wnd, 4096);
+	sl_tcp_abort(h.conn, h.now);
+	h_fini(&h);
+}
+
 static void test_challenge_ack_rate_limit(void **state)
 {
 	struct harness h;
@@ -2453,6 +2648,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rst_every_state),
 		cmocka_unit_test(test_cc_ops),
 		cmocka_unit_test(test_zero_window_outlives_retry_limit),
+		cmocka_unit_test(test_zero_window_acks_acceptable),
+		cmocka_unit_test(test_zero_window_probe_taken),
+		cmocka_unit_test(test_shrunk_window_ack_seq),
+		cmocka_unit_test(test_shut_window_pressed_readable),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
 		cmocka_unit_test(test_checksum_all_lengths),
 		cmocka_unit_test(test_chained_rx_mbuf),
