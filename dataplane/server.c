@@ -393,7 +393,7 @@ static void conn_resume(struct sl_server *s, struct sl_server_conn *c)
 	}
 	if (conn_write(s, c) != 0)
 		return;
-	if (sl_resp_out_pending(&c->client.out) > OUT_HIGH) {
+	if (!c->no_pause && sl_resp_out_pending(&c->client.out) > OUT_HIGH) {
 		c->paused = true;
 		s->stats.paused++;
 		return;
