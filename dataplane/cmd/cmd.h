@@ -111,6 +111,9 @@ struct sl_engine {
 	struct sl_slowlog_entry *slowlog;
 	uint64_t slowlog_len;
 	uint64_t slowlog_next_id;
+	/* Written by the transport for INFO (0 where it keeps no budget): the output memory
+	 * of all this worker's clients, its peak, the budget and the pauses it caused. */
+	uint64_t out_mem, out_mem_peak, out_budget, out_budget_pauses;
 };
 
 /*

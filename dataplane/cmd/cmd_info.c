@@ -329,6 +329,9 @@ static void info_sluice(struct text *t, const struct sl_engine *e, const struct 
 	    (unsigned long long)st->buckets, (unsigned long long)st->alloc_bytes,
 	    (unsigned long long)e->stats.rejected_protocol,
 	    (unsigned long long)e->stats.unknown_commands, (unsigned long long)e->slowlog_len);
+	add(t, "output_memory:used=%llu,peak=%llu,budget=%llu,pauses=%llu\r\n",
+	    (unsigned long long)e->out_mem, (unsigned long long)e->out_mem_peak,
+	    (unsigned long long)e->out_budget, (unsigned long long)e->out_budget_pauses);
 }
 
 void cmd_info(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
