@@ -36,7 +36,10 @@ inc_cleanup() {
 }
 
 inc_topology() {
-	local name=$1 idx=$2 r=$1-r c=$1-c v=$1-s
+	local name=$1 idx=$2 r=$1-r c=$1-c v=$1-s ns
+	# Namespaces left by a killed earlier run of the same replay go first
+	# (with them the veth ends they hold, and so their peers).
+	for ns in "$r" "$c" "$v"; do ip netns del "$ns" 2>/dev/null; done
 	sl_topology "$name" "$idx"
 	trap inc_cleanup EXIT
 	# The clients are in another subnet, behind the router.
@@ -66,7 +69,7 @@ inc_topology() {
 		ip -n "$c" addr add "$a/24" dev "$name-cl"
 	done
 	ip -n "$v" addr add "$REDIS_ADDR/24" dev "$name-sv"
-	local ns dev ns_dev
+	local dev ns_dev
 	for ns_dev in "$r:$SLUICE_HOST_IF" "$r:$name-rc" "$r:$name-rs" "$c:$name-cl" "$v:$name-sv" \
 		"$c:lo" "$r:lo" "$v:lo"; do
 		ns=${ns_dev%%:*} dev=${ns_dev#*:}
