@@ -425,7 +425,9 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 		} while (rc == 0 && !held && off < n &&
 			 sl_resp_out_pending(&c->client.out) <= OUT_HIGH &&
 			 !sl_server_budget_blocks(&s->budget, c->acct));
-		sl_tcp_consume(c->tc, off, s->now_us);
+		/* Closing: the rest of the segment is dropped with it, as before
+		 * stepping existed, so the close stays a FIN. */
+		sl_tcp_consume(c->tc, rc != 0 ? n : off, s->now_us);
 		if (held) {
 			g->next = c->held;
 			c->held = g;
