@@ -63,6 +63,10 @@ static const struct option_def options[] = {
 	{"source-prefix", OPT_INT, OFF(source_prefix), 0, 1, 32, NULL, "32",
 	 "prefix length that groups client addresses into one source for "
 	 "maxclients-per-source (24: a /24 is one source)"},
+	{"output-memory-budget", OPT_SIZE, OFF(output_memory_budget), 0, 0, 0, NULL, "256mb",
+	 "per worker: when the unsent replies of all its clients pass this, clients holding "
+	 "more than 64kb of them stop being read (nothing is dropped) until the total falls "
+	 "below 3/4 of it or their own output drains; 0 disables"},
 	{"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 0, 1, NULL, "yes",
 	 "with no requirepass and no ACL, serve only the directly connected subnet"},
 	{"requirepass", OPT_STRING, OFF(requirepass), SIZE(requirepass), 0, 0, NULL, "",

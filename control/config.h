@@ -43,6 +43,7 @@ struct sl_config {
 	struct sl_obuf_limit obuf_normal;  /* the class every client of sluice is in */
 	struct sl_obuf_limit obuf_pubsub;  /* accepted for compatibility; no pub/sub yet */
 	struct sl_obuf_limit obuf_replica; /* accepted for compatibility; no replicas */
+	long long output_memory_budget;    /* bytes of unsent replies per worker; 0 = none */
 	int app;                           /* 0: resp, 1: echo */
 	unsigned n_renames;                /* rename-command <name> <newname>, in order */
 	char renames[32][2][64];

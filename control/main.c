@@ -671,6 +671,7 @@ int main(int argc, char **argv)
 		sp.obuf_hard = (uint64_t)cfg.obuf_normal.hard;
 		sp.obuf_soft = (uint64_t)cfg.obuf_normal.soft;
 		sp.obuf_soft_ms = (uint64_t)cfg.obuf_normal.soft_seconds * 1000;
+		sp.output_budget = (uint64_t)cfg.output_memory_budget;
 		/* TIME-WAIT and handshakes need room beyond the clients served. */
 		sp.max_conns = (uint32_t)(cfg.maxclients + cfg.maxclients / 2 + 1024);
 		sp.store = store;

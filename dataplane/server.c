@@ -46,6 +46,9 @@ struct sl_server_conn {
 	bool paused;         /* input not taken: output over the high watermark */
 	bool no_pause;       /* the client writes before it reads: never pause */
 	uint64_t drained_us; /* the client last took replies (WRITABLE) */
+	bool budget_paused;  /* input not taken: the worker is over its output budget */
+	struct sl_server_conn *bp_prev, *bp_next; /* srv->budget_paused list */
+	uint64_t acct;                            /* output memory recorded in srv->budget */
 	struct sl_server_conn *next_free;
 	struct sl_server_conn *prev, *next; /* live connections */
 	uint32_t rip;                       /* peer address, host order */
@@ -86,6 +89,112 @@ static void note_out_mem(struct sl_server *s, struct sl_server_conn *c)
 	}
 	if (mem > s->stats.obuf_peak[slot])
 		s->stats.obuf_peak[slot] = mem;
+}
+
+void sl_server_budget_init(struct sl_server_budget *b, uint64_t bytes)
+{
+	memset(b, 0, sizeof(*b));
+	b->high = bytes;
+	b->low = bytes - bytes / 4;
+	b->floor = SL_SERVER_BUDGET_FLOOR;
+}
+
+bool sl_server_budget_update(struct sl_server_budget *b, uint64_t *acct, uint64_t mem)
+{
+	b->total = b->total - *acct + mem;
+	*acct = mem;
+	if (b->total > b->peak)
+		b->peak = b->total;
+	if (b->high == 0)
+		return false;
+	if (!b->over && b->total > b->high) {
+		b->over = true;
+	} else if (b->over && b->total < b->low) {
+		b->over = false;
+		return true;
+	}
+	return false;
+}
+
+/* "<digits>\r\n" at *pos: the value, *pos moved past it. 0, or -1 if not there. */
+static int frame_count(const char *buf, size_t len, size_t *pos, uint64_t *out)
+{
+	size_t p = *pos, digits = 0;
+	uint64_t v = 0;
+
+	while (p < len && buf[p] >= '0' && buf[p] <= '9' && digits < 18) {
+		v = v * 10 + (uint64_t)(buf[p] - '0');
+		p++;
+		digits++;
+	}
+	if (digits == 0 || len - p < 2 || buf[p] != '\r' || buf[p + 1] != '\n')
+		return -1;
+	*pos = p + 2;
+	*out = v;
+	return 0;
+}
+
+size_t sl_server_request_len(const char *buf, size_t len)
+{
+	size_t pos = 1;
+	uint64_t argc, i, blen;
+	const char *nl;
+
+	if (len == 0)
+		return 0;
+	if (buf[0] != '*') {
+		/* Inline request (Redis processInlineBuffer): one line. */
+		nl = memchr(buf, '\n', len);
+		return nl == NULL ? len : (size_t)(nl - buf) + 1;
+	}
+	/* "*<argc>\r\n" then argc times "$<len>\r\n<bytes>\r\n". */
+	if (frame_count(buf, len, &pos, &argc) != 0)
+		return len;
+	for (i = 0; i < argc; i++) {
+		if (pos >= len || buf[pos] != '$')
+			return len;
+		pos++;
+		if (frame_count(buf, len, &pos, &blen) != 0 || blen > len - pos ||
+		    len - pos - blen < 2)
+			return len;
+		pos += blen + 2;
+	}
+	return pos;
+}
+
+static void budget_pause(struct sl_server *s, struct sl_server_conn *c)
+{
+	c->budget_paused = true;
+	c->bp_prev = NULL;
+	c->bp_next = s->budget_paused;
+	if (s->budget_paused != NULL)
+		s->budget_paused->bp_prev = c;
+	s->budget_paused = c;
+	s->stats.budget_pauses++;
+}
+
+static void budget_unpause(struct sl_server *s, struct sl_server_conn *c)
+{
+	if (!c->budget_paused)
+		return;
+	c->budget_paused = false;
+	if (c->bp_prev != NULL)
+		c->bp_prev->bp_next = c->bp_next;
+	else
+		s->budget_paused = c->bp_next;
+	if (c->bp_next != NULL)
+		c->bp_next->bp_prev = c->bp_prev;
+	c->bp_prev = c->bp_next = NULL;
+}
+
+/* Records c's output memory in the worker's budget (and for INFO). */
+static void out_account(struct sl_server *s, struct sl_server_conn *c, uint64_t mem)
+{
+	if (sl_server_budget_update(&s->budget, &c->acct, mem))
+		s->budget_resume = true;
+	s->eng.out_mem = s->budget.total;
+	s->eng.out_mem_peak = s->budget.peak;
+	s->eng.out_budget_pauses = s->stats.budget_pauses;
 }
 
 static void set_time(struct sl_server *s, uint64_t tsc)
@@ -191,6 +300,8 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 	}
 	s->nclients--;
 	s->stats.out_mem -= c->out_mem;
+	budget_unpause(s, c);
+	out_account(s, c, 0);
 	sl_client_deinit(&c->client);
 	if (c->rbuf != NULL)
 		s->stats.query_mem -= sizeof(*c->rbuf);
@@ -247,6 +358,7 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 			break;
 	}
 	note_out_mem(s, c);
+	out_account(s, c, sl_resp_out_mem(o));
 	if (c->closing && sl_resp_out_pending(o) == 0 && !sl_client_waiting(&c->client)) {
 		sl_tcp_close(c->tc, s->now_us);
 		conn_free(s, c);
@@ -314,11 +426,16 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 {
 	if (s->echo)
 		return conn_echo(s, c);
-	while (!c->closing && !c->paused && !sl_client_waiting(&c->client)) {
-		uint32_t avail = sl_tcp_readable(c->tc), n;
+	while (!c->closing && !c->paused && !c->budget_paused && !sl_client_waiting(&c->client)) {
+		uint32_t avail = sl_tcp_readable(c->tc), n, off = 0;
 		bool held;
 		int rc;
+		struct seg *g;
 
+		if (sl_server_budget_blocks(&s->budget, c->acct)) {
+			budget_pause(s, c);
+			return 0;
+		}
 		if (avail == 0) {
 			if (sl_tcp_eof(c->tc)) {
 				/* The client half-closed: answer what it sent, then close. */
@@ -333,14 +450,33 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 				goto abort;
 			s->stats.query_mem += sizeof(*c->rbuf);
 		}
+		g = c->rbuf;
 		n = avail < SEG_SIZE ? avail : SEG_SIZE;
-		sl_tcp_peek(c->tc, 0, c->rbuf->data, n);
-		sl_tcp_consume(c->tc, n, s->now_us);
-		rc = sl_client_input(&c->client, c->rbuf->data, n, s->now_ms, &held);
-		close_killed(s, c);
+		sl_tcp_peek(c->tc, 0, g->data, n);
+		/*
+		 * With a budget, requests run one at a time from a request
+		 * boundary and the budget is checked after each: a segment of
+		 * pipelined GETs of large values could otherwise add gigabytes of
+		 * output at once. What is not fed stays in the receive queue.
+		 */
+		do {
+			uint32_t step = n - off;
+
+			if (s->budget.high != 0 && sl_resp_parser_buffered(&c->client.parser) == 0)
+				step = (uint32_t)sl_server_request_len(g->data + off, step);
+			rc = sl_client_input(&c->client, g->data + off, step, s->now_ms, &held);
+			off += step;
+			close_killed(s, c);
+			out_account(s, c, sl_resp_out_mem(&c->client.out));
+		} while (rc == 0 && !held && off < n && !sl_client_waiting(&c->client) &&
+			 sl_resp_out_pending(&c->client.out) <= OUT_HIGH &&
+			 !sl_server_budget_blocks(&s->budget, c->acct));
+		/* Closing: the rest of the segment is dropped with it, as before
+		 * stepping existed, so the close stays a FIN. */
+		sl_tcp_consume(c->tc, rc != 0 ? n : off, s->now_us);
 		if (held) {
-			c->rbuf->next = c->held;
-			c->held = c->rbuf;
+			g->next = c->held;
+			c->held = g;
 			c->rbuf = NULL;
 		} else if (c->held != NULL) {
 			s->stats.query_mem -= free_segs(c->held);
@@ -495,7 +631,15 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 			break;
 		if (c->paused && sl_resp_out_pending(&c->client.out) < OUT_LOW) {
 			c->paused = false;
-			conn_read(s, c);
+			if (!c->budget_paused) {
+				conn_read(s, c); /* may free c */
+				break;
+			}
+		}
+		if (c->budget_paused && !sl_server_budget_blocks(&s->budget, c->acct)) {
+			budget_unpause(s, c);
+			if (!c->paused)
+				conn_read(s, c);
 		}
 		break;
 	case SL_TCP_EV_CLOSED:
@@ -542,6 +686,8 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	rc = sl_engine_init(&s->eng, p->store, p->self, p->shared);
 	if (rc != 0)
 		return rc;
+	sl_server_budget_init(&s->budget, p->output_budget);
+	s->eng.out_budget = p->output_budget;
 	memset(&tp, 0, sizeof(tp));
 	tp.local_ip = rte_be_to_cpu_32(p->ip);
 	tp.local_mac = p->mac;
@@ -639,6 +785,32 @@ void sl_server_icmp_unreach(void *ctx, const struct rte_ipv4_hdr *ip, uint32_t l
 	sl_tcp_icmp_unreach(s->tcp, ip, len, code, mtu, s->now_us);
 }
 
+/*
+ * The worker's output fell below the budget's low mark: every connection
+ * the budget paused takes input again (in the loop, not inside the event
+ * that ended the over state). A close during a read may free any other
+ * connection, so the walk restarts from the list head after one.
+ */
+static void budget_resume_all(struct sl_server *s)
+{
+	struct sl_server_conn *c = s->budget_paused;
+
+	s->budget_resume = false;
+	while (c != NULL) {
+		uint64_t closed = s->stats.closed;
+		struct sl_server_conn *next = c->bp_next;
+
+		if (!sl_server_budget_blocks(&s->budget, c->acct)) {
+			budget_unpause(s, c);
+			if (!c->paused)
+				conn_read(s, c);
+			if (s->stats.closed != closed)
+				next = s->budget_paused;
+		}
+		c = next;
+	}
+}
+
 unsigned sl_server_poll(struct sl_server *s, uint64_t tsc)
 {
 	struct sl_client *ready[SL_BURST];
@@ -652,6 +824,8 @@ unsigned sl_server_poll(struct sl_server *s, uint64_t tsc)
 	n = sl_engine_poll(&s->eng, s->now_ms, ready, SL_BURST);
 	for (i = 0; i < n; i++)
 		conn_resume(s, sl_container_of(ready[i], struct sl_server_conn, client));
+	if (s->budget_resume)
+		budget_resume_all(s);
 	sl_tcp_timers(s->tcp, s->now_us);
 	sl_tcp_flush(s->tcp);
 	return n + (unsigned)(s->eng.stats.shipped_in - served);

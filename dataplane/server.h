@@ -25,6 +25,17 @@
  * no requirepass and no ACL configured, only clients in the directly
  * connected subnet are served; others get "-DENIED ..." and are closed.
  *
+ * Output budget (output-memory-budget, per worker): the server keeps the sum
+ * of every connection's output memory. When it passes the budget, every
+ * connection holding more than SL_SERVER_BUDGET_FLOOR bytes stops taking
+ * input (a connection with little or nothing queued, e.g. one doing PING,
+ * keeps being served) until the sum falls below 3/4 of the budget or the
+ * connection's own output drains to the floor. Nothing is dropped and no
+ * connection is closed for it. With a budget, requests run one at a time
+ * from a request boundary, so the check follows every reply: the sum stays
+ * under the budget plus one reply (and the floor) per connection that was
+ * allowed to read. Pauses are counted.
+ *
  * maxclients-per-source: the server also counts connections per source
  * network exactly and answers one too many with Redis's "-ERR max number of
  * clients reached" (the XDP sketch only sheds SYNs far over the cap).
@@ -43,6 +54,8 @@
 #define SL_DATAPLANE_SERVER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -72,6 +85,7 @@ struct sl_server_stats {
 	uint64_t denied;              /* connections refused: protected mode */
 	uint64_t obuf_disconnections; /* closed by client-output-buffer-limit */
 	uint64_t source_rejected;     /* connections refused: maxclients-per-source */
+	uint64_t budget_pauses;       /* times a connection stopped taking input: output budget */
 	/* INFO mem_clients_normal: output memory of the live clients as of their last write
 	 * (sl_resp_out_mem), and the input segments they hold, in bytes. */
 	uint64_t out_mem;
@@ -81,6 +95,47 @@ struct sl_server_stats {
 	uint64_t obuf_peak[SL_INFO_OBUF_SLOTS];
 	uint64_t obuf_peak_sec[SL_INFO_OBUF_SLOTS];
 };
+
+/*
+ * The worker's output budget accounting (sl_server_budget_*): plain state of
+ * one worker, no locking; used by the server on its lcore and by unit tests.
+ */
+#define SL_SERVER_BUDGET_FLOOR (64 * 1024) /* never paused at or below this */
+struct sl_server_budget {
+	uint64_t high;  /* bytes; 0 = no budget (totals are still kept) */
+	uint64_t low;   /* resume mark: 3/4 of high */
+	uint64_t floor; /* SL_SERVER_BUDGET_FLOOR */
+	uint64_t total; /* output memory of every connection */
+	uint64_t peak;  /* largest total seen */
+	bool over;      /* total passed high and has not fallen below low since */
+};
+
+/* Prepares b for a budget of `bytes` (0: none). */
+void sl_server_budget_init(struct sl_server_budget *b, uint64_t bytes);
+
+/*
+ * One connection's output memory is now `mem`; *acct is the value last
+ * recorded for it (the caller's per-connection state, 0 when new; pass
+ * mem 0 when the connection goes away). Updates total, peak and the over
+ * state. Returns true when this update ended the over state: the caller
+ * resumes the connections it paused.
+ */
+bool sl_server_budget_update(struct sl_server_budget *b, uint64_t *acct, uint64_t mem);
+
+/* Whether a connection whose output memory is `mem` must not take input now. */
+static inline bool sl_server_budget_blocks(const struct sl_server_budget *b, uint64_t mem)
+{
+	return b->over && mem > b->floor;
+}
+
+/*
+ * Length of the first RESP request in buf[0..len) (multibulk or inline, as
+ * far as framing goes), or len when it is not complete within buf or its
+ * framing is malformed (the parser then decides). Never 0 unless len is 0.
+ * Only a split hint: the parser's outcome does not depend on where input is
+ * split. buf is borrowed for the call.
+ */
+size_t sl_server_request_len(const char *buf, size_t len);
 
 struct sl_server {
 	struct sl_tcp *tcp;
@@ -109,6 +164,9 @@ struct sl_server {
 	const atomic_int *acl_configured;
 	struct sl_bpf_sketch *sketch; /* shared with the XDP program through an mmap */
 	uint64_t sketch_seed;
+	struct sl_server_budget budget;
+	struct sl_server_conn *budget_paused; /* connections paused by the budget */
+	bool budget_resume;                   /* the over state ended: resume them */
 	struct sl_server_stats stats;
 };
 
@@ -139,6 +197,7 @@ struct sl_server_params {
 	uint64_t pace_port_bps;  /* bytes per second for this worker's queue; 0 = no cap */
 	uint32_t per_source_cap; /* connections per source; 0 = none */
 	uint8_t source_prefix;   /* sources are /source_prefix networks */
+	uint64_t output_budget;  /* output-memory-budget: bytes per worker, 0 = none */
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */

@@ -175,6 +175,9 @@ struct sl_engine {
 		struct sl_ship_msg *bl_head, *bl_tail; /* waiting for ring room, in order */
 	} * peers;
 	struct sl_client *proxies;
+	/* Written by the transport for INFO (0 where it keeps no budget): the output memory
+	 * of all this worker's clients, its peak, the budget and the pauses it caused. */
+	uint64_t out_mem, out_mem_peak, out_budget, out_budget_pauses;
 };
 
 /*

@@ -459,6 +459,9 @@ static void info_sluice(struct text *t, const struct sl_engine *e, const struct 
 	    (unsigned long long)e->stats.unknown_commands,
 	    (unsigned long long)e->stats.auth_failures, (unsigned long long)e->slowlog_len,
 	    (unsigned long long)e->stats.shipped_out, (unsigned long long)e->stats.shipped_in);
+	add(t, "output_memory:used=%llu,peak=%llu,budget=%llu,pauses=%llu\r\n",
+	    (unsigned long long)e->out_mem, (unsigned long long)e->out_mem_peak,
+	    (unsigned long long)e->out_budget, (unsigned long long)e->out_budget_pauses);
 }
 
 /* "k=v" fields of one worker line; the total line uses the same keys. */

@@ -1,0 +1,135 @@
+/*
+ * Output budget accounting (sl_server_budget_*) and the request framing
+ * hint (sl_server_request_len). Expected values come from the rules in
+ * server.h (pause above the budget, resume below 3/4 of it, never at or
+ * below the floor) and from the RESP framing of Redis's protocol spec.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dataplane/server.h"
+
+#define MIB (1024ull * 1024)
+
+/* Steps on a 100 MiB budget (low mark 75 MiB) with three connections. */
+struct budget_step {
+	int conn;          /* which connection's output changes */
+	uint64_t mem;      /* to this */
+	uint64_t total;    /* expected sum afterwards */
+	bool over;         /* expected over state */
+	bool resumed;      /* expected return: the over state just ended */
+	uint64_t peak;     /* expected peak */
+	bool blocks_big;   /* a connection holding 1 MiB must not read */
+	bool blocks_floor; /* one holding exactly the floor must not read */
+};
+
+static void test_budget_table(void **state)
+{
+	static const struct budget_step steps[] = {
+		{0, 40 * MIB, 40 * MIB, false, false, 40 * MIB, false, false},
+		{1, 60 * MIB, 100 * MIB, false, false, 100 * MIB, false, false}, /* at, not over */
+		{2, 1, 100 * MIB + 1, true, false, 100 * MIB + 1, true, false},
+		{1, 40 * MIB, 80 * MIB + 1, true, false, 100 * MIB + 1, true,
+		 false}, /* hysteresis */
+		{0, 35 * MIB, 75 * MIB + 1, true, false, 100 * MIB + 1, true, false},
+		{2, 0, 75 * MIB, true, false, 100 * MIB + 1, true, false}, /* at low: still over */
+		{1, 40 * MIB - 1, 75 * MIB - 1, false, true, 100 * MIB + 1, false, false},
+		{1, 30 * MIB, 65 * MIB, false, false, 100 * MIB + 1, false, false},
+		{2, 50 * MIB, 115 * MIB, true, false, 115 * MIB, true, false},
+		{2, 0, 65 * MIB, false, true, 115 * MIB, false, false}, /* a close ends it */
+	};
+	struct sl_server_budget b;
+	uint64_t acct[3] = {0, 0, 0};
+	size_t i;
+
+	(void)state;
+	sl_server_budget_init(&b, 100 * MIB);
+	assert_int_equal(b.low, 75 * MIB);
+	assert_int_equal(b.floor, 64 * 1024);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		const struct budget_step *st = &steps[i];
+		bool r = sl_server_budget_update(&b, &acct[st->conn], st->mem);
+
+		assert_int_equal(acct[st->conn], st->mem);
+		assert_int_equal(b.total, st->total);
+		assert_int_equal(b.over, st->over);
+		assert_int_equal(r, st->resumed);
+		assert_int_equal(b.peak, st->peak);
+		assert_int_equal(sl_server_budget_blocks(&b, MIB), st->blocks_big);
+		assert_int_equal(sl_server_budget_blocks(&b, 64 * 1024), st->blocks_floor);
+		/* A connection with nothing queued is never paused. */
+		assert_false(sl_server_budget_blocks(&b, 0));
+	}
+}
+
+static void test_budget_off(void **state)
+{
+	struct sl_server_budget b;
+	uint64_t a = 0;
+
+	(void)state;
+	sl_server_budget_init(&b, 0);
+	assert_false(sl_server_budget_update(&b, &a, 1ull << 40));
+	assert_false(b.over);
+	assert_false(sl_server_budget_blocks(&b, 1ull << 40));
+	assert_int_equal(b.total, 1ull << 40);
+	assert_int_equal(b.peak, 1ull << 40);
+	assert_false(sl_server_budget_update(&b, &a, 0));
+	assert_int_equal(b.total, 0);
+	assert_int_equal(b.peak, 1ull << 40);
+}
+
+struct framing_case {
+	const char *in;
+	size_t want; /* SIZE_MAX: the whole input */
+};
+
+static void test_request_len(void **state)
+{
+	static const struct framing_case cases[] = {
+		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", SIZE_MAX},
+		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n", 20},
+		{"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n", 14},
+		{"PING\r\nPING\r\n", 6},
+		{"PING\nGET k\n", 5},
+		{"\r\nPING\r\n", 2},                        /* an empty inline line */
+		{"*0\r\nPING\r\n", 4},                      /* an empty multibulk */
+		{"*2\r\n$3\r\nGET\r\n$1\r\n", SIZE_MAX},    /* incomplete */
+		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r", SIZE_MAX}, /* CRLF not complete */
+		{"*2\r\n$3\r\nGET\r\n$10\r\nk\r\n", SIZE_MAX},
+		{"*-1\r\nPING\r\n", SIZE_MAX}, /* malformed: the parser decides */
+		{"*1\r\n:4\r\nPING\r\n", SIZE_MAX},
+		{"*1x\r\n", SIZE_MAX},
+		{"*99999999999999999999\r\n", SIZE_MAX},
+		{"GET k", SIZE_MAX}, /* inline without its newline */
+		{"*1\r\n$3\r\nabc\r\nX", 13},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].in);
+		size_t want = cases[i].want == SIZE_MAX ? len : cases[i].want;
+
+		assert_int_equal(sl_server_request_len(cases[i].in, len), want);
+	}
+	assert_int_equal(sl_server_request_len("", 0), 0);
+	/* A bulk payload may hold CR, LF and '*': only the length counts. */
+	assert_int_equal(sl_server_request_len("*1\r\n$4\r\n*\r\n\n\r\nX", 15), 14);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_budget_table),
+		cmocka_unit_test(test_budget_off),
+		cmocka_unit_test(test_request_len),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
