@@ -55,6 +55,7 @@
 #define STORE_MAX_STRING   (512ull * 1024 * 1024)
 #define LFU_INIT_VAL       5
 #define EVICT_MAX_PER_CALL 128
+#define EVICT_SWEEP_STEP   65536 /* buckets an eviction sweep visits per call (4 MiB) */
 #define LAZY_BUCKETS_STEP  256
 #define PART_SHIFT         32
 
@@ -936,6 +937,60 @@ static bool evictable(int pol, struct item *it)
 	return !policy_volatile(pol) || sl_store_item_expire(it) != 0;
 }
 
+/* Sampling random buckets found no victim although the partition holds
+ * candidates: the table is sparse (it grew, then lost its keys: tables never
+ * shrink), keys with a TTL are rare under a volatile policy, or the sampled
+ * keys were too long for the pool. Redis samples its key dictionaries, which
+ * yield a key whenever there is one, so sluice must not answer OOM here.
+ * Walk the buckets from a cursor kept across calls, EVICT_SWEEP_STEP at most
+ * per call, and evict the best-scored of the first `samples` candidates met.
+ * 0 evicted one; -EAGAIN the step ran out mid-lap (the caller lets this write
+ * through, as Redis does when its eviction time limit is hit, and the next
+ * write continues the lap); -ENOENT a whole lap met no candidate and no key
+ * came or went since it began. */
+static int evict_sweep(struct sl_store *s, struct part *p, int pol, uint64_t now, unsigned samples)
+{
+	bool random = pol == SL_STORE_ALLKEYS_RANDOM || pol == SL_STORE_VOLATILE_RANDOM;
+	uint64_t keys = RD(p->count) + RD(p->n_ttl);
+	_Atomic uint64_t *best_slot = NULL;
+	struct item *best = NULL;
+	uint64_t best_score = 0;
+	unsigned got = 0;
+
+	if (p->sweep_left == 0) {
+		p->sweep_left = RD(p->cur)->mask + 1;
+		p->sweep_keys = keys;
+	}
+	for (unsigned n = 0; n < EVICT_SWEEP_STEP && p->sweep_left > 0 && got < samples; n++) {
+		p->sweep_left--;
+		for (struct bucket *b = random_bucket(p, p->sweep_pos++); b != NULL;
+		     b = RD(b->next)) {
+			for (unsigned i = 0; i < BUCKET_SLOTS; i++) {
+				uint64_t sv = RD(b->slot[i]);
+				if (sv == 0 || !evictable(pol, slot_item(sv)))
+					continue;
+				struct item *it = slot_item(sv);
+				uint64_t score = random ? 0 : evict_score(s, pol, it, now);
+				if (best == NULL || score > best_score) {
+					best = it;
+					best_slot = &b->slot[i];
+					best_score = score;
+				}
+				got++;
+			}
+		}
+	}
+	if (best != NULL) {
+		p->sweep_left = 0; /* the next sweep starts a new lap from here */
+		unlink_slot(p, best_slot, best, true);
+		OWN_ADD(p->evicted, 1);
+		return 0;
+	}
+	if (p->sweep_left > 0)
+		return -EAGAIN;
+	return keys == p->sweep_keys ? -ENOENT : -EAGAIN;
+}
+
 static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)
 {
 	bool random = pol == SL_STORE_ALLKEYS_RANDOM || pol == SL_STORE_VOLATILE_RANDOM;
@@ -975,7 +1030,7 @@ static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)
 			return 0;
 		}
 	}
-	return -ENOENT;
+	return evict_sweep(s, p, pol, now, samples);
 }
 
 /* Called before any write that may grow memory (Redis performEvictions). */
@@ -990,7 +1045,10 @@ int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
 	for (unsigned n = 0; RD(p->used) > lim; n++) {
 		if (n == EVICT_MAX_PER_CALL)
 			return 0; /* progress made; continue at the next write */
-		if (evict_one(s, p, pol, now) != 0)
+		int rc = evict_one(s, p, pol, now);
+		if (rc == -EAGAIN)
+			return 0; /* a sweep is under way: continue at the next write */
+		if (rc != 0)
 			return -ENOSPC;
 	}
 	return 0;
@@ -1623,6 +1681,7 @@ int sl_store_flush(struct sl_store *s, unsigned self)
 	WR(p->count, 0);
 	WR(p->n_ttl, 0);
 	p->pool_n = 0;
+	p->sweep_left = 0;
 	return 0;
 }
 

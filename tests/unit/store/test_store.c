@@ -875,6 +875,131 @@ static void test_oom_reply_text(void **state)
 	done(&s);
 }
 
+/* A table grown by many keys and then emptied keeps its buckets; a few large
+ * values in it must still be found by eviction. Redis samples its key
+ * dictionary, which yields a key whenever there is one, so a write under an
+ * allkeys-* policy is refused only when the store holds no key at all. */
+static void test_evict_sparse_table(void **state)
+{
+	(void)state;
+	const enum sl_store_policy pols[] = {SL_STORE_ALLKEYS_LRU, SL_STORE_ALLKEYS_LFU,
+					     SL_STORE_ALLKEYS_RANDOM, SL_STORE_VOLATILE_LRU,
+					     SL_STORE_VOLATILE_TTL};
+	static char big[64 * 1024];
+	memset(big, 'v', sizeof(big));
+	for (size_t pi = 0; pi < SL_ARRAY_SIZE(pols); pi++) {
+		struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+		char k[32];
+		for (int i = 0; i < 40000; i++) {
+			snprintf(k, sizeof(k), "small:%d", i);
+			assert_int_equal(set(s, k, "x", 0, 0), 0);
+		}
+		for (int i = 0; i < 40000; i++) {
+			snprintf(k, sizeof(k), "small:%d", i);
+			assert_int_equal(sl_store_del(s, 0, k, strlen(k), NOW), 0);
+		}
+		settle(s, NOW, 4);
+		struct sl_store_stats st;
+		sl_store_part_stats(s, 0, &st);
+		assert_true(st.buckets >= 8192); /* the table did not shrink */
+		/* room for about four values beside the empty table: each write
+		 * beyond evicts one */
+		uint64_t lim = st.used_bytes + 4 * sizeof(big);
+		sl_store_set_maxmemory(s, lim, pols[pi]);
+		struct sl_store_set_opts o = {.flags = 0, .expire_at_ms = NOW + 3600 * 1000};
+		for (int i = 0; i < 32; i++) {
+			snprintf(k, sizeof(k), "big:%d", i);
+			struct sl_store_value old;
+			assert_int_equal(sl_store_set(s, 0, k, strlen(k), big, sizeof(big), &o,
+						      NOW + (uint64_t)i * 1000, &old),
+					 0);
+		}
+		sl_store_part_stats(s, 0, &st);
+		assert_true(st.keys >= 3 && st.keys <= 5);
+		assert_int_equal(st.evicted, 32 - st.keys);
+		assert_true(st.used_bytes <= lim + sizeof(big) + 1024);
+		struct sl_store_value got;
+		assert_int_equal(sl_store_get(s, "big:31", 6, NOW, &got), 0);
+		assert_int_equal(got.len, sizeof(big));
+		assert_memory_equal(got.ptr, big, sizeof(big));
+		done(&s);
+	}
+}
+
+/* Keys longer than the eviction pool's key buffer are candidates like any
+ * other (Redis keys may be up to 512 MB long). */
+static void test_evict_long_keys(void **state)
+{
+	(void)state;
+	const enum sl_store_policy pols[] = {SL_STORE_ALLKEYS_LRU, SL_STORE_ALLKEYS_LFU,
+					     SL_STORE_VOLATILE_TTL};
+	for (size_t pi = 0; pi < SL_ARRAY_SIZE(pols); pi++) {
+		struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+		char k[400]; /* 399-byte keys */
+		memset(k, 'k', sizeof(k) - 1);
+		k[sizeof(k) - 1] = '\0';
+		for (int i = 0; i < 200; i++) {
+			snprintf(k, 16, "%08d", i);
+			k[8] = 'k';
+			assert_int_equal(set(s, k, "value", 0, NOW + 3600 * 1000), 0);
+		}
+		struct sl_store_stats st;
+		sl_store_part_stats(s, 0, &st);
+		sl_store_set_maxmemory(s, st.used_bytes, pols[pi]);
+		for (int i = 200; i < 300; i++) {
+			snprintf(k, 16, "%08d", i);
+			k[8] = 'k';
+			assert_int_equal(set(s, k, "value", 0, NOW + 3600 * 1000), 0);
+		}
+		sl_store_part_stats(s, 0, &st);
+		assert_true(st.evicted >= 100);
+		assert_int_equal(st.keys, 300 - st.evicted);
+		done(&s);
+	}
+}
+
+/* volatile-*: keys with a TTL are evicted while any is left, however rare
+ * among keys without one; OOM comes only once none is left (Redis samples
+ * its dictionary of keys with an expiry). */
+static void test_evict_rare_volatile(void **state)
+{
+	(void)state;
+	const enum sl_store_policy pols[] = {SL_STORE_VOLATILE_LRU, SL_STORE_VOLATILE_LFU,
+					     SL_STORE_VOLATILE_RANDOM, SL_STORE_VOLATILE_TTL};
+	for (size_t pi = 0; pi < SL_ARRAY_SIZE(pols); pi++) {
+		struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+		char k[32], v[200];
+		memset(v, 'p', sizeof(v) - 1);
+		v[sizeof(v) - 1] = '\0';
+		for (int i = 0; i < 3; i++) {
+			snprintf(k, sizeof(k), "ttl:%d", i);
+			assert_int_equal(set(s, k, v, 0, NOW + 3600 * 1000), 0);
+		}
+		for (int i = 0; i < 20000; i++) {
+			snprintf(k, sizeof(k), "keep:%d", i);
+			assert_int_equal(set(s, k, v, 0, 0), 0);
+		}
+		struct sl_store_stats st;
+		sl_store_part_stats(s, 0, &st);
+		sl_store_set_maxmemory(s, st.used_bytes, pols[pi]);
+		/* each write evicts one of the three keys with a TTL, then OOM */
+		int rc = 0, n = 0;
+		for (; n < 10 && rc == 0; n++) {
+			snprintf(k, sizeof(k), "more:%d", n);
+			rc = set(s, k, v, 0, 0);
+		}
+		assert_int_equal(rc, -ENOSPC);
+		sl_store_part_stats(s, 0, &st);
+		assert_int_equal(st.volatile_keys, 0);
+		assert_int_equal(st.evicted, 3);
+		for (int i = 0; i < 20000; i += 97) {
+			snprintf(k, sizeof(k), "keep:%d", i);
+			assert_get(s, k, v, NOW);
+		}
+		done(&s);
+	}
+}
+
 /* --- SCAN ----------------------------------------------------------------------------- */
 
 struct seen {
@@ -1178,6 +1303,9 @@ int main(void)
 		cmocka_unit_test(test_flush_lazy_returns_memory),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_oom_reply_text),
+		cmocka_unit_test(test_evict_sparse_table),
+		cmocka_unit_test(test_evict_rare_volatile),
+		cmocka_unit_test(test_evict_long_keys),
 		cmocka_unit_test(test_scan_full),
 		cmocka_unit_test(test_scan_guarantee_under_resize),
 		cmocka_unit_test(test_randomkey),
