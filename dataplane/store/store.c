@@ -1054,6 +1054,13 @@ int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
 	return 0;
 }
 
+int sl_store_make_room(struct sl_store *s, unsigned self, uint64_t now_ms)
+{
+	if (self >= s->n_parts)
+		return -EINVAL;
+	return sl_store_ensure_memory(s, &s->parts[self], now_ms);
+}
+
 void sl_store_set_hash_limits(struct sl_store *s, unsigned entries, unsigned value)
 {
 	/* Plain word stores: an owner reads one limit or the other per write. */
@@ -1099,6 +1106,18 @@ void sl_store_unlink(struct part *p, _Atomic uint64_t *slotp, struct item *it)
 	if (p == NULL)                                                                             \
 		return -EXDEV;
 
+/* The writes Redis flags denyoom make room (or answer OOM) before anything
+ * else, as Redis's processCommand rejects such a command before running it:
+ * over maxmemory with nothing to evict, SET NX of an existing key, INCR of a
+ * counter in place or a write to a key of the wrong type answer OOM too. The
+ * owner's lookup comes after, so it never sees a key eviction just removed. */
+#define OWNER_DENYOOM()                                                                            \
+	do {                                                                                       \
+		int oom_rc_ = sl_store_ensure_memory(s, p, now_ms);                                \
+		if (oom_rc_ != 0)                                                                  \
+			return oom_rc_;                                                            \
+	} while (0)
+
 int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen, const void *val,
 		 size_t vlen, const struct sl_store_set_opts *o, uint64_t now_ms,
 		 struct sl_store_value *old_out)
@@ -1108,6 +1127,7 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 	uint64_t at = o ? o->expire_at_ms : 0;
 	if (vlen > STORE_MAX_STRING)
 		return -EOVERFLOW;
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *old = owner_find(p, h, key, klen, now_ms, &slotp);
 	if (flags & SL_STORE_SET_GET) {
@@ -1125,12 +1145,6 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 		return -EEXIST;
 	if ((flags & SL_STORE_SET_XX) && old == NULL)
 		return -ENOENT;
-	uint64_t evicted = RD(p->evicted);
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	if (RD(p->evicted) != evicted) /* eviction may have removed the key we found */
-		old = owner_find(p, h, key, klen, now_ms, &slotp);
 	if ((flags & SL_STORE_SET_KEEPTTL) && old != NULL)
 		at = sl_store_item_expire(old);
 	struct item *nw = string_item(s, p, key, klen, val, vlen, at, now_ms);
@@ -1218,6 +1232,7 @@ int sl_store_incrby(struct sl_store *s, unsigned self, const void *key, size_t k
 		    uint64_t now_ms, int64_t *result)
 {
 	OWNER_PROLOGUE(key, klen);
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	int64_t v = 0;
@@ -1237,16 +1252,12 @@ int sl_store_incrby(struct sl_store *s, unsigned self, const void *key, size_t k
 		*result = v;
 		return 0;
 	}
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	it = owner_find(p, h, key, klen, now_ms, &slotp);
 	struct item *nw = sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_INT,
 					    NULL, 8, it ? sl_store_item_expire(it) : 0, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
 	WR(*item_int(nw), v);
-	rc = publish(s, p, h, slotp, it, nw, true);
+	int rc = publish(s, p, h, slotp, it, nw, true);
 	if (rc == 0)
 		*result = v;
 	return rc;
@@ -1274,6 +1285,7 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 			 long double delta, uint64_t now_ms, struct sl_store_value *out)
 {
 	OWNER_PROLOGUE(key, klen);
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	long double v = 0;
@@ -1305,16 +1317,12 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 	int n = format_ld(v, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	it = owner_find(p, h, key, klen, now_ms, &slotp);
 	struct item *nw =
 		sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW, buf,
 				  (size_t)n, it ? sl_store_item_expire(it) : 0, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
-	rc = publish(s, p, h, slotp, it, nw, true);
+	int rc = publish(s, p, h, slotp, it, nw, true);
 	if (rc == 0)
 		sl_store_view_item(nw, out);
 	return rc;
@@ -1326,6 +1334,7 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 		  const void *val, size_t vlen, bool append, uint64_t now_ms, size_t *newlen)
 {
 	OWNER_PROLOGUE(key, klen);
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	struct sl_store_value cv = {.ptr = NULL, .len = 0};
@@ -1342,14 +1351,6 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 	}
 	if (offset + vlen > STORE_MAX_STRING)
 		return -EOVERFLOW;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	it = owner_find(p, h, key, klen, now_ms, &slotp);
-	if (it != NULL)
-		sl_store_view_item(it, &cv);
-	else
-		cv.len = 0;
 	size_t len = SL_MAX(cv.len, offset + vlen);
 	struct item *nw = sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW,
 					    NULL, len, it ? sl_store_item_expire(it) : 0, now_ms);
@@ -1361,7 +1362,7 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 	if (offset > cv.len)
 		memset(d + cv.len, 0, offset - cv.len);
 	memcpy(d + offset, val, vlen);
-	rc = publish(s, p, h, slotp, it, nw, true);
+	int rc = publish(s, p, h, slotp, it, nw, true);
 	if (rc == 0)
 		*newlen = len;
 	return rc;

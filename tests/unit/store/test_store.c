@@ -875,6 +875,86 @@ static void test_oom_reply_text(void **state)
 	done(&s);
 }
 
+/* Over maxmemory with nothing to evict, Redis rejects every denyoom command
+ * before running it (server.c processCommand): the OOM answer wins over NX/XX
+ * outcomes, WRONGTYPE, "not an integer" and in-place updates. Writes Redis
+ * does not flag denyoom (DEL, EXPIRE, PERSIST) still run. */
+static void test_denyoom_first(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	const struct sl_store_field hf = {.field = "f", .flen = 1, .val = "v", .vlen = 1};
+	unsigned added;
+	assert_int_equal(set(s, "str", "abc", 0, 0), 0);
+	assert_int_equal(set(s, "cnt", "5", 0, 0), 0);
+	assert_int_equal(sl_store_hset(s, 0, "h", 1, &hf, 1, NOW, &added), 0);
+	sl_store_set_maxmemory(s, 1, SL_STORE_NOEVICTION);
+
+	struct sl_store_set_opts nx = {.flags = SL_STORE_SET_NX}, xx = {.flags = SL_STORE_SET_XX},
+				 get = {.flags = SL_STORE_SET_GET};
+	struct sl_store_value old, out;
+	int64_t r;
+	size_t len;
+	assert_int_equal(sl_store_set(s, 0, "str", 3, "v", 1, &nx, NOW, &old), -ENOSPC);
+	assert_int_equal(sl_store_set(s, 0, "nokey", 5, "v", 1, &xx, NOW, &old), -ENOSPC);
+	assert_int_equal(sl_store_set(s, 0, "h", 1, "v", 1, &get, NOW, &old), -ENOSPC);
+	assert_int_equal(sl_store_incrby(s, 0, "str", 3, 1, NOW, &r), -ENOSPC);
+	assert_int_equal(sl_store_incrby(s, 0, "cnt", 3, 1, NOW, &r), -ENOSPC);
+	assert_int_equal(sl_store_incrbyfloat(s, 0, "str", 3, 1.5L, NOW, &out), -ENOSPC);
+	assert_int_equal(sl_store_append(s, 0, "str", 3, "", 0, NOW, &len), -ENOSPC);
+	assert_int_equal(sl_store_setrange(s, 0, "str", 3, 0, "", 0, NOW, &len), -ENOSPC);
+	assert_int_equal(sl_store_hset(s, 0, "str", 3, &hf, 1, NOW, &added), -ENOSPC);
+	assert_int_equal(sl_store_hincrby(s, 0, "h", 1, "f", 1, 1, NOW, &r), -ENOSPC);
+	/* nothing changed: the counter was not incremented in place */
+	assert_get(s, "cnt", "5", NOW);
+	assert_get(s, "str", "abc", NOW);
+	/* not denyoom in Redis: still served */
+	assert_int_equal(sl_store_expire(s, 0, "str", 3, NOW + 100000, 0, NOW), 0);
+	assert_int_equal(sl_store_persist(s, 0, "str", 3, NOW), 0);
+	assert_int_equal(sl_store_del(s, 0, "cnt", 3, NOW), 0);
+	/* what an engine asks before any denyoom command */
+	assert_int_equal(sl_store_make_room(s, 0, NOW), -ENOSPC);
+	assert_int_equal(sl_store_make_room(s, 1, NOW), -EINVAL);
+	/* under the limit again, the same calls give their own answers */
+	sl_store_set_maxmemory(s, 0, SL_STORE_NOEVICTION);
+	assert_int_equal(sl_store_set(s, 0, "str", 3, "v", 1, &nx, NOW, &old), -EEXIST);
+	assert_int_equal(sl_store_set(s, 0, "nokey", 5, "v", 1, &xx, NOW, &old), -ENOENT);
+	assert_int_equal(sl_store_incrby(s, 0, "str", 3, 1, NOW, &r), -EINVAL);
+	assert_int_equal(sl_store_hset(s, 0, "str", 3, &hf, 1, NOW, &added), -EPROTOTYPE);
+	assert_int_equal(sl_store_make_room(s, 0, NOW), 0);
+	done(&s);
+}
+
+/* sl_store_make_room evicts down to the limit under an eviction policy and
+ * answers -ENOSPC only when nothing is left to evict. */
+static void test_make_room(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	char k[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(k, sizeof(k), "k:%d", i);
+		assert_int_equal(set(s, k, "0123456789012345678901234567890123456789", 0, 0), 0);
+	}
+	struct sl_store_stats st;
+	sl_store_part_stats(s, 0, &st);
+	uint64_t lim = st.used_bytes / 2;
+	sl_store_set_maxmemory(s, lim, SL_STORE_ALLKEYS_LRU);
+	assert_int_equal(sl_store_make_room(s, 0, NOW), 0);
+	sl_store_part_stats(s, 0, &st);
+	assert_true(st.used_bytes <= lim);
+	assert_true(st.evicted > 0);
+	assert_int_equal(st.keys, 100 - st.evicted);
+	/* a limit below the empty table: everything goes, then OOM */
+	sl_store_set_maxmemory(s, 1, SL_STORE_ALLKEYS_LRU);
+	int rc = 0;
+	for (int i = 0; i < 10 && rc == 0; i++)
+		rc = sl_store_make_room(s, 0, NOW);
+	assert_int_equal(rc, -ENOSPC);
+	assert_int_equal(sl_store_dbsize(s), 0);
+	done(&s);
+}
+
 /* A table grown by many keys and then emptied keeps its buckets; a few large
  * values in it must still be found by eviction. Redis samples its key
  * dictionary, which yields a key whenever there is one, so a write under an
@@ -1303,6 +1383,8 @@ int main(void)
 		cmocka_unit_test(test_flush_lazy_returns_memory),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_oom_reply_text),
+		cmocka_unit_test(test_denyoom_first),
+		cmocka_unit_test(test_make_room),
 		cmocka_unit_test(test_evict_sparse_table),
 		cmocka_unit_test(test_evict_rare_volatile),
 		cmocka_unit_test(test_evict_long_keys),
