@@ -505,6 +505,7 @@ def sha(b):
 def phase_large(c, c2):
     fresh(c, 0, "noeviction")
     base = used(c)
+    base_alloc = int(info(c, "memory").get("allocator_allocated", 0))
     big = {}
     # one at a time
     for size in (1 * MIB, 16 * MIB, 64 * MIB):
@@ -580,6 +581,15 @@ def phase_large(c, c2):
     u2 = used(c)
     note("used_memory: baseline %d, with the values %d, after DEL %d" % (base, u, u2))
     ok(u2 <= base + 64 * 1024, "used_memory back to baseline after DEL (%d vs %d)" % (u2, base))
+    # The values themselves are freed after the readers' grace period.
+    alloc = None
+    for _ in range(100):
+        alloc = int(info(c, "memory").get("allocator_allocated", 0))
+        if alloc <= base_alloc + MIB:
+            break
+        time.sleep(0.1)
+    note("allocator_allocated: baseline %d, after DEL %d" % (base_alloc, alloc))
+    ok(alloc <= base_alloc + MIB, "the allocator's bytes return to baseline within 10 s of DEL (%d vs %d)" % (alloc, base_alloc))
     fresh(c, 0, "noeviction")
     ok(c.alive() and c2.alive(), "both connections still open")
 
