@@ -946,12 +946,12 @@ static bool evictable(int pol, struct item *it)
  * per call, and evict the best-scored of the first `samples` candidates met.
  * 0 evicted one; -EAGAIN the step ran out mid-lap (the caller lets this write
  * through, as Redis does when its eviction time limit is hit, and the next
- * write continues the lap); -ENOENT a whole lap met no candidate and no key
- * came or went since it began. */
+ * write continues the lap); -ENOENT a whole lap met no candidate and the
+ * key counts (keys, keys with a TTL) are what they were when it began. */
 static int evict_sweep(struct sl_store *s, struct part *p, int pol, uint64_t now, unsigned samples)
 {
 	bool random = pol == SL_STORE_ALLKEYS_RANDOM || pol == SL_STORE_VOLATILE_RANDOM;
-	uint64_t keys = RD(p->count) + RD(p->n_ttl);
+	uint64_t keys = RD(p->count), ttl = RD(p->n_ttl);
 	_Atomic uint64_t *best_slot = NULL;
 	struct item *best = NULL;
 	uint64_t best_score = 0;
@@ -960,6 +960,7 @@ static int evict_sweep(struct sl_store *s, struct part *p, int pol, uint64_t now
 	if (p->sweep_left == 0) {
 		p->sweep_left = RD(p->cur)->mask + 1;
 		p->sweep_keys = keys;
+		p->sweep_ttl = ttl;
 	}
 	for (unsigned n = 0; n < EVICT_SWEEP_STEP && p->sweep_left > 0 && got < samples; n++) {
 		p->sweep_left--;
@@ -988,7 +989,7 @@ static int evict_sweep(struct sl_store *s, struct part *p, int pol, uint64_t now
 	}
 	if (p->sweep_left > 0)
 		return -EAGAIN;
-	return keys == p->sweep_keys ? -ENOENT : -EAGAIN;
+	return keys == p->sweep_keys && ttl == p->sweep_ttl ? -ENOENT : -EAGAIN;
 }
 
 static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)

@@ -139,7 +139,8 @@ struct part {
 
 	uint64_t sweep_pos;  /* eviction sweep: next bucket index (see evict_sweep) */
 	uint64_t sweep_left; /* buckets left in the sweep's lap, 0 = none running */
-	uint64_t sweep_keys; /* count + n_ttl when the lap began */
+	uint64_t sweep_keys; /* count when the lap began */
+	uint64_t sweep_ttl;  /* n_ttl when the lap began */
 
 	unsigned pool_n;
 	struct evpool_entry pool[EVPOOL_SIZE];

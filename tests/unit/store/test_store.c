@@ -1006,6 +1006,56 @@ static void test_evict_sparse_table(void **state)
 	}
 }
 
+/* A table larger than one sweep step (65,536 buckets): a sweep that runs out
+ * of its step lets the write through and continues at the next one; OOM
+ * comes only after a whole lap, spread over calls, found nothing. */
+static void test_evict_sweep_spans_calls(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	static char big[16 * 1024];
+	char k[32];
+	memset(big, 'b', sizeof(big));
+	for (int i = 0; i < 300000; i++) {
+		snprintf(k, sizeof(k), "s:%d", i);
+		assert_int_equal(set(s, k, "x", 0, 0), 0);
+	}
+	for (int i = 0; i < 300000; i++) {
+		snprintf(k, sizeof(k), "s:%d", i);
+		assert_int_equal(sl_store_del(s, 0, k, strlen(k), NOW), 0);
+	}
+	settle(s, NOW, 4);
+	struct sl_store_stats st;
+	sl_store_part_stats(s, 0, &st);
+	assert_true(st.buckets > 65536);
+	uint64_t lim = st.used_bytes + 2 * sizeof(big);
+	sl_store_set_maxmemory(s, lim, SL_STORE_ALLKEYS_LRU);
+	struct sl_store_set_opts o = {0};
+	struct sl_store_value old;
+	for (int i = 0; i < 64; i++) {
+		snprintf(k, sizeof(k), "big:%d", i);
+		assert_int_equal(sl_store_set(s, 0, k, strlen(k), big, sizeof(big), &o,
+					      NOW + (uint64_t)i, &old),
+				 0);
+		sl_store_part_stats(s, 0, &st);
+		/* a sweep under way may let a few writes through before it
+		 * reaches a victim: a lap is at most three steps here */
+		assert_true(st.used_bytes <= lim + 4 * sizeof(big) + 1024);
+	}
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.evicted, 64 - st.keys);
+	assert_true(st.keys <= 6);
+	/* nothing fits beside the table: every key goes, then OOM within a
+	 * bounded number of calls */
+	sl_store_set_maxmemory(s, 1, SL_STORE_ALLKEYS_LRU);
+	int rc = 0, calls = 0;
+	for (; calls < 64 && rc != -ENOSPC; calls++)
+		rc = sl_store_make_room(s, 0, NOW + 100);
+	assert_int_equal(rc, -ENOSPC);
+	assert_int_equal(sl_store_dbsize(s), 0);
+	done(&s);
+}
+
 /* Keys longer than the eviction pool's key buffer are candidates like any
  * other (Redis keys may be up to 512 MB long). */
 static void test_evict_long_keys(void **state)
@@ -1388,6 +1438,7 @@ int main(void)
 		cmocka_unit_test(test_evict_sparse_table),
 		cmocka_unit_test(test_evict_rare_volatile),
 		cmocka_unit_test(test_evict_long_keys),
+		cmocka_unit_test(test_evict_sweep_spans_calls),
 		cmocka_unit_test(test_scan_full),
 		cmocka_unit_test(test_scan_guarantee_under_resize),
 		cmocka_unit_test(test_randomkey),
