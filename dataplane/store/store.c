@@ -55,6 +55,7 @@
 #define STORE_MAX_STRING   (512ull * 1024 * 1024)
 #define LFU_INIT_VAL       5
 #define EVICT_MAX_PER_CALL 128
+#define EVICT_SWEEP_STEP   65536 /* buckets an eviction sweep visits per call (4 MiB) */
 #define LAZY_BUCKETS_STEP  256
 #define PART_SHIFT         32
 
@@ -936,6 +937,61 @@ static bool evictable(int pol, struct item *it)
 	return !policy_volatile(pol) || sl_store_item_expire(it) != 0;
 }
 
+/* Sampling random buckets found no victim although the partition holds
+ * candidates: the table is sparse (it grew, then lost its keys: tables never
+ * shrink), keys with a TTL are rare under a volatile policy, or the sampled
+ * keys were too long for the pool. Redis samples its key dictionaries, which
+ * yield a key whenever there is one, so sluice must not answer OOM here.
+ * Walk the buckets from a cursor kept across calls, EVICT_SWEEP_STEP at most
+ * per call, and evict the best-scored of the first `samples` candidates met.
+ * 0 evicted one; -EAGAIN the step ran out mid-lap (the caller lets this write
+ * through, as Redis does when its eviction time limit is hit, and the next
+ * write continues the lap); -ENOENT a whole lap met no candidate and the
+ * key counts (keys, keys with a TTL) are what they were when it began. */
+static int evict_sweep(struct sl_store *s, struct part *p, int pol, uint64_t now, unsigned samples)
+{
+	bool random = pol == SL_STORE_ALLKEYS_RANDOM || pol == SL_STORE_VOLATILE_RANDOM;
+	uint64_t keys = RD(p->count), ttl = RD(p->n_ttl);
+	_Atomic uint64_t *best_slot = NULL;
+	struct item *best = NULL;
+	uint64_t best_score = 0;
+	unsigned got = 0;
+
+	if (p->sweep_left == 0) {
+		p->sweep_left = RD(p->cur)->mask + 1;
+		p->sweep_keys = keys;
+		p->sweep_ttl = ttl;
+	}
+	for (unsigned n = 0; n < EVICT_SWEEP_STEP && p->sweep_left > 0 && got < samples; n++) {
+		p->sweep_left--;
+		for (struct bucket *b = random_bucket(p, p->sweep_pos++); b != NULL;
+		     b = RD(b->next)) {
+			for (unsigned i = 0; i < BUCKET_SLOTS; i++) {
+				uint64_t sv = RD(b->slot[i]);
+				if (sv == 0 || !evictable(pol, slot_item(sv)))
+					continue;
+				struct item *it = slot_item(sv);
+				uint64_t score = random ? 0 : evict_score(s, pol, it, now);
+				if (best == NULL || score > best_score) {
+					best = it;
+					best_slot = &b->slot[i];
+					best_score = score;
+				}
+				got++;
+			}
+		}
+	}
+	if (best != NULL) {
+		p->sweep_left = 0; /* the next sweep starts a new lap from here */
+		unlink_slot(p, best_slot, best, true);
+		OWN_ADD(p->evicted, 1);
+		return 0;
+	}
+	if (p->sweep_left > 0)
+		return -EAGAIN;
+	return keys == p->sweep_keys && ttl == p->sweep_ttl ? -ENOENT : -EAGAIN;
+}
+
 static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)
 {
 	bool random = pol == SL_STORE_ALLKEYS_RANDOM || pol == SL_STORE_VOLATILE_RANDOM;
@@ -975,7 +1031,7 @@ static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)
 			return 0;
 		}
 	}
-	return -ENOENT;
+	return evict_sweep(s, p, pol, now, samples);
 }
 
 /* Called before any write that may grow memory (Redis performEvictions). */
@@ -990,10 +1046,20 @@ int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
 	for (unsigned n = 0; RD(p->used) > lim; n++) {
 		if (n == EVICT_MAX_PER_CALL)
 			return 0; /* progress made; continue at the next write */
-		if (evict_one(s, p, pol, now) != 0)
+		int rc = evict_one(s, p, pol, now);
+		if (rc == -EAGAIN)
+			return 0; /* a sweep is under way: continue at the next write */
+		if (rc != 0)
 			return -ENOSPC;
 	}
 	return 0;
+}
+
+int sl_store_make_room(struct sl_store *s, unsigned self, uint64_t now_ms)
+{
+	if (self >= s->n_parts)
+		return -EINVAL;
+	return sl_store_ensure_memory(s, &s->parts[self], now_ms);
 }
 
 void sl_store_set_hash_limits(struct sl_store *s, unsigned entries, unsigned value)
@@ -1041,6 +1107,18 @@ void sl_store_unlink(struct part *p, _Atomic uint64_t *slotp, struct item *it)
 	if (p == NULL)                                                                             \
 		return -EXDEV;
 
+/* The writes Redis flags denyoom make room (or answer OOM) before anything
+ * else, as Redis's processCommand rejects such a command before running it:
+ * over maxmemory with nothing to evict, SET NX of an existing key, INCR of a
+ * counter in place or a write to a key of the wrong type answer OOM too. The
+ * owner's lookup comes after, so it never sees a key eviction just removed. */
+#define OWNER_DENYOOM()                                                                            \
+	do {                                                                                       \
+		int oom_rc_ = sl_store_ensure_memory(s, p, now_ms);                                \
+		if (oom_rc_ != 0)                                                                  \
+			return oom_rc_;                                                            \
+	} while (0)
+
 int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen, const void *val,
 		 size_t vlen, const struct sl_store_set_opts *o, uint64_t now_ms,
 		 struct sl_store_value *old_out)
@@ -1050,6 +1128,7 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 	uint64_t at = o ? o->expire_at_ms : 0;
 	if (vlen > STORE_MAX_STRING)
 		return -EOVERFLOW;
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *old = owner_find(p, h, key, klen, now_ms, &slotp);
 	if (flags & SL_STORE_SET_GET) {
@@ -1067,12 +1146,6 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 		return -EEXIST;
 	if ((flags & SL_STORE_SET_XX) && old == NULL)
 		return -ENOENT;
-	uint64_t evicted = RD(p->evicted);
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	if (RD(p->evicted) != evicted) /* eviction may have removed the key we found */
-		old = owner_find(p, h, key, klen, now_ms, &slotp);
 	if ((flags & SL_STORE_SET_KEEPTTL) && old != NULL)
 		at = sl_store_item_expire(old);
 	struct item *nw = string_item(s, p, key, klen, val, vlen, at, now_ms);
@@ -1160,6 +1233,7 @@ int sl_store_incrby(struct sl_store *s, unsigned self, const void *key, size_t k
 		    uint64_t now_ms, int64_t *result)
 {
 	OWNER_PROLOGUE(key, klen);
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	int64_t v = 0;
@@ -1179,16 +1253,12 @@ int sl_store_incrby(struct sl_store *s, unsigned self, const void *key, size_t k
 		*result = v;
 		return 0;
 	}
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	it = owner_find(p, h, key, klen, now_ms, &slotp);
 	struct item *nw = sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_INT,
 					    NULL, 8, it ? sl_store_item_expire(it) : 0, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
 	WR(*item_int(nw), v);
-	rc = publish(s, p, h, slotp, it, nw, true);
+	int rc = publish(s, p, h, slotp, it, nw, true);
 	if (rc == 0)
 		*result = v;
 	return rc;
@@ -1216,6 +1286,7 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 			 long double delta, uint64_t now_ms, struct sl_store_value *out)
 {
 	OWNER_PROLOGUE(key, klen);
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	long double v = 0;
@@ -1247,16 +1318,12 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 	int n = format_ld(v, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	it = owner_find(p, h, key, klen, now_ms, &slotp);
 	struct item *nw =
 		sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW, buf,
 				  (size_t)n, it ? sl_store_item_expire(it) : 0, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
-	rc = publish(s, p, h, slotp, it, nw, true);
+	int rc = publish(s, p, h, slotp, it, nw, true);
 	if (rc == 0)
 		sl_store_view_item(nw, out);
 	return rc;
@@ -1268,6 +1335,7 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 		  const void *val, size_t vlen, bool append, uint64_t now_ms, size_t *newlen)
 {
 	OWNER_PROLOGUE(key, klen);
+	OWNER_DENYOOM();
 	_Atomic uint64_t *slotp;
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	struct sl_store_value cv = {.ptr = NULL, .len = 0};
@@ -1284,14 +1352,6 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 	}
 	if (offset + vlen > STORE_MAX_STRING)
 		return -EOVERFLOW;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
-	it = owner_find(p, h, key, klen, now_ms, &slotp);
-	if (it != NULL)
-		sl_store_view_item(it, &cv);
-	else
-		cv.len = 0;
 	size_t len = SL_MAX(cv.len, offset + vlen);
 	struct item *nw = sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW,
 					    NULL, len, it ? sl_store_item_expire(it) : 0, now_ms);
@@ -1303,7 +1363,7 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 	if (offset > cv.len)
 		memset(d + cv.len, 0, offset - cv.len);
 	memcpy(d + offset, val, vlen);
-	rc = publish(s, p, h, slotp, it, nw, true);
+	int rc = publish(s, p, h, slotp, it, nw, true);
 	if (rc == 0)
 		*newlen = len;
 	return rc;
@@ -1623,6 +1683,7 @@ int sl_store_flush(struct sl_store *s, unsigned self)
 	WR(p->count, 0);
 	WR(p->n_ttl, 0);
 	p->pool_n = 0;
+	p->sweep_left = 0;
 	return 0;
 }
 

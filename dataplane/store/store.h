@@ -29,7 +29,10 @@
  *   -EPROTOTYPE  WRONGTYPE Operation against a key holding the wrong kind of value
  *   -EINVAL      value is not an integer / float, or bad argument
  *   -EOVERFLOW   increment would overflow, or result too large
- *   -ENOSPC      maxmemory reached with no evictable key (SL_STORE_OOM_REPLY)
+ *   -ENOSPC      maxmemory reached with no evictable key (SL_STORE_OOM_REPLY).
+ *                The writes Redis flags denyoom (set, incrby, incrbyfloat,
+ *                append, setrange, hset, hincrby) check this first, before
+ *                any other outcome, as Redis rejects such a command unrun.
  *   -ENOMEM      the allocator itself failed
  *   -EXDEV       the key does not belong to the caller's partition: ship it
  */
@@ -256,6 +259,14 @@ struct sl_store_set_opts {
 int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen, const void *val,
 		 size_t vlen, const struct sl_store_set_opts *o, uint64_t now_ms,
 		 struct sl_store_value *old);
+
+/* Make room for a write to partition self as Redis's performEvictions does
+ * before a denyoom command: while used memory is over the partition's share
+ * of maxmemory, evict under the policy (bounded work per call). An engine
+ * calls it before running a command Redis flags denyoom, so that the OOM
+ * answer comes before the command's own checks (argument syntax, NX...).
+ * 0, -ENOSPC (answer SL_STORE_OOM_REPLY), -EINVAL (no such partition). */
+int sl_store_make_room(struct sl_store *s, unsigned self, uint64_t now_ms);
 
 /* DEL of one key. 0 or -ENOENT. */
 int sl_store_del(struct sl_store *s, unsigned self, const void *key, size_t klen, uint64_t now_ms);

@@ -357,13 +357,14 @@ int sl_store_hset(struct sl_store *s, unsigned self, const void *key, size_t kle
 	struct part *p = sl_store_owner_part(s, self, h);
 	if (p == NULL)
 		return -EXDEV;
+	/* denyoom (Redis rejects before running the command): room first */
+	int rc = sl_store_ensure_memory(s, p, now_ms);
+	if (rc != 0)
+		return rc;
 	_Atomic uint64_t *slotp;
 	struct item *it = sl_store_owner_find(p, h, key, klen, now_ms, &slotp);
 	if (it != NULL && it->type != SL_STORE_T_HASH)
 		return -EPROTOTYPE;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
 	return hset_locked(s, p, h, key, klen, fv, n, now_ms, added);
 }
 
@@ -459,6 +460,10 @@ int sl_store_hincrby(struct sl_store *s, unsigned self, const void *key, size_t 
 	struct part *p = sl_store_owner_part(s, self, h);
 	if (p == NULL)
 		return -EXDEV;
+	/* denyoom (Redis rejects before running the command): room first */
+	int rc = sl_store_ensure_memory(s, p, now_ms);
+	if (rc != 0)
+		return rc;
 	_Atomic uint64_t *slotp;
 	struct item *it = sl_store_owner_find(p, h, key, klen, now_ms, &slotp);
 	int64_t v = 0;
@@ -473,9 +478,6 @@ int sl_store_hincrby(struct sl_store *s, unsigned self, const void *key, size_t 
 	if ((delta < 0 && v < INT64_MIN - delta) || (delta > 0 && v > INT64_MAX - delta))
 		return -EOVERFLOW;
 	v += delta;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
-	if (rc != 0)
-		return rc;
 	char buf[24];
 	int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
 	struct sl_store_field fv = {.field = field, .flen = flen, .val = buf, .vlen = (size_t)n};

@@ -137,6 +137,11 @@ struct part {
 	struct table *lazy_head; /* tables being freed a step at a time */
 	struct table *lazy_tail;
 
+	uint64_t sweep_pos;  /* eviction sweep: next bucket index (see evict_sweep) */
+	uint64_t sweep_left; /* buckets left in the sweep's lap, 0 = none running */
+	uint64_t sweep_keys; /* count when the lap began */
+	uint64_t sweep_ttl;  /* n_ttl when the lap began */
+
 	unsigned pool_n;
 	struct evpool_entry pool[EVPOOL_SIZE];
 } SL_CACHE_ALIGNED;

@@ -875,6 +875,261 @@ static void test_oom_reply_text(void **state)
 	done(&s);
 }
 
+/* Over maxmemory with nothing to evict, Redis rejects every denyoom command
+ * before running it (server.c processCommand): the OOM answer wins over NX/XX
+ * outcomes, WRONGTYPE, "not an integer" and in-place updates. Writes Redis
+ * does not flag denyoom (DEL, EXPIRE, PERSIST) still run. */
+static void test_denyoom_first(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	const struct sl_store_field hf = {.field = "f", .flen = 1, .val = "v", .vlen = 1};
+	unsigned added;
+	assert_int_equal(set(s, "str", "abc", 0, 0), 0);
+	assert_int_equal(set(s, "cnt", "5", 0, 0), 0);
+	assert_int_equal(sl_store_hset(s, 0, "h", 1, &hf, 1, NOW, &added), 0);
+	sl_store_set_maxmemory(s, 1, SL_STORE_NOEVICTION);
+
+	struct sl_store_set_opts nx = {.flags = SL_STORE_SET_NX}, xx = {.flags = SL_STORE_SET_XX},
+				 get = {.flags = SL_STORE_SET_GET};
+	struct sl_store_value old, out;
+	int64_t r;
+	size_t len;
+	assert_int_equal(sl_store_set(s, 0, "str", 3, "v", 1, &nx, NOW, &old), -ENOSPC);
+	assert_int_equal(sl_store_set(s, 0, "nokey", 5, "v", 1, &xx, NOW, &old), -ENOSPC);
+	assert_int_equal(sl_store_set(s, 0, "h", 1, "v", 1, &get, NOW, &old), -ENOSPC);
+	assert_int_equal(sl_store_incrby(s, 0, "str", 3, 1, NOW, &r), -ENOSPC);
+	assert_int_equal(sl_store_incrby(s, 0, "cnt", 3, 1, NOW, &r), -ENOSPC);
+	assert_int_equal(sl_store_incrbyfloat(s, 0, "str", 3, 1.5L, NOW, &out), -ENOSPC);
+	assert_int_equal(sl_store_append(s, 0, "str", 3, "", 0, NOW, &len), -ENOSPC);
+	assert_int_equal(sl_store_setrange(s, 0, "str", 3, 0, "", 0, NOW, &len), -ENOSPC);
+	assert_int_equal(sl_store_hset(s, 0, "str", 3, &hf, 1, NOW, &added), -ENOSPC);
+	assert_int_equal(sl_store_hincrby(s, 0, "h", 1, "f", 1, 1, NOW, &r), -ENOSPC);
+	/* nothing changed: the counter was not incremented in place */
+	assert_get(s, "cnt", "5", NOW);
+	assert_get(s, "str", "abc", NOW);
+	/* not denyoom in Redis: still served */
+	assert_int_equal(sl_store_expire(s, 0, "str", 3, NOW + 100000, 0, NOW), 0);
+	assert_int_equal(sl_store_persist(s, 0, "str", 3, NOW), 0);
+	assert_int_equal(sl_store_del(s, 0, "cnt", 3, NOW), 0);
+	/* what an engine asks before any denyoom command */
+	assert_int_equal(sl_store_make_room(s, 0, NOW), -ENOSPC);
+	assert_int_equal(sl_store_make_room(s, 1, NOW), -EINVAL);
+	/* under the limit again, the same calls give their own answers */
+	sl_store_set_maxmemory(s, 0, SL_STORE_NOEVICTION);
+	assert_int_equal(sl_store_set(s, 0, "str", 3, "v", 1, &nx, NOW, &old), -EEXIST);
+	assert_int_equal(sl_store_set(s, 0, "nokey", 5, "v", 1, &xx, NOW, &old), -ENOENT);
+	assert_int_equal(sl_store_incrby(s, 0, "str", 3, 1, NOW, &r), -EINVAL);
+	assert_int_equal(sl_store_hset(s, 0, "str", 3, &hf, 1, NOW, &added), -EPROTOTYPE);
+	assert_int_equal(sl_store_make_room(s, 0, NOW), 0);
+	done(&s);
+}
+
+/* sl_store_make_room evicts down to the limit under an eviction policy and
+ * answers -ENOSPC only when nothing is left to evict. */
+static void test_make_room(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	char k[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(k, sizeof(k), "k:%d", i);
+		assert_int_equal(set(s, k, "0123456789012345678901234567890123456789", 0, 0), 0);
+	}
+	struct sl_store_stats st;
+	sl_store_part_stats(s, 0, &st);
+	uint64_t lim = st.used_bytes / 2;
+	sl_store_set_maxmemory(s, lim, SL_STORE_ALLKEYS_LRU);
+	assert_int_equal(sl_store_make_room(s, 0, NOW), 0);
+	sl_store_part_stats(s, 0, &st);
+	assert_true(st.used_bytes <= lim);
+	assert_true(st.evicted > 0);
+	assert_int_equal(st.keys, 100 - st.evicted);
+	/* a limit below the empty table: everything goes, then OOM */
+	sl_store_set_maxmemory(s, 1, SL_STORE_ALLKEYS_LRU);
+	int rc = 0;
+	for (int i = 0; i < 10 && rc == 0; i++)
+		rc = sl_store_make_room(s, 0, NOW);
+	assert_int_equal(rc, -ENOSPC);
+	assert_int_equal(sl_store_dbsize(s), 0);
+	done(&s);
+}
+
+/* A table grown by many keys and then emptied keeps its buckets; a few large
+ * values in it must still be found by eviction. Redis samples its key
+ * dictionary, which yields a key whenever there is one, so a write under an
+ * allkeys-* policy is refused only when the store holds no key at all. */
+static void test_evict_sparse_table(void **state)
+{
+	(void)state;
+	const enum sl_store_policy pols[] = {SL_STORE_ALLKEYS_LRU, SL_STORE_ALLKEYS_LFU,
+					     SL_STORE_ALLKEYS_RANDOM, SL_STORE_VOLATILE_LRU,
+					     SL_STORE_VOLATILE_TTL};
+	static char big[64 * 1024];
+	memset(big, 'v', sizeof(big));
+	for (size_t pi = 0; pi < SL_ARRAY_SIZE(pols); pi++) {
+		struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+		char k[32];
+		for (int i = 0; i < 40000; i++) {
+			snprintf(k, sizeof(k), "small:%d", i);
+			assert_int_equal(set(s, k, "x", 0, 0), 0);
+		}
+		for (int i = 0; i < 40000; i++) {
+			snprintf(k, sizeof(k), "small:%d", i);
+			assert_int_equal(sl_store_del(s, 0, k, strlen(k), NOW), 0);
+		}
+		settle(s, NOW, 4);
+		struct sl_store_stats st;
+		sl_store_part_stats(s, 0, &st);
+		assert_true(st.buckets >= 8192); /* the table did not shrink */
+		/* room for about four values beside the empty table: each write
+		 * beyond evicts one */
+		uint64_t lim = st.used_bytes + 4 * sizeof(big);
+		sl_store_set_maxmemory(s, lim, pols[pi]);
+		struct sl_store_set_opts o = {.flags = 0, .expire_at_ms = NOW + 3600 * 1000};
+		for (int i = 0; i < 32; i++) {
+			snprintf(k, sizeof(k), "big:%d", i);
+			struct sl_store_value old;
+			assert_int_equal(sl_store_set(s, 0, k, strlen(k), big, sizeof(big), &o,
+						      NOW + (uint64_t)i * 1000, &old),
+					 0);
+		}
+		sl_store_part_stats(s, 0, &st);
+		assert_true(st.keys >= 3 && st.keys <= 5);
+		assert_int_equal(st.evicted, 32 - st.keys);
+		assert_true(st.used_bytes <= lim + sizeof(big) + 1024);
+		struct sl_store_value got;
+		assert_int_equal(sl_store_get(s, "big:31", 6, NOW, &got), 0);
+		assert_int_equal(got.len, sizeof(big));
+		assert_memory_equal(got.ptr, big, sizeof(big));
+		done(&s);
+	}
+}
+
+/* A table larger than one sweep step (65,536 buckets): a sweep that runs out
+ * of its step lets the write through and continues at the next one; OOM
+ * comes only after a whole lap, spread over calls, found nothing. */
+static void test_evict_sweep_spans_calls(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	static char big[16 * 1024];
+	char k[32];
+	memset(big, 'b', sizeof(big));
+	for (int i = 0; i < 300000; i++) {
+		snprintf(k, sizeof(k), "s:%d", i);
+		assert_int_equal(set(s, k, "x", 0, 0), 0);
+	}
+	for (int i = 0; i < 300000; i++) {
+		snprintf(k, sizeof(k), "s:%d", i);
+		assert_int_equal(sl_store_del(s, 0, k, strlen(k), NOW), 0);
+	}
+	settle(s, NOW, 4);
+	struct sl_store_stats st;
+	sl_store_part_stats(s, 0, &st);
+	assert_true(st.buckets > 65536);
+	uint64_t lim = st.used_bytes + 2 * sizeof(big);
+	sl_store_set_maxmemory(s, lim, SL_STORE_ALLKEYS_LRU);
+	struct sl_store_set_opts o = {0};
+	struct sl_store_value old;
+	for (int i = 0; i < 64; i++) {
+		snprintf(k, sizeof(k), "big:%d", i);
+		assert_int_equal(sl_store_set(s, 0, k, strlen(k), big, sizeof(big), &o,
+					      NOW + (uint64_t)i, &old),
+				 0);
+		sl_store_part_stats(s, 0, &st);
+		/* a sweep under way may let a few writes through before it
+		 * reaches a victim: a lap is at most three steps here */
+		assert_true(st.used_bytes <= lim + 4 * sizeof(big) + 1024);
+	}
+	sl_store_part_stats(s, 0, &st);
+	assert_int_equal(st.evicted, 64 - st.keys);
+	assert_true(st.keys <= 6);
+	/* nothing fits beside the table: every key goes, then OOM within a
+	 * bounded number of calls */
+	sl_store_set_maxmemory(s, 1, SL_STORE_ALLKEYS_LRU);
+	int rc = 0, calls = 0;
+	for (; calls < 64 && rc != -ENOSPC; calls++)
+		rc = sl_store_make_room(s, 0, NOW + 100);
+	assert_int_equal(rc, -ENOSPC);
+	assert_int_equal(sl_store_dbsize(s), 0);
+	done(&s);
+}
+
+/* Keys longer than the eviction pool's key buffer are candidates like any
+ * other (Redis keys may be up to 512 MB long). */
+static void test_evict_long_keys(void **state)
+{
+	(void)state;
+	const enum sl_store_policy pols[] = {SL_STORE_ALLKEYS_LRU, SL_STORE_ALLKEYS_LFU,
+					     SL_STORE_VOLATILE_TTL};
+	for (size_t pi = 0; pi < SL_ARRAY_SIZE(pols); pi++) {
+		struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+		char k[400]; /* 399-byte keys */
+		memset(k, 'k', sizeof(k) - 1);
+		k[sizeof(k) - 1] = '\0';
+		for (int i = 0; i < 200; i++) {
+			snprintf(k, 16, "%08d", i);
+			k[8] = 'k';
+			assert_int_equal(set(s, k, "value", 0, NOW + 3600 * 1000), 0);
+		}
+		struct sl_store_stats st;
+		sl_store_part_stats(s, 0, &st);
+		sl_store_set_maxmemory(s, st.used_bytes, pols[pi]);
+		for (int i = 200; i < 300; i++) {
+			snprintf(k, 16, "%08d", i);
+			k[8] = 'k';
+			assert_int_equal(set(s, k, "value", 0, NOW + 3600 * 1000), 0);
+		}
+		sl_store_part_stats(s, 0, &st);
+		assert_true(st.evicted >= 100);
+		assert_int_equal(st.keys, 300 - st.evicted);
+		done(&s);
+	}
+}
+
+/* volatile-*: keys with a TTL are evicted while any is left, however rare
+ * among keys without one; OOM comes only once none is left (Redis samples
+ * its dictionary of keys with an expiry). */
+static void test_evict_rare_volatile(void **state)
+{
+	(void)state;
+	const enum sl_store_policy pols[] = {SL_STORE_VOLATILE_LRU, SL_STORE_VOLATILE_LFU,
+					     SL_STORE_VOLATILE_RANDOM, SL_STORE_VOLATILE_TTL};
+	for (size_t pi = 0; pi < SL_ARRAY_SIZE(pols); pi++) {
+		struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+		char k[32], v[200];
+		memset(v, 'p', sizeof(v) - 1);
+		v[sizeof(v) - 1] = '\0';
+		for (int i = 0; i < 3; i++) {
+			snprintf(k, sizeof(k), "ttl:%d", i);
+			assert_int_equal(set(s, k, v, 0, NOW + 3600 * 1000), 0);
+		}
+		for (int i = 0; i < 20000; i++) {
+			snprintf(k, sizeof(k), "keep:%d", i);
+			assert_int_equal(set(s, k, v, 0, 0), 0);
+		}
+		struct sl_store_stats st;
+		sl_store_part_stats(s, 0, &st);
+		sl_store_set_maxmemory(s, st.used_bytes, pols[pi]);
+		/* each write evicts one of the three keys with a TTL, then OOM */
+		int rc = 0, n = 0;
+		for (; n < 10 && rc == 0; n++) {
+			snprintf(k, sizeof(k), "more:%d", n);
+			rc = set(s, k, v, 0, 0);
+		}
+		assert_int_equal(rc, -ENOSPC);
+		sl_store_part_stats(s, 0, &st);
+		assert_int_equal(st.volatile_keys, 0);
+		assert_int_equal(st.evicted, 3);
+		for (int i = 0; i < 20000; i += 97) {
+			snprintf(k, sizeof(k), "keep:%d", i);
+			assert_get(s, k, v, NOW);
+		}
+		done(&s);
+	}
+}
+
 /* --- SCAN ----------------------------------------------------------------------------- */
 
 struct seen {
@@ -1178,6 +1433,12 @@ int main(void)
 		cmocka_unit_test(test_flush_lazy_returns_memory),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_oom_reply_text),
+		cmocka_unit_test(test_denyoom_first),
+		cmocka_unit_test(test_make_room),
+		cmocka_unit_test(test_evict_sparse_table),
+		cmocka_unit_test(test_evict_rare_volatile),
+		cmocka_unit_test(test_evict_long_keys),
+		cmocka_unit_test(test_evict_sweep_spans_calls),
 		cmocka_unit_test(test_scan_full),
 		cmocka_unit_test(test_scan_guarantee_under_resize),
 		cmocka_unit_test(test_randomkey),
