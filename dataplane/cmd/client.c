@@ -456,6 +456,15 @@ static void execute(struct sl_client *c, const struct cmd_def *cmd, const struct
 	int64_t slower = e->shared->slowlog_slower_than_us;
 	uint64_t t0 = 0, dt = 0;
 
+	/* Redis processCommand: over maxmemory with nothing left to evict, a denyoom
+	 * command is answered OOM before it runs (its own checks never happen). Here,
+	 * not at dispatch: a shipped command is checked by the key's owner. */
+	if (sl_unlikely(cmd->flags & CMD_DENYOOM) && e->shared->maxmemory != 0 &&
+	    sl_store_make_room(e->store, e->self, e->now_ms) == -ENOSPC) {
+		st->rejected++;
+		reply_store_error(c, -ENOSPC);
+		return;
+	}
 	note_command(c, cmd, argv, argc);
 	c->cmd_error = false;
 	c->cmd_rejected = false;

@@ -312,11 +312,7 @@ def phase_noeviction(c, c2):
         (("SETEX", "ne:ex", 100, "v"), "SETEX"),
         (("GETSET", k1, "v"), "GETSET"),
     ]
-    # Disabled (engine bug, dataplane/cmd): these commands run their own
-    # checks before the store's OOM answer, so sluice replies with a syntax
-    # error, 0 or a length where Redis answers OOM. Fix: a denyoom check at
-    # dispatch calling sl_store_make_room (see docs/reliability.md, "Memory
-    # limits"). MEM_ENGINE_OOM_ORDER=1 runs them.
+    # Redis answers OOM before a denyoom command's own checks (processCommand).
     engine_order = [
         (("SET", "ne:x", "v", "EX", "abc"), "SET with a bad EX argument"),
         (("SETRANGE", k0, 0, ""), "SETRANGE of an empty string"),
@@ -324,10 +320,7 @@ def phase_noeviction(c, c2):
         (("HSETNX", "ne:hash", "f", "v"), "HSETNX of an existing field"),
         (("INCRBYFLOAT", k0, "1"), "INCRBYFLOAT of a non-number"),
     ]
-    if os.environ.get("MEM_ENGINE_OOM_ORDER") == "1":
-        full += engine_order
-    else:
-        note("disabled (engine bug: denyoom checked after the command's own checks): %s" % ", ".join(w for _, w in engine_order))
+    full += engine_order
     for cmd, what in full:
         r = c.call(*cmd)
         ok(r == Err(OOM), "while full, %s answers the OOM error (got %r)" % (what, r))
