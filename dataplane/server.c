@@ -116,52 +116,6 @@ bool sl_server_budget_update(struct sl_server_budget *b, uint64_t *acct, uint64_
 	return false;
 }
 
-/* "<digits>\r\n" at *pos: the value, *pos moved past it. 0, or -1 if not there. */
-static int frame_count(const char *buf, size_t len, size_t *pos, uint64_t *out)
-{
-	size_t p = *pos, digits = 0;
-	uint64_t v = 0;
-
-	while (p < len && buf[p] >= '0' && buf[p] <= '9' && digits < 18) {
-		v = v * 10 + (uint64_t)(buf[p] - '0');
-		p++;
-		digits++;
-	}
-	if (digits == 0 || len - p < 2 || buf[p] != '\r' || buf[p + 1] != '\n')
-		return -1;
-	*pos = p + 2;
-	*out = v;
-	return 0;
-}
-
-size_t sl_server_request_len(const char *buf, size_t len)
-{
-	size_t pos = 1;
-	uint64_t argc, i, blen;
-	const char *nl;
-
-	if (len == 0)
-		return 0;
-	if (buf[0] != '*') {
-		/* Inline request (Redis processInlineBuffer): one line. */
-		nl = memchr(buf, '\n', len);
-		return nl == NULL ? len : (size_t)(nl - buf) + 1;
-	}
-	/* "*<argc>\r\n" then argc times "$<len>\r\n<bytes>\r\n". */
-	if (frame_count(buf, len, &pos, &argc) != 0)
-		return len;
-	for (i = 0; i < argc; i++) {
-		if (pos >= len || buf[pos] != '$')
-			return len;
-		pos++;
-		if (frame_count(buf, len, &pos, &blen) != 0 || blen > len - pos ||
-		    len - pos - blen < 2)
-			return len;
-		pos += blen + 2;
-	}
-	return pos;
-}
-
 static void budget_pause(struct sl_server *s, struct sl_server_conn *c)
 {
 	c->budget_paused = true;
@@ -422,66 +376,75 @@ static void close_killed(struct sl_server *s, struct sl_server_conn *self)
 }
 
 /* Takes and runs the input the stack holds. Returns -1 if c was freed. */
+/*
+ * c's cap on unsent replies for the engine (sl_client.out_cap): the pause
+ * watermark, and with an output budget no more than the budget's room left
+ * by the worker's other connections (at least the budget's floor). The
+ * engine checks it after each request, so one segment of pipelined GETs of
+ * large values cannot add more than one reply beyond it.
+ */
+static uint64_t out_cap(const struct sl_server *s, const struct sl_server_conn *c)
+{
+	uint64_t cap = c->no_pause ? UINT64_MAX : OUT_HIGH;
+
+	if (s->budget.high != 0) {
+		uint64_t others = s->budget.total - c->acct;
+		uint64_t room = s->budget.high > others ? s->budget.high - others : 0;
+
+		cap = SL_MIN(cap, SL_MAX(room, s->budget.floor));
+	}
+	return cap;
+}
+
+/* Takes and runs the input the stack holds. Returns -1 if c was freed. */
 static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 {
 	if (s->echo)
 		return conn_echo(s, c);
 	while (!c->closing && !c->paused && !c->budget_paused && !sl_client_waiting(&c->client)) {
-		uint32_t avail = sl_tcp_readable(c->tc), n, off = 0;
-		bool held;
+		bool held = false;
 		int rc;
-		struct seg *g;
 
 		if (sl_server_budget_blocks(&s->budget, c->acct)) {
 			budget_pause(s, c);
 			return 0;
 		}
-		if (avail == 0) {
-			if (sl_tcp_eof(c->tc)) {
-				/* The client half-closed: answer what it sent, then close. */
-				c->closing = true;
-				return conn_write(s, c);
-			}
-			return 0;
-		}
-		if (c->rbuf == NULL) {
-			c->rbuf = malloc(sizeof(*c->rbuf));
-			if (c->rbuf == NULL)
-				goto abort;
-			s->stats.query_mem += sizeof(*c->rbuf);
-		}
-		g = c->rbuf;
-		n = avail < SEG_SIZE ? avail : SEG_SIZE;
-		sl_tcp_peek(c->tc, 0, g->data, n);
-		/*
-		 * With a budget, requests run one at a time from a request
-		 * boundary and the budget is checked after each: a segment of
-		 * pipelined GETs of large values could otherwise add gigabytes of
-		 * output at once. What is not fed stays in the receive queue.
-		 */
-		do {
-			uint32_t step = n - off;
+		c->client.out_cap = out_cap(s, c);
+		if (sl_unlikely(sl_client_has_input(&c->client))) {
+			/* Input the engine stopped at (output cap) comes before the stack's. */
+			rc = sl_client_resume(&c->client, s->now_ms);
+		} else {
+			uint32_t avail = sl_tcp_readable(c->tc), n;
 
-			if (s->budget.high != 0 && sl_resp_parser_buffered(&c->client.parser) == 0)
-				step = (uint32_t)sl_server_request_len(g->data + off, step);
-			rc = sl_client_input(&c->client, g->data + off, step, s->now_ms, &held);
-			off += step;
-			close_killed(s, c);
-			out_account(s, c, sl_resp_out_mem(&c->client.out));
-		} while (rc == 0 && !held && off < n && !sl_client_waiting(&c->client) &&
-			 sl_resp_out_pending(&c->client.out) <= OUT_HIGH &&
-			 !sl_server_budget_blocks(&s->budget, c->acct));
-		/* Closing: the rest of the segment is dropped with it, as before
-		 * stepping existed, so the close stays a FIN. */
-		sl_tcp_consume(c->tc, rc != 0 ? n : off, s->now_us);
-		if (held) {
-			g->next = c->held;
-			c->held = g;
-			c->rbuf = NULL;
-		} else if (c->held != NULL) {
-			s->stats.query_mem -= free_segs(c->held);
-			c->held = NULL;
+			if (avail == 0) {
+				if (sl_tcp_eof(c->tc)) {
+					/* The client half-closed: answer what it sent, then close.
+					 */
+					c->closing = true;
+					return conn_write(s, c);
+				}
+				return 0;
+			}
+			if (c->rbuf == NULL) {
+				c->rbuf = malloc(sizeof(*c->rbuf));
+				if (c->rbuf == NULL)
+					goto abort;
+				s->stats.query_mem += sizeof(*c->rbuf);
+			}
+			n = avail < SEG_SIZE ? avail : SEG_SIZE;
+			sl_tcp_peek(c->tc, 0, c->rbuf->data, n);
+			sl_tcp_consume(c->tc, n, s->now_us);
+			rc = sl_client_input(&c->client, c->rbuf->data, n, s->now_ms, &held);
+			if (held) {
+				c->rbuf->next = c->held;
+				c->held = c->rbuf;
+				c->rbuf = NULL;
+			} else if (c->held != NULL) {
+				s->stats.query_mem -= free_segs(c->held);
+				c->held = NULL;
+			}
 		}
+		close_killed(s, c);
 		if (rc != 0) {
 			if (c->client.flags & SL_CLIENT_CLOSE_NOW)
 				goto abort;
@@ -508,24 +471,18 @@ abort:
  */
 static void conn_resume(struct sl_server *s, struct sl_server_conn *c)
 {
-	int rc;
-
 	if (s->draining) {
 		/* Requests behind it were never taken: drop them as the drain does. */
 		sl_client_drop_pending(&c->client);
 		conn_write(s, c);
 		return;
 	}
-	rc = sl_client_resume(&c->client, s->now_ms);
-	close_killed(s, c);
-	if (rc != 0) {
-		if (c->client.flags & SL_CLIENT_CLOSE_NOW) {
-			sl_tcp_abort(c->tc, s->now_us);
-			s->stats.aborted++;
-			conn_free(s, c);
-			return;
-		}
-		c->closing = true;
+	if (c->client.flags & SL_CLIENT_CLOSE_NOW) {
+		/* No memory for the shipped reply. */
+		sl_tcp_abort(c->tc, s->now_us);
+		s->stats.aborted++;
+		conn_free(s, c);
+		return;
 	}
 	if (conn_write(s, c) != 0)
 		return;
@@ -534,7 +491,7 @@ static void conn_resume(struct sl_server *s, struct sl_server_conn *c)
 		s->stats.paused++;
 		return;
 	}
-	conn_read(s, c);
+	conn_read(s, c); /* runs the input held behind it, then reads on */
 }
 
 static bool denied_by_protected_mode(const struct sl_server *s, struct sl_tcp_conn *tc)

@@ -31,10 +31,12 @@
  * input (a connection with little or nothing queued, e.g. one doing PING,
  * keeps being served) until the sum falls below 3/4 of the budget or the
  * connection's own output drains to the floor. Nothing is dropped and no
- * connection is closed for it. With a budget, requests run one at a time
- * from a request boundary, so the check follows every reply: the sum stays
- * under the budget plus one reply (and the floor) per connection that was
- * allowed to read. Pauses are counted.
+ * connection is closed for it. Before feeding a connection's input the
+ * server gives the engine a cap on that connection's unsent replies (the
+ * pause watermark, and the budget's room left by the other connections);
+ * the engine checks it after every request and keeps the rest of the input
+ * (sl_client.out_cap), so the sum stays under the budget plus one reply (and
+ * the floor) per connection that was allowed to read. Pauses are counted.
  *
  * maxclients-per-source: the server also counts connections per source
  * network exactly and answers one too many with Redis's "-ERR max number of
@@ -127,15 +129,6 @@ static inline bool sl_server_budget_blocks(const struct sl_server_budget *b, uin
 {
 	return b->over && mem > b->floor;
 }
-
-/*
- * Length of the first RESP request in buf[0..len) (multibulk or inline, as
- * far as framing goes), or len when it is not complete within buf or its
- * framing is malformed (the parser then decides). Never 0 unless len is 0.
- * Only a split hint: the parser's outcome does not depend on where input is
- * split. buf is borrowed for the call.
- */
-size_t sl_server_request_len(const char *buf, size_t len);
 
 struct sl_server {
 	struct sl_tcp *tcp;

@@ -119,6 +119,7 @@ void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, 
 	}
 	snprintf(c->addr, sizeof(c->addr), "%s", addr != NULL ? addr : "");
 	c->fd = -1;
+	c->out_cap = UINT64_MAX;
 	c->ctime_ms = c->last_ms = now_ms;
 	c->reg_next = e->clients;
 	if (e->clients != NULL)
@@ -621,9 +622,11 @@ static int feed(struct sl_client *c, const char *buf, size_t len, uint64_t now_m
 		run_maybe_silent(c);
 		if (c->flags & (SL_CLIENT_CLOSE_AFTER_REPLY | SL_CLIENT_CLOSE_NOW))
 			return -EPIPE;
-		if (sl_unlikely(c->job != NULL)) {
-			/* Shipped: what follows runs after its reply is back. The request
-			 * was copied into the message, so nothing points into buf. */
+		if (sl_unlikely(c->job != NULL || c->out.pending > c->out_cap)) {
+			/* Shipped: what follows runs after its reply is back (the request
+			 * was copied into the message, so nothing points into buf); or the
+			 * replies passed the transport's cap: the rest waits until they
+			 * drain. Either way a request just completed: nothing is partial. */
 			if (mesh_keep_input(c, buf + off, len - off) != 0) {
 				c->flags |= SL_CLIENT_CLOSE_NOW;
 				return -EPIPE;
@@ -638,14 +641,15 @@ int sl_client_input(struct sl_client *c, const char *buf, size_t len, uint64_t n
 	int rc;
 
 	*held = false;
-	if (sl_unlikely(c->job != NULL)) {
-		/* A transport should stop reading while the client waits; keep it anyway. */
+	if (sl_unlikely(c->job != NULL || c->pend != NULL)) {
+		/* A transport should not feed input while the engine holds some
+		 * (sl_client_has_input); queue it behind, in order, anyway. */
 		c->eng->stats.net_input_bytes += len;
 		if (mesh_keep_input(c, buf, len) != 0) {
 			c->flags |= SL_CLIENT_CLOSE_NOW;
 			return -EPIPE;
 		}
-		return 0;
+		return c->job != NULL ? 0 : sl_client_resume(c, now_ms);
 	}
 	c->eng->stats.net_input_bytes += len;
 	rc = feed(c, buf, len, now_ms, held);

@@ -219,7 +219,10 @@ struct sl_client {
 	/* Workers > 1 (dataplane/cmd/mesh.c): a command of this client in flight to the
 	 * worker owning its keys (NULL: none), and the input that arrived behind it. */
 	struct sl_ship_job *job;
-	char *pend; /* engine-owned; run when the job completes */
+	/* The transport's cap on unsent replies: once c->out holds more, the engine
+	 * stops running requests and keeps the rest of the input (UINT64_MAX: none). */
+	uint64_t out_cap;
+	char *pend; /* input the engine holds (behind a job, or beyond out_cap) */
 	size_t pend_len;
 	char *pend_keep;  /* an earlier pend a partial request may still point into */
 	unsigned cmd_sub; /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
@@ -329,8 +332,19 @@ static inline bool sl_client_waiting(const struct sl_client *c)
 }
 
 /*
- * Runs the input that arrived behind c's completed shipped command. Same
- * return values as sl_client_input; c may be waiting again afterwards.
+ * True while the engine holds input of c it has not run: behind a shipped
+ * command, or because c->out passed c->out_cap. The transport calls
+ * sl_client_resume (after raising out_cap or draining output) before it
+ * reads more; sl_client_input would queue new input behind it anyway.
+ */
+static inline bool sl_client_has_input(const struct sl_client *c)
+{
+	return c->pend != NULL;
+}
+
+/*
+ * Runs the input the engine holds (see sl_client_has_input). Same return
+ * values as sl_client_input; c may wait or hold input again afterwards.
  */
 int sl_client_resume(struct sl_client *c, uint64_t now_ms);
 

@@ -395,6 +395,38 @@ static void test_client_gone_while_waiting(void **state)
 	fx_free(f);
 }
 
+/* The transport's output cap: requests stop once the replies pass it; the rest is held, in order.
+ */
+static void test_out_cap_holds_input(void **state)
+{
+	struct fx *f = fx_new(1024);
+	struct sl_client *c = &f->cl[0];
+	char req[4096], big[1001];
+	const char *l = f->local[0];
+
+	(void)state;
+	memset(big, 'v', 1000);
+	big[1000] = '\0';
+	snprintf(req, sizeof(req), "SET %s %s\r\n", l, big);
+	exchange(f, c, req, "+OK\r\n");
+	c->out_cap = 100;
+	snprintf(req, sizeof(req), "GET %s\r\nGET %s\r\nPING\r\nECHO x", l, l);
+	feed(c, req);
+	/* One reply of 1,009 bytes ("$1000" CRLF, the value, CRLF) passes the cap: the second GET
+	 * waits. */
+	assert_true(sl_client_has_input(c));
+	assert_int_equal(strlen(drain_out(c)), 1009);
+	/* New input queues behind the held input (no reordering). */
+	feed(c, "\r\n");
+	assert_int_equal(strlen(drain_out(c)), 1009);
+	assert_true(sl_client_has_input(c));
+	c->out_cap = UINT64_MAX;
+	assert_int_equal(sl_client_resume(c, NOW), 0);
+	assert_false(sl_client_has_input(c));
+	assert_string_equal(drain_out(c), "+PONG\r\n$1\r\nx\r\n");
+	fx_free(f);
+}
+
 /* ---- two threads ---- */
 
 #define T_CLIENTS 8
@@ -514,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_partial_request_behind_shipped),
 		cmocka_unit_test(test_backlog_keeps_order),
 		cmocka_unit_test(test_client_gone_while_waiting),
+		cmocka_unit_test(test_out_cap_holds_input),
 		cmocka_unit_test(test_two_threads),
 	};
 

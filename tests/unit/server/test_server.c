@@ -1,8 +1,7 @@
 /*
- * Output budget accounting (sl_server_budget_*) and the request framing
- * hint (sl_server_request_len). Expected values come from the rules in
- * server.h (pause above the budget, resume below 3/4 of it, never at or
- * below the floor) and from the RESP framing of Redis's protocol spec.
+ * Output budget accounting (sl_server_budget_*). Expected values come from
+ * the rules in server.h (pause above the budget, resume below 3/4 of it,
+ * never at or below the floor).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,46 +88,11 @@ struct framing_case {
 	size_t want; /* SIZE_MAX: the whole input */
 };
 
-static void test_request_len(void **state)
-{
-	static const struct framing_case cases[] = {
-		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", SIZE_MAX},
-		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n", 20},
-		{"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n", 14},
-		{"PING\r\nPING\r\n", 6},
-		{"PING\nGET k\n", 5},
-		{"\r\nPING\r\n", 2},                        /* an empty inline line */
-		{"*0\r\nPING\r\n", 4},                      /* an empty multibulk */
-		{"*2\r\n$3\r\nGET\r\n$1\r\n", SIZE_MAX},    /* incomplete */
-		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r", SIZE_MAX}, /* CRLF not complete */
-		{"*2\r\n$3\r\nGET\r\n$10\r\nk\r\n", SIZE_MAX},
-		{"*-1\r\nPING\r\n", SIZE_MAX}, /* malformed: the parser decides */
-		{"*1\r\n:4\r\nPING\r\n", SIZE_MAX},
-		{"*1x\r\n", SIZE_MAX},
-		{"*99999999999999999999\r\n", SIZE_MAX},
-		{"GET k", SIZE_MAX}, /* inline without its newline */
-		{"*1\r\n$3\r\nabc\r\nX", 13},
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t len = strlen(cases[i].in);
-		size_t want = cases[i].want == SIZE_MAX ? len : cases[i].want;
-
-		assert_int_equal(sl_server_request_len(cases[i].in, len), want);
-	}
-	assert_int_equal(sl_server_request_len("", 0), 0);
-	/* A bulk payload may hold CR, LF and '*': only the length counts. */
-	assert_int_equal(sl_server_request_len("*1\r\n$4\r\n*\r\n\n\r\nX", 15), 14);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_budget_table),
 		cmocka_unit_test(test_budget_off),
-		cmocka_unit_test(test_request_len),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
