@@ -8,7 +8,8 @@
 # then passed/failed/skipped per target; "skipped" are sluice's known gaps
 # (KNOWN_GAPS in run.py, each with its reason).
 #
-# Environment: SLUICE_PORTS_DPDK=0 leaves out the DPDK target (no root/XDP).
+# Environment: SLUICE_PORTS_TARGETS="redis sluice-kernel sluice-dpdk" (the
+# default) chooses the targets; leave out sluice-dpdk without root or XDP.
 source "$(dirname "$0")/lib.sh"
 RUN=$ROOT/tests/compat/ports/run.py
 PROFILES="default hard soft maxclients"
@@ -17,6 +18,7 @@ KERNEL_BASE=7440 # one port per profile: 7440..7443
 DIR=/tmp/sluice-test-ports
 rm -rf "$DIR"
 mkdir -p "$DIR"
+TARGETS=" ${SLUICE_PORTS_TARGETS:-redis sluice-kernel sluice-dpdk} "
 declare -A PASSED FAILED SKIPPED
 LOCAL_PIDS=()
 
@@ -69,7 +71,7 @@ run_ports() {
 }
 
 # redis-server 7.0.15: validates the ports.
-for profile in $PROFILES; do
+[[ $TARGETS == *" redis "* ]] && for profile in $PROFILES; do
 	profile_args "$profile"
 	redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" --appendonly no --dir "$DIR" \
 		"${ARGS[@]}" </dev/null >>"$DIR/redis.log" 2>&1 &
@@ -86,7 +88,7 @@ done
 
 # sluice, kernel transport.
 port=$KERNEL_BASE
-for profile in $PROFILES; do
+[[ $TARGETS == *" sluice-kernel "* ]] && for profile in $PROFILES; do
 	profile_args "$profile"
 	"$SLUICE" --transport kernel --port $port --run-dir "$DIR" --instance "ports$port" \
 		"${ARGS[@]}" </dev/null >>"$DIR/sluice-kernel.log" 2>&1 &
@@ -104,7 +106,7 @@ for profile in $PROFILES; do
 done
 
 # sluice, DPDK dataplane on af_xdp.
-if [ "${SLUICE_PORTS_DPDK:-1}" != 0 ]; then
+if [[ $TARGETS == *" sluice-dpdk "* ]]; then
 	sl_topology slprt0 230
 	trap ports_cleanup EXIT # sl_topology set its own; ours calls it
 	for profile in $PROFILES; do

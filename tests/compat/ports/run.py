@@ -49,10 +49,11 @@ KNOWN_GAPS = {
         "sl_client_obuf_over (dataplane/cmd/client.c) has no 1024-byte limit for a client that "
         "must still authenticate (Redis checkClientOutputBufferLimits)"),
     ("obuf-limits", "Client output buffer soft limit is enforced if time is overreached"): (
-        ("sluice-kernel",),
-        "drivers/kernel.c checks the limits only when it flushes (after a command or on "
-        "EPOLLOUT); a client that stops reading is never flushed again, so the soft limit "
-        "never fires (Redis also checks in clientsCron)"),
+        SLUICE,
+        "both transports check the limits only when they write to a client (drivers/kernel.c "
+        "conn_flush after a command or on EPOLLOUT, dataplane/server.c conn_write after a "
+        "command or on SL_TCP_EV_WRITABLE); a client that stops reading gets no more writes, "
+        "so its soft limit never fires (Redis also checks every client in clientsCron)"),
     ("limits", "INFO rejected_connections counts the connections refused by maxclients"): (
         ("sluice-kernel",),
         "the kernel transport counts refusals (sl_kernel rejected) but control/main.c wires "
