@@ -109,6 +109,9 @@ done
 if [[ $TARGETS == *" sluice-dpdk "* ]]; then
 	sl_topology slprt0 230
 	trap ports_cleanup EXIT # sl_topology set its own; ours calls it
+	# Ordinary pages: hugepages free when the testbed came up may be taken
+	# by other tests before each of the four starts.
+	SL_ARGS+=(--no-huge yes --memory 512)
 	for profile in $PROFILES; do
 		profile_args "$profile"
 		if sl_start "${ARGS[@]}"; then
@@ -117,6 +120,8 @@ if [[ $TARGETS == *" sluice-dpdk "* ]]; then
 			check "sluice (af_xdp, profile $profile) exits 0 on SIGTERM" test $? -eq 0
 		else
 			not_ok "sluice (af_xdp) starts with profile $profile (${ARGS[*]})"
+			tail -n 3 "$SL_LOG" | sed 's/^/#   /'
+			kill -0 "$SL_PID" 2>/dev/null && sl_stop KILL
 		fi
 	done
 fi
