@@ -49,6 +49,7 @@ def maxclients_start(ctx):
     refused(ctx)
     assert all(ping(c) for c in held), "held connections must keep being served"
     held.pop().close()
+
     # The server notices the close asynchronously: poll with fresh connections.
     def admitted():
         c = Conn(ctx, timeout=5)

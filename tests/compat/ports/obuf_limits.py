@@ -88,6 +88,7 @@ def no_reply_at_all(ctx, setup, request, warm_request, name):
     # Before we read the reply, the server has closed this client.
     gone = wait_for(lambda: client_by_name(r, name) is None, 5)
     assert gone, "%s still in CLIENT LIST" % name
+
     def settled():
         m = memory(r)
         return m if m[0] < mem0 + MEM_SLACK and m[1] < cmem0 + CLIENTS_SLACK else None
