@@ -54,6 +54,12 @@ KNOWN_GAPS = {
         "conn_flush after a command or on EPOLLOUT, dataplane/server.c conn_write after a "
         "command or on SL_TCP_EV_WRITABLE); a client that stops reading gets no more writes, "
         "so its soft limit never fires (Redis also checks every client in clientsCron)"),
+    ("querybuf", "client-query-buffer-limit bounds the query buffer, not the whole request"): (
+        SLUICE,
+        "sluice's parser counts client-query-buffer-limit over the whole pending request "
+        "(dataplane/resp/resp_parse.c over_query_buf), Redis over its query buffer, from which "
+        "complete arguments have moved out: an MSET of two 600 kB values with a 1 MB limit "
+        "closes the client"),
     ("limits", "INFO rejected_connections counts the connections refused by maxclients"): (
         ("sluice-kernel",),
         "the kernel transport counts refusals (sl_kernel rejected) but control/main.c wires "
