@@ -196,13 +196,12 @@ static void on_worker(struct sl_worker *w, void *arg)
 		req_snapshot(&s->eng, r);
 		break;
 	case REQ_SET:
+		/* Shared by all workers (each one's call writes the same values). */
 		if (r->set_maxclients)
-			s->maxclients = r->maxclients;
-		if (r->set_obuf) {
-			s->obuf_hard = r->obuf_hard;
-			s->obuf_soft = r->obuf_soft;
-			s->obuf_soft_ms = r->obuf_soft_ms;
-		}
+			s->eng.shared->maxclients = r->maxclients;
+		if (r->set_obuf)
+			s->eng.shared->obuf[0] = (struct sl_engine_obuf){r->obuf_hard, r->obuf_soft,
+									 r->obuf_soft_ms};
 		if (r->set_pacing)
 			sl_tcp_set_pacing(s->tcp, r->pace_conn_bps, r->pace_port_bps);
 		break;
@@ -609,10 +608,11 @@ static void option_value(struct sl_admin *a, unsigned i, char *buf, size_t size)
 	const struct sl_server *s = &a->p.servers[0];
 
 	if (i == 0)
-		snprintf(buf, size, "%" PRIu32, s->maxclients);
+		snprintf(buf, size, "%" PRIu32, s->eng.shared->maxclients);
 	else if (i == 1)
-		snprintf(buf, size, "normal %" PRIu64 " %" PRIu64 " %" PRIu64, s->obuf_hard,
-			 s->obuf_soft, s->obuf_soft_ms / 1000);
+		snprintf(buf, size, "normal %" PRIu64 " %" PRIu64 " %" PRIu64,
+			 s->eng.shared->obuf[0].hard, s->eng.shared->obuf[0].soft,
+			 s->eng.shared->obuf[0].soft_ms / 1000);
 	else if (i == 2)
 		snprintf(buf, size, "%lld", a->p.conn_rate_mbps);
 	else

@@ -53,7 +53,8 @@ static const struct option_def options[] = {
 	 "connections served at once; one more gets '-ERR max number of clients reached'"},
 	{"app", OPT_ENUM, OFF(app), 0, 0, 0, apps, "resp",
 	 "resp: the cache; echo: a TCP echo on `port` for testing the dataplane's TCP stack"},
-	{"client-output-buffer-limit", OPT_OBUF, 0, 0, 0, 0, NULL, "normal 0 0 0",
+	{"client-output-buffer-limit", OPT_OBUF, 0, 0, 0, 0, NULL,
+	 "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
 	 "<class> <hard> <soft> <seconds> [...]: close a client whose unsent replies reach "
 	 "<hard> bytes, or stay above <soft> for <seconds>; classes normal, replica, pubsub "
 	 "(sluice's clients are all normal); 0 disables"},

@@ -380,6 +380,16 @@ static void engine_settings(const struct sl_config *cfg, struct sl_engine_shared
 	sh->tcp_port = (uint16_t)cfg->port;
 	sh->start_ms = unix_ms();
 	sh->transport_name = transport;
+	sh->maxclients = (uint32_t)cfg->maxclients;
+	sh->obuf[0] = (struct sl_engine_obuf){(uint64_t)cfg->obuf_normal.hard,
+					      (uint64_t)cfg->obuf_normal.soft,
+					      (uint64_t)cfg->obuf_normal.soft_seconds * 1000};
+	sh->obuf[1] = (struct sl_engine_obuf){(uint64_t)cfg->obuf_replica.hard,
+					      (uint64_t)cfg->obuf_replica.soft,
+					      (uint64_t)cfg->obuf_replica.soft_seconds * 1000};
+	sh->obuf[2] = (struct sl_engine_obuf){(uint64_t)cfg->obuf_pubsub.hard,
+					      (uint64_t)cfg->obuf_pubsub.soft,
+					      (uint64_t)cfg->obuf_pubsub.soft_seconds * 1000};
 }
 
 /*
@@ -418,11 +428,7 @@ static int run_kernel(const struct sl_config *cfg)
 	kc.bind_addr = cfg->bind;
 	kc.port = (uint16_t)cfg->port;
 	kc.workers = (unsigned)cfg->workers;
-	kc.maxclients = (uint32_t)cfg->maxclients;
 	kc.protected_mode = cfg->protected_mode;
-	kc.obuf_hard = (uint64_t)cfg->obuf_normal.hard;
-	kc.obuf_soft = (uint64_t)cfg->obuf_normal.soft;
-	kc.obuf_soft_ms = (uint64_t)cfg->obuf_normal.soft_seconds * 1000;
 	kc.store = store;
 	kc.shared = &shared;
 	install_signals();
@@ -659,7 +665,6 @@ int main(int argc, char **argv)
 		sp.tx_ctx = &workers[w];
 		sp.tx_cksum_offload = (port.tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
 				      (port.tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
-		sp.maxclients = (uint32_t)cfg.maxclients;
 		sp.netmask = cfg.netmask;
 		sp.protected_mode = cfg.protected_mode;
 		sp.acl_configured = &acl_configured;
@@ -668,9 +673,6 @@ int main(int argc, char **argv)
 		sp.pace_conn_bps = (uint64_t)cfg.conn_rate_mbps * 1000000 / 8;
 		sp.pace_port_bps = port_pace_bps(&cfg, &port);
 		sp.source_prefix = (uint8_t)cfg.source_prefix;
-		sp.obuf_hard = (uint64_t)cfg.obuf_normal.hard;
-		sp.obuf_soft = (uint64_t)cfg.obuf_normal.soft;
-		sp.obuf_soft_ms = (uint64_t)cfg.obuf_normal.soft_seconds * 1000;
 		sp.output_budget = (uint64_t)cfg.output_memory_budget;
 		/* TIME-WAIT and handshakes need room beyond the clients served. */
 		sp.max_conns = (uint32_t)(cfg.maxclients + cfg.maxclients / 2 + 1024);

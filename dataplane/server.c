@@ -234,6 +234,7 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 			src->count++;
 	}
 	s->nclients++;
+	atomic_fetch_add_explicit(&s->eng.shared->nclients, 1, memory_order_relaxed);
 	c->next = s->live;
 	if (s->live != NULL)
 		s->live->prev = c;
@@ -253,6 +254,7 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 			src->count--;
 	}
 	s->nclients--;
+	atomic_fetch_sub_explicit(&s->eng.shared->nclients, 1, memory_order_relaxed);
 	s->stats.out_mem -= c->out_mem;
 	budget_unpause(s, c);
 	out_account(s, c, 0);
@@ -279,8 +281,7 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 	struct sl_resp_out *o = &c->client.out;
 
 	note_out_mem(s, c);
-	if (sl_client_obuf_over(&c->client, s->obuf_hard, s->obuf_soft, s->obuf_soft_ms, s->now_ms,
-				&c->soft_since_ms)) {
+	if (sl_client_obuf_over(&c->client, s->now_ms, &c->soft_since_ms)) {
 		sl_tcp_abort(c->tc, s->now_us);
 		s->stats.obuf_disconnections++;
 		conn_free(s, c);
@@ -531,7 +532,9 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 			s->stats.denied++;
 			return;
 		}
-		if (s->maxclients != 0 && s->nclients >= s->maxclients) {
+		if (s->eng.shared->maxclients != 0 &&
+		    atomic_load_explicit(&s->eng.shared->nclients, memory_order_relaxed) >=
+			    s->eng.shared->maxclients) {
 			/* Redis's answer (networking.c acceptCommonHandler), then close. */
 			static const char msg[] = "-ERR max number of clients reached\r\n";
 
@@ -621,11 +624,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->start_tsc = rte_rdtsc();
 	s->start_unix_us = p->unix_us;
 	s->sketch = p->sketch;
-	s->maxclients = p->maxclients;
 	s->echo = p->echo;
-	s->obuf_hard = p->obuf_hard;
-	s->obuf_soft = p->obuf_soft;
-	s->obuf_soft_ms = p->obuf_soft_ms;
 	if (p->per_source_cap != 0) {
 		s->per_source_cap = p->per_source_cap;
 		s->source_mask =
@@ -768,6 +767,26 @@ static void budget_resume_all(struct sl_server *s)
 	}
 }
 
+/*
+ * Redis's clientsCron check of the output limits: a client that stopped
+ * reading raises no WRITABLE event, so without this its soft limit would
+ * never fire. Every SL_CLIENT_OBUF_SWEEP_MS.
+ */
+static void sweep_obuf(struct sl_server *s)
+{
+	struct sl_server_conn *c, *next;
+
+	s->obuf_sweep_ms = s->now_ms;
+	for (c = s->live; c != NULL; c = next) {
+		next = c->next;
+		if (sl_client_obuf_over(&c->client, s->now_ms, &c->soft_since_ms)) {
+			sl_tcp_abort(c->tc, s->now_us);
+			s->stats.obuf_disconnections++;
+			conn_free(s, c);
+		}
+	}
+}
+
 unsigned sl_server_poll(struct sl_server *s, uint64_t tsc)
 {
 	struct sl_client *ready[SL_BURST];
@@ -783,6 +802,8 @@ unsigned sl_server_poll(struct sl_server *s, uint64_t tsc)
 		conn_resume(s, sl_container_of(ready[i], struct sl_server_conn, client));
 	if (s->budget_resume)
 		budget_resume_all(s);
+	if (sl_unlikely(s->now_ms - s->obuf_sweep_ms >= SL_CLIENT_OBUF_SWEEP_MS))
+		sweep_obuf(s);
 	sl_tcp_timers(s->tcp, s->now_us);
 	sl_tcp_flush(s->tcp);
 	return n + (unsigned)(s->eng.stats.shipped_in - served);

@@ -142,11 +142,10 @@ struct sl_server {
 	uint64_t now_ms;
 	struct sl_server_conn *free_conns;
 	struct sl_server_conn *live;
-	uint32_t maxclients;
-	uint32_t nclients;
+	uint32_t nclients; /* this worker's (maxclients counts all: sl_engine_shared) */
 	int echo;
 	int draining;
-	uint64_t obuf_hard, obuf_soft, obuf_soft_ms;
+	uint64_t obuf_sweep_ms; /* last check of every connection's output limits */
 	uint32_t per_source_cap;
 	uint32_t source_mask;          /* host order */
 	struct sl_server_src *sources; /* open addressing, SL_SERVER_SOURCES slots */
@@ -178,14 +177,10 @@ struct sl_server_params {
 	uint64_t unix_us;                /* wall clock at start (us), for expiry times */
 	struct sl_bpf_sketch *sketch;    /* NULL, or the XDP program's per-source counts */
 	uint64_t sketch_seed;
-	uint32_t maxclients;              /* 0: unlimited */
 	uint32_t netmask;                 /* network byte order */
 	int protected_mode;               /* refuse other subnets while unprotected */
 	const atomic_int *acl_configured; /* control thread: an ACL exists (may be NULL) */
-	int echo;           /* serve a TCP echo instead of RESP (tests of the TCP stack) */
-	uint64_t obuf_hard; /* client-output-buffer-limit normal: bytes, 0 = none */
-	uint64_t obuf_soft;
-	uint64_t obuf_soft_ms;
+	int echo;                /* serve a TCP echo instead of RESP (tests of the TCP stack) */
 	uint64_t pace_conn_bps;  /* bytes per second per connection; 0 = no cap */
 	uint64_t pace_port_bps;  /* bytes per second for this worker's queue; 0 = no cap */
 	uint32_t per_source_cap; /* connections per source; 0 = none */

@@ -57,6 +57,7 @@ struct kworker {
 	int efd; /* workers > 1: eventfd another worker writes after shipping here */
 	struct sl_kernel *k;
 	struct kconn *conns;
+	uint64_t obuf_sweep_ms; /* last check of every connection's output limits */
 	struct sl_engine eng;
 } __attribute__((aligned(64)));
 
@@ -125,8 +126,7 @@ static int conn_flush(struct kworker *w, struct kconn *c)
 	struct sl_resp_out *o = &c->client.out;
 	bool want_out = false, paused;
 
-	if (sl_client_obuf_over(&c->client, w->k->conf.obuf_hard, w->k->conf.obuf_soft,
-				w->k->conf.obuf_soft_ms, w->eng.now_ms, &c->soft_since_ms)) {
+	if (sl_client_obuf_over(&c->client, w->eng.now_ms, &c->soft_since_ms)) {
 		atomic_fetch_add(&w->k->obuf_disconnections, 1);
 		conn_close(w, c);
 		return -1;
@@ -254,6 +254,25 @@ static void conn_resume(struct kworker *w, struct kconn *c, uint64_t now)
 	update_events(w, c);
 }
 
+/*
+ * Redis's clientsCron check of the output limits: a client that stopped
+ * reading gets no more flushes, so without this its soft limit would never
+ * fire. Every SL_CLIENT_OBUF_SWEEP_MS.
+ */
+static void sweep_obuf(struct kworker *w, uint64_t now)
+{
+	struct kconn *c, *next;
+
+	w->obuf_sweep_ms = now;
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (sl_client_obuf_over(&c->client, now, &c->soft_since_ms)) {
+			atomic_fetch_add(&w->k->obuf_disconnections, 1);
+			conn_close(w, c);
+		}
+	}
+}
+
 static void wake_worker(void *ctx)
 {
 	struct kworker *w = ctx;
@@ -277,8 +296,8 @@ static void accept_all(struct kworker *w, uint64_t now)
 
 		if (fd == -1)
 			return;
-		if (w->k->conf.maxclients != 0 &&
-		    atomic_load(&w->k->nclients) >= w->k->conf.maxclients) {
+		if (w->k->conf.shared->maxclients != 0 &&
+		    atomic_load(&w->k->nclients) >= w->k->conf.shared->maxclients) {
 			/* Redis's answer (networking.c acceptCommonHandler), then close. */
 			static const char msg[] = "-ERR max number of clients reached\r\n";
 
@@ -287,6 +306,8 @@ static void accept_all(struct kworker *w, uint64_t now)
 			}
 			close(fd);
 			atomic_fetch_add(&w->k->rejected, 1);
+			atomic_fetch_add_explicit(&w->k->conf.shared->rejected_connections, 1,
+						  memory_order_relaxed);
 			continue;
 		}
 		if (w->k->conf.protected_mode && w->k->conf.shared->requirepass_len == 0 &&
@@ -388,6 +409,8 @@ static void *worker_main(void *arg)
 			if (nr == 64)
 				wake_worker(w); /* more may be waiting: come back at once */
 		}
+		if (now - w->obuf_sweep_ms >= SL_CLIENT_OBUF_SWEEP_MS)
+			sweep_obuf(w, now);
 		/* Borrowed store views are not held across iterations. */
 		sl_store_quiescent(store, w->self);
 		sl_store_maintain(store, w->self, now);

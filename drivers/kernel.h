@@ -27,12 +27,8 @@ struct sl_kernel;
 struct sl_kernel_conf {
 	uint32_t bind_addr; /* IPv4, network byte order */
 	uint16_t port;
-	unsigned workers;    /* = store partitions */
-	uint32_t maxclients; /* per process; 0 = unlimited */
-	int protected_mode;  /* no requirepass: loopback clients only */
-	uint64_t obuf_hard;  /* client-output-buffer-limit normal (bytes; 0 = none) */
-	uint64_t obuf_soft;
-	uint64_t obuf_soft_ms;
+	unsigned workers;                /* = store partitions */
+	int protected_mode;              /* no requirepass: loopback clients only */
 	struct sl_store *store;          /* borrowed */
 	struct sl_engine_shared *shared; /* borrowed */
 };

@@ -30,6 +30,12 @@ void sl_engine_shared_defaults(struct sl_engine_shared *s)
 	s->transport_name = "kernel";
 	s->slowlog_slower_than_us = 10000;
 	s->slowlog_max_len = 128;
+	s->maxclients = 10000;
+	atomic_init(&s->nclients, 0);
+	atomic_init(&s->rejected_connections, 0);
+	/* Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60. */
+	s->obuf[1] = (struct sl_engine_obuf){256ull << 20, 64ull << 20, 60000};
+	s->obuf[2] = (struct sl_engine_obuf){32ull << 20, 8ull << 20, 60000};
 	atomic_init(&s->stats_epoch, 0);
 	sl_store_config_default(&sc);
 	sl_engine_shared_set_store_config(s, &sc);
@@ -691,11 +697,17 @@ void sl_client_drop_pending(struct sl_client *c)
 	c->pend_len = 0;
 }
 
-bool sl_client_obuf_over(const struct sl_client *c, uint64_t hard, uint64_t soft, uint64_t soft_ms,
-			 uint64_t now_ms, uint64_t *soft_since)
+bool sl_client_obuf_over(const struct sl_client *c, uint64_t now_ms, uint64_t *soft_since)
 {
+	const struct sl_engine_obuf *l = &c->eng->shared->obuf[0];
 	uint64_t used = sl_resp_out_mem(&c->out);
+	uint64_t hard = l->hard, soft = l->soft, soft_ms = l->soft_ms;
 
+	/* Redis: a client that must still authenticate could fill memory without ever
+	 * reading; counted in reply bytes (used is allocation). */
+	if (sl_unlikely(!(c->flags & SL_CLIENT_AUTHENTICATED)) &&
+	    c->eng->shared->requirepass_len != 0 && c->out.pending > SL_CLIENT_UNAUTH_OBUF)
+		return true;
 	if (hard != 0 && used >= hard)
 		return true;
 	if (soft == 0 || used < soft) {

@@ -111,6 +111,18 @@ struct sl_engine_shared {
 	 * workers start (borrowed, read-only afterwards); NULL: INFO shows the answering
 	 * worker's own engine counters only (the kernel transport). */
 	const struct sl_info_dataplane *dataplane;
+	/* maxclients (CONFIG SET, the admin socket): the whole process's limit; the
+	 * transports count their clients in nclients. */
+	uint32_t maxclients;
+	atomic_uint nclients;
+	/* Connections a transport without published INFO counters refused (kernel). */
+	atomic_uint_fast64_t rejected_connections;
+	/* client-output-buffer-limit by class, Redis's order: normal, replica, pubsub.
+	 * Every sluice client is in the normal class; the others are kept for
+	 * CONFIG GET/SET only. 0 disables a limit. */
+	struct sl_engine_obuf {
+		uint64_t hard, soft, soft_ms;
+	} obuf[3];
 };
 
 /* Per-worker command statistics (INFO commandstats). */
@@ -289,12 +301,18 @@ int sl_cmd_rename(const char *name, const char *newname);
 
 /*
  * Redis's client-output-buffer-limit check (checkClientOutputBufferLimits)
- * on c's output memory: true when c must be closed now, at `hard` bytes, or
- * after staying at or above `soft` for more than soft_ms (0 disables either).
- * *soft_since is the caller's per-connection state (0 = below soft).
+ * on c's output memory, with the normal class's limits of the shared
+ * settings: true when c must be closed now, at the hard limit, after staying
+ * at or above the soft limit for more than its seconds (0 disables either),
+ * or with more than SL_CLIENT_UNAUTH_OBUF reply bytes unsent while it must
+ * still authenticate. *soft_since is the caller's per-connection state
+ * (0 = below soft). Transports call it when they add or send replies and
+ * every SL_CLIENT_OBUF_SWEEP_MS for every client (Redis's clientsCron), so
+ * a client that stopped reading is caught too.
  */
-bool sl_client_obuf_over(const struct sl_client *c, uint64_t hard, uint64_t soft, uint64_t soft_ms,
-			 uint64_t now_ms, uint64_t *soft_since);
+#define SL_CLIENT_UNAUTH_OBUF   (16384 + 1024) /* Redis: 1 KiB past its 16 KiB reply buffer */
+#define SL_CLIENT_OBUF_SWEEP_MS 100
+bool sl_client_obuf_over(const struct sl_client *c, uint64_t now_ms, uint64_t *soft_since);
 
 /*
  * Several workers (dataplane/cmd/mesh.c). Each worker writes only its own

@@ -26,6 +26,7 @@ enum conf_kind {
 	CONF_PASS,   /* requirepass */
 	CONF_YESNO,  /* appendonly */
 	CONF_SAVE,   /* save */
+	CONF_OBUF,   /* client-output-buffer-limit: <class> <hard> <soft> <seconds>... */
 };
 
 #define CONF_IMMUTABLE  1u
@@ -89,6 +90,9 @@ static const struct conf_def confs[] = {
 	{"client-query-buffer-limit", NULL, CONF_MEMORY, 0, MB, LONG_MAX, FIELD_U64,
 	 AT(limits.max_query_buf), NOFIX},
 	{"requirepass", NULL, CONF_PASS, 0, 0, 0, FIELD_NONE, 0, NOFIX},
+	/* Both limits apply to the whole process at once (every worker, both transports). */
+	{"maxclients", NULL, CONF_INT, 0, 1, UINT_MAX, FIELD_UINT, AT(maxclients), NOFIX},
+	{"client-output-buffer-limit", NULL, CONF_OBUF, 0, 0, 0, FIELD_NONE, 0, NOFIX},
 	{"port", NULL, CONF_INT, IMM, 0, 65535, FIELD_U16, AT(tcp_port), NOFIX},
 	{"databases", NULL, CONF_INT, IMM, 1, INT_MAX, FIELD_NONE, 0, "1", NULL},
 	{"timeout", NULL, CONF_INT, CONF_ONLY_MIN, 0, INT_MAX, FIELD_NONE, 0, "0",
@@ -154,6 +158,17 @@ static size_t conf_value(const struct sl_engine_shared *s, const struct conf_def
 			     v < SL_ARRAY_SIZE(policy_names) ? policy_names[v] : "noeviction");
 	else if (d->kind == CONF_PASS)
 		w = snprintf(buf, size, "%.*s", (int)s->requirepass_len, s->requirepass);
+	else if (d->kind == CONF_OBUF)
+		/* Redis's order and names (the replica class is "slave" here). */
+		w = snprintf(
+			buf, size,
+			"normal %llu %llu %llu slave %llu %llu %llu pubsub %llu %llu %llu",
+			(unsigned long long)s->obuf[0].hard, (unsigned long long)s->obuf[0].soft,
+			(unsigned long long)s->obuf[0].soft_ms / 1000,
+			(unsigned long long)s->obuf[1].hard, (unsigned long long)s->obuf[1].soft,
+			(unsigned long long)s->obuf[1].soft_ms / 1000,
+			(unsigned long long)s->obuf[2].hard, (unsigned long long)s->obuf[2].soft,
+			(unsigned long long)s->obuf[2].soft_ms / 1000);
 	else if (d->field == FIELD_NONE)
 		w = snprintf(buf, size, "%s", d->fixed);
 	else if (d->field == FIELD_I64)
@@ -299,7 +314,59 @@ struct conf_new {
 	const struct sl_resp_arg *arg;
 	unsigned long long u;
 	long long v;
+	struct sl_engine_obuf obuf[3]; /* CONF_OBUF: the classes given (obuf_set) */
+	bool obuf_set[3];
 };
+
+/*
+ * client-output-buffer-limit's value (Redis setConfigClientOutputBufferLimitOption):
+ * groups of <class> <hard> <soft> <soft seconds>, separated by spaces.
+ */
+static const char *parse_obuf(struct conf_new *nv)
+{
+	const char *p = nv->arg->ptr, *end = p + nv->arg->len;
+	struct sl_resp_arg tok[64];
+	unsigned n = 0, i;
+
+	while (p < end) {
+		const char *t;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end)
+			break;
+		t = p;
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		if (n == SL_ARRAY_SIZE(tok))
+			return "Wrong number of arguments in buffer limit configuration.";
+		tok[n].ptr = t;
+		tok[n].len = (size_t)(p - t);
+		tok[n++].flags = 0;
+	}
+	if (n == 0 || n % 4 != 0)
+		return "Wrong number of arguments in buffer limit configuration.";
+	memset(nv->obuf_set, 0, sizeof(nv->obuf_set));
+	for (i = 0; i < n; i += 4) {
+		unsigned long long hard, soft;
+		long long secs;
+		int cls = arg_is(&tok[i], "normal")                                ? 0
+			  : arg_is(&tok[i], "slave") || arg_is(&tok[i], "replica") ? 1
+			  : arg_is(&tok[i], "pubsub")                              ? 2
+										   : -1;
+
+		if (cls < 0)
+			return "Invalid client class specified in buffer limit configuration.";
+		if (parse_memory(&tok[i + 1], &hard) != 0 ||
+		    parse_memory(&tok[i + 2], &soft) != 0 || parse_ll(&tok[i + 3], &secs) != 0 ||
+		    secs < 0 || (unsigned long long)secs > UINT64_MAX / 1000)
+			return "Error in hard, soft or soft_seconds setting in buffer limit "
+			       "configuration.";
+		nv->obuf[cls] = (struct sl_engine_obuf){hard, soft, (uint64_t)secs * 1000};
+		nv->obuf_set[cls] = true;
+	}
+	return NULL;
+}
 
 /* Parses and checks one value. Returns NULL or the reason (Redis's texts). */
 static const char *conf_parse(struct conf_new *nv, char *why, size_t wsize)
@@ -328,6 +395,8 @@ static const char *conf_parse(struct conf_new *nv, char *why, size_t wsize)
 		return arg_is(a, "yes") ? d->only_why : NULL;
 	case CONF_SAVE:
 		return a->len != 0 ? d->only_why : NULL;
+	case CONF_OBUF:
+		return parse_obuf(nv);
 	case CONF_MEMORY:
 		if (parse_memory(a, &nv->u) != 0)
 			return "argument must be a memory value";
@@ -360,6 +429,14 @@ static void conf_apply(struct sl_engine *e, const struct conf_new *nv)
 	struct sl_engine_shared *s = e->shared;
 	const struct conf_def *d = nv->d;
 
+	if (d->kind == CONF_OBUF) {
+		unsigned i;
+
+		for (i = 0; i < 3; i++)
+			if (nv->obuf_set[i])
+				s->obuf[i] = nv->obuf[i];
+		return;
+	}
 	if (d->kind == CONF_PASS) {
 		memcpy(s->requirepass, nv->arg->ptr, nv->arg->len);
 		s->requirepass[nv->arg->len] = '\0';

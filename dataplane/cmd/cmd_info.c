@@ -264,6 +264,9 @@ static void sum_workers(const struct sl_engine *e, const struct sl_info_dataplan
 		/* No published memory figures: this worker's clients as they are now. */
 		const struct sl_client *c;
 
+		t->rejected += atomic_load_explicit(&e->shared->rejected_connections,
+						    memory_order_relaxed);
+
 		for (c = e->clients; c != NULL; c = c->reg_next) {
 			uint64_t m = sl_resp_out_mem(&c->out);
 

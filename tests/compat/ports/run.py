@@ -39,31 +39,12 @@ PORT_TIMEOUT = 90  # seconds per port, then it fails
 # issue 7 names the fix.
 SLUICE = ("sluice-kernel", "sluice-dpdk")
 KNOWN_GAPS = {
-    ("obuf-limits", "CONFIG SET client-output-buffer-limit"): (
-        SLUICE,
-        "sluice takes client-output-buffer-limit at start only: CONFIG SET/GET do not know it "
-        "(no entry in dataplane/cmd/cmd_config.c; each transport keeps the limit in its own "
-        "parameters, not in the engine's shared settings)"),
-    ("querybuf", "For unauthenticated clients output buffer is limited"): (
-        SLUICE,
-        "sl_client_obuf_over (dataplane/cmd/client.c) has no 1024-byte limit for a client that "
-        "must still authenticate (Redis checkClientOutputBufferLimits)"),
-    ("obuf-limits", "Client output buffer soft limit is enforced if time is overreached"): (
-        SLUICE,
-        "both transports check the limits only when they write to a client (drivers/kernel.c "
-        "conn_flush after a command or on EPOLLOUT, dataplane/server.c conn_write after a "
-        "command or on SL_TCP_EV_WRITABLE); a client that stops reading gets no more writes, "
-        "so its soft limit never fires (Redis also checks every client in clientsCron)"),
     ("querybuf", "client-query-buffer-limit bounds the query buffer, not the whole request"): (
         SLUICE,
         "sluice's parser counts client-query-buffer-limit over the whole pending request "
         "(dataplane/resp/resp_parse.c over_query_buf), Redis over its query buffer, from which "
         "complete arguments have moved out: an MSET of two 600 kB values with a 1 MB limit "
         "closes the client"),
-    ("limits", "INFO rejected_connections counts the connections refused by maxclients"): (
-        ("sluice-kernel",),
-        "the kernel transport counts refusals (sl_kernel rejected) but control/main.c wires "
-        "INFO's rejected_connections to the dataplane servers' counters only"),
 }
 
 

@@ -416,7 +416,7 @@ static void fixture_up(struct fixture *f)
 	sl_engine_shared_defaults(&f->shared);
 	f->srv = zalloc64(sizeof(*f->srv));
 	assert_int_equal(sl_engine_init(&f->srv->eng, f->store, 0, &f->shared), 0);
-	f->srv->maxclients = 10000;
+	f->shared.maxclients = 10000;
 	f->srv->eng.now_ms = NOW_MS;
 	f->w = new_worker();
 	f->w->srv = f->srv;
@@ -490,12 +490,12 @@ static void test_config_live(void **state)
 	fixture_up(&f);
 	expect_reply(f.a, "CONFIG GET maxclients", "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
 	expect_reply(f.a, "CONFIG SET maxclients 50", "+OK\r\n");
-	assert_int_equal(f.srv->maxclients, 50);
+	assert_int_equal(f.shared.maxclients, 50);
 	expect_reply(f.a, "CONFIG GET maxc*", "*2\r\n$10\r\nmaxclients\r\n$2\r\n50\r\n");
 	expect_reply(f.a, "CONFIG SET maxclients 0",
 		     "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - "
 		     "argument must be between 1 and 1000000 inclusive\r\n");
-	assert_int_equal(f.srv->maxclients, 50);
+	assert_int_equal(f.shared.maxclients, 50);
 	/* The value of client-output-buffer-limit is one argument, as with redis-cli. */
 	{
 		struct sl_resp_arg argv[4] = {{"CONFIG", 6, 0},
@@ -512,9 +512,9 @@ static void test_config_live(void **state)
 		free(r);
 		sl_resp_out_deinit(&out);
 	}
-	assert_int_equal(f.srv->obuf_hard, 1024 * 1024);
-	assert_int_equal(f.srv->obuf_soft, 256 * 1024);
-	assert_int_equal(f.srv->obuf_soft_ms, 10000);
+	assert_int_equal(f.shared.obuf[0].hard, 1024 * 1024);
+	assert_int_equal(f.shared.obuf[0].soft, 256 * 1024);
+	assert_int_equal(f.shared.obuf[0].soft_ms, 10000);
 	expect_reply(f.a, "CONFIG SET nosuch 1",
 		     "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n");
 	fixture_down(&f);
