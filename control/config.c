@@ -74,6 +74,10 @@ static const struct option_def options[] = {
 	 "password clients must give with AUTH or HELLO; empty for none"},
 	{"maxmemory", OPT_SIZE, OFF(maxmemory), 0, 0, 0, NULL, "0",
 	 "memory limit for keys and values (100mb, 2gb...); 0 for none"},
+	{"maxmemory-clients", OPT_SIZE, OFF(maxmemory_clients), 0, 0, 0, NULL, "0",
+	 "memory all clients may hold in unsent replies and input (Redis's maxmemory-clients); "
+	 "above it the largest clients not marked CLIENT NO-EVICT are evicted; each worker "
+	 "keeps its share; 0 for none (output-memory-budget pauses input instead of evicting)"},
 	{"maxmemory-policy", OPT_ENUM, OFF(maxmemory_policy), 0, 0, 0, policies, "noeviction",
 	 "what to do at maxmemory: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, "
 	 "volatile-lru, volatile-lfu, volatile-random or volatile-ttl"},

@@ -48,12 +48,13 @@ struct sl_config {
 	unsigned n_renames;                /* rename-command <name> <newname>, in order */
 	char renames[32][2][64];
 	char requirepass[512];
-	long long maxmemory;  /* bytes; 0 = unlimited */
-	int maxmemory_policy; /* enum sl_store_policy order */
-	char device[96];      /* af_xdp:<iface> | tap:<name> | pci:<address> */
-	uint32_t address;     /* network byte order */
-	uint32_t netmask;     /* network byte order */
-	uint32_t gateway;     /* network byte order; 0 = none */
+	long long maxmemory;         /* bytes; 0 = unlimited */
+	long long maxmemory_clients; /* bytes of client memory; 0 = unlimited */
+	int maxmemory_policy;        /* enum sl_store_policy order */
+	char device[96];             /* af_xdp:<iface> | tap:<name> | pci:<address> */
+	uint32_t address;            /* network byte order */
+	uint32_t netmask;            /* network byte order */
+	uint32_t gateway;            /* network byte order; 0 = none */
 	long long workers;
 	char lcores[128]; /* EAL --lcores map; empty = automatic */
 	int no_huge;

@@ -381,6 +381,7 @@ static void engine_settings(const struct sl_config *cfg, struct sl_engine_shared
 	sh->start_ms = unix_ms();
 	sh->transport_name = transport;
 	sh->maxclients = (uint32_t)cfg->maxclients;
+	sh->maxmemory_clients = (uint64_t)cfg->maxmemory_clients;
 	sh->obuf[0] = (struct sl_engine_obuf){(uint64_t)cfg->obuf_normal.hard,
 					      (uint64_t)cfg->obuf_normal.soft,
 					      (uint64_t)cfg->obuf_normal.soft_seconds * 1000};

@@ -767,13 +767,31 @@ static void budget_resume_all(struct sl_server *s)
 	}
 }
 
-/*
- * Redis's clientsCron check of the output limits: a client that stopped
- * reading raises no WRITABLE event, so without this its soft limit would
- * never fire. Every SL_CLIENT_OBUF_SWEEP_MS.
- */
-static void sweep_obuf(struct sl_server *s)
+/* A client's memory as maxmemory-clients counts it: unsent replies and held input. */
+static uint64_t conn_mem(const struct sl_server_conn *c)
 {
+	uint64_t m = sl_resp_out_mem(&c->client.out) + c->client.pend_len;
+	const struct seg *g;
+
+	if (c->rbuf != NULL)
+		m += sizeof(*c->rbuf);
+	for (g = c->held; g != NULL; g = g->next)
+		m += sizeof(*g);
+	return m;
+}
+
+/*
+ * Redis's clientsCron, every SL_CLIENT_OBUF_SWEEP_MS: the output limits of
+ * every client (one that stopped reading raises no WRITABLE event, so its
+ * soft limit would never fire otherwise), then maxmemory-clients: while
+ * this worker's clients hold more than its share, the client holding the
+ * most (not marked CLIENT NO-EVICT) is evicted (reset), as Redis's
+ * evictClients does.
+ */
+static void sweep_clients(struct sl_server *s)
+{
+	struct sl_engine_shared *sh = s->eng.shared;
+	uint64_t limit = sh->maxmemory_clients, total = 0;
 	struct sl_server_conn *c, *next;
 
 	s->obuf_sweep_ms = s->now_ms;
@@ -783,7 +801,33 @@ static void sweep_obuf(struct sl_server *s)
 			sl_tcp_abort(c->tc, s->now_us);
 			s->stats.obuf_disconnections++;
 			conn_free(s, c);
+			continue;
 		}
+		total += conn_mem(c);
+	}
+	if (limit == 0)
+		return;
+	limit /= sl_store_n_parts(s->eng.store);
+	while (total > limit) {
+		struct sl_server_conn *big = NULL;
+		uint64_t most = 0, m;
+
+		for (c = s->live; c != NULL; c = c->next) {
+			if (c->client.flags & SL_CLIENT_NO_EVICT)
+				continue;
+			m = conn_mem(c);
+			if (m > most) {
+				most = m;
+				big = c;
+			}
+		}
+		if (big == NULL)
+			return;
+		total -= most;
+		sl_tcp_abort(big->tc, s->now_us);
+		s->stats.evicted_clients++;
+		atomic_fetch_add_explicit(&sh->evicted_clients, 1, memory_order_relaxed);
+		conn_free(s, big);
 	}
 }
 
@@ -803,7 +847,7 @@ unsigned sl_server_poll(struct sl_server *s, uint64_t tsc)
 	if (s->budget_resume)
 		budget_resume_all(s);
 	if (sl_unlikely(s->now_ms - s->obuf_sweep_ms >= SL_CLIENT_OBUF_SWEEP_MS))
-		sweep_obuf(s);
+		sweep_clients(s);
 	sl_tcp_timers(s->tcp, s->now_us);
 	sl_tcp_flush(s->tcp);
 	return n + (unsigned)(s->eng.stats.shipped_in - served);

@@ -88,6 +88,7 @@ struct sl_server_stats {
 	uint64_t obuf_disconnections; /* closed by client-output-buffer-limit */
 	uint64_t source_rejected;     /* connections refused: maxclients-per-source */
 	uint64_t budget_pauses;       /* times a connection stopped taking input: output budget */
+	uint64_t evicted_clients;     /* closed by maxmemory-clients */
 	/* INFO mem_clients_normal: output memory of the live clients as of their last write
 	 * (sl_resp_out_mem), and the input segments they hold, in bytes. */
 	uint64_t out_mem;

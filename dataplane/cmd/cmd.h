@@ -117,6 +117,11 @@ struct sl_engine_shared {
 	atomic_uint nclients;
 	/* Connections a transport without published INFO counters refused (kernel). */
 	atomic_uint_fast64_t rejected_connections;
+	/* maxmemory-clients (bytes; 0 = none): clients' memory (unsent replies and held
+	 * input) above it evicts the largest clients not marked CLIENT NO-EVICT; each
+	 * worker keeps its share (the limit / workers). evicted_clients counts them. */
+	uint64_t maxmemory_clients;
+	atomic_uint_fast64_t evicted_clients;
 	/* client-output-buffer-limit by class, Redis's order: normal, replica, pubsub.
 	 * Every sluice client is in the normal class; the others are kept for
 	 * CONFIG GET/SET only. 0 disables a limit. */
@@ -205,7 +210,7 @@ struct sl_engine {
 #define SL_CLIENT_CLOSE_NOW         (1u << 1) /* query buffer limit, no memory */
 #define SL_CLIENT_AUTHENTICATED     (1u << 2)
 #define SL_CLIENT_KILLED            (1u << 3) /* CLIENT KILL by another client: close now */
-#define SL_CLIENT_NO_EVICT          (1u << 4) /* CLIENT NO-EVICT on (recorded; no client eviction) */
+#define SL_CLIENT_NO_EVICT          (1u << 4) /* CLIENT NO-EVICT on: maxmemory-clients spares it */
 #define SL_CLIENT_REPLY_OFF         (1u << 5) /* CLIENT REPLY OFF */
 #define SL_CLIENT_REPLY_SKIP_NEXT   (1u << 6) /* CLIENT REPLY SKIP: the next command */
 #define SL_CLIENT_REPLY_SKIP        (1u << 7) /* replies of the current command are dropped */

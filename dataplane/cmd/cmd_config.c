@@ -92,6 +92,8 @@ static const struct conf_def confs[] = {
 	{"requirepass", NULL, CONF_PASS, 0, 0, 0, FIELD_NONE, 0, NOFIX},
 	/* Both limits apply to the whole process at once (every worker, both transports). */
 	{"maxclients", NULL, CONF_INT, 0, 1, UINT_MAX, FIELD_UINT, AT(maxclients), NOFIX},
+	{"maxmemory-clients", NULL, CONF_MEMORY, 0, 0, ULLONG_MAX, FIELD_U64, AT(maxmemory_clients),
+	 NOFIX},
 	{"client-output-buffer-limit", NULL, CONF_OBUF, 0, 0, 0, FIELD_NONE, 0, NOFIX},
 	{"port", NULL, CONF_INT, IMM, 0, 65535, FIELD_U16, AT(tcp_port), NOFIX},
 	{"databases", NULL, CONF_INT, IMM, 1, INT_MAX, FIELD_NONE, 0, "1", NULL},

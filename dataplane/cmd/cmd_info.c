@@ -352,8 +352,9 @@ static void info_persistence(struct text *t, const struct sl_engine *e)
 
 /*
  * rejected_connections counts refusals for maxclients (as Redis does), for
- * maxclients-per-source and for protected mode. evicted_clients is 0
- * because sluice has no client eviction (maxmemory-clients) yet.
+ * maxclients-per-source and for protected mode. evicted_clients counts the
+ * clients maxmemory-clients evicted (client-output-buffer-limit closes are
+ * not evictions, as in Redis).
  */
 static void info_stats(struct text *t, const struct sl_engine *e, const struct sl_store_stats *st,
 		       const struct totals *tot)
@@ -363,13 +364,16 @@ static void info_stats(struct text *t, const struct sl_engine *e, const struct s
 	    "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
 	    "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
 	    "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
-	    "evicted_clients:0\r\n"
+	    "evicted_clients:%llu\r\n"
 	    "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
 	    "pubsub_patterns:0\r\ntotal_error_replies:%llu\r\nunexpected_error_replies:0\r\n",
 	    (unsigned long long)tot->received, (unsigned long long)tot->requests,
 	    (unsigned long long)e->inst_ops, (unsigned long long)e->stats.net_input_bytes,
 	    (unsigned long long)tot->rejected, (unsigned long long)st->expired,
-	    (unsigned long long)st->evicted, (unsigned long long)e->stats.keyspace_hits,
+	    (unsigned long long)st->evicted,
+	    (unsigned long long)atomic_load_explicit(&e->shared->evicted_clients,
+						     memory_order_relaxed),
+	    (unsigned long long)e->stats.keyspace_hits,
 	    (unsigned long long)e->stats.keyspace_misses,
 	    (unsigned long long)e->stats.error_replies);
 }
