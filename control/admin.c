@@ -710,6 +710,8 @@ static void config_set(struct sl_admin *a, const struct sl_resp_arg *name,
 		 * which the error says. */
 		a->p.conn_rate_mbps = conn_mbps;
 		a->p.port_rate_mbps = port_mbps;
+		a->p.servers[0].eng.shared->pace_conn_mbps = conn_mbps; /* for INFO */
+		a->p.servers[0].eng.shared->pace_port_mbps = port_mbps;
 	} else {
 		reply_err(out, "-ERR Unknown option or number of arguments for CONFIG SET - '%s'",
 			  n);

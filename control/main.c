@@ -729,6 +729,9 @@ int main(int argc, char **argv)
 		ap.servers = servers;
 		ap.n_workers = w;
 		ap.xdp_stats_fd = pconf.kind == SL_PORT_AF_XDP ? xdp.stats_fd : -1;
+		shared.pace_port_mbps = cfg.port_rate_mbps;
+		shared.pace_conn_mbps = cfg.conn_rate_mbps;
+		shared.port_link_mbps = port.link_speed_mbps;
 		ap.conn_rate_mbps = cfg.conn_rate_mbps;
 		ap.port_rate_mbps = cfg.port_rate_mbps;
 		ap.link_speed_mbps = port.link_speed_mbps;

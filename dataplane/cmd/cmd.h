@@ -122,6 +122,10 @@ struct sl_engine_shared {
 	 * worker keeps its share (the limit / workers). evicted_clients counts them. */
 	uint64_t maxmemory_clients;
 	atomic_uint_fast64_t evicted_clients;
+	/* Egress pacing as configured, for INFO (the TCP stacks hold the rates): Mbit/s;
+	 * port: 0 = 95% of the link (port_link_mbps), -1 = off; conn: 0 = off. */
+	long long pace_port_mbps, pace_conn_mbps;
+	uint32_t port_link_mbps;
 	/* client-output-buffer-limit by class, Redis's order: normal, replica, pubsub.
 	 * Every sluice client is in the normal class; the others are kept for
 	 * CONFIG GET/SET only. 0 disables a limit. */

@@ -466,6 +466,14 @@ static void info_sluice(struct text *t, const struct sl_engine *e, const struct 
 	    (unsigned long long)e->stats.unknown_commands,
 	    (unsigned long long)e->stats.auth_failures, (unsigned long long)e->slowlog_len,
 	    (unsigned long long)e->stats.shipped_out, (unsigned long long)e->stats.shipped_in);
+	if (e->shared->port_link_mbps != 0 || e->shared->pace_port_mbps != 0 ||
+	    e->shared->pace_conn_mbps != 0)
+		add(t, "pacing:port_rate_mbps=%lld,conn_rate_mbps=%lld,link_mbps=%u\r\n",
+		    e->shared->pace_port_mbps < 0 ? -1LL
+		    : e->shared->pace_port_mbps == 0
+			    ? (long long)e->shared->port_link_mbps * 95 / 100
+			    : e->shared->pace_port_mbps,
+		    e->shared->pace_conn_mbps, e->shared->port_link_mbps);
 	add(t, "output_memory:used=%llu,peak=%llu,budget=%llu,pauses=%llu\r\n",
 	    (unsigned long long)e->out_mem, (unsigned long long)e->out_mem_peak,
 	    (unsigned long long)e->out_budget, (unsigned long long)e->out_budget_pauses);

@@ -49,6 +49,8 @@ ctl_says() { # ctl_says PATTERN ARGS...: sluicectl ARGS prints a line matching P
 check "sluice starts unpaced per connection" sl_start
 check "sluicectl config set conn-rate-mbps 16" ctl_says OK config set conn-rate-mbps 16
 check "sluicectl config get shows it" ctl_says "(^|[^0-9])16$" config get conn-rate-mbps
+check "INFO sluice shows the pacing state" \
+	bash -c "redis-cli -h $SL_ADDR info sluice | tr -d '\r' | grep -q '^pacing:port_rate_mbps=[0-9]*,conn_rate_mbps=16,link_mbps='"
 out=$(timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 4194304 1)
 echo "# after a live set to 16 Mbit/s, one GET of 4 MiB: $out"
 check "the live cap holds the next transfer back (at least 1.8 s), intact" \
