@@ -980,6 +980,87 @@ static void on_release(void *arg, const void *ptr, size_t len)
 	r->len = len;
 }
 
+/*
+ * Bulk and status replies are formatted in place when the tail chunk has
+ * room, else through the general append: either way the bytes are RESP's
+ * "$<decimal length>\r\n<value>\r\n" and "+<text>\r\n". Lengths cross
+ * every digit count and the in-place limit; chunk sizes make some replies
+ * fit and others spill.
+ */
+/* All pending output, consumed in as many peeks as it takes. */
+static char *drain(struct sl_resp_out *o, size_t *len)
+{
+	struct strbuf b = {0};
+	struct iovec iov[64];
+	size_t n;
+
+	sb_add(&b, "", 0);
+	while ((n = sl_resp_out_peek(o, iov, 64)) > 0) {
+		size_t done = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			sb_add(&b, iov[i].iov_base, iov[i].iov_len);
+			done += iov[i].iov_len;
+		}
+		sl_resp_out_consume(o, done);
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static void test_write_bulk_lengths(void **state)
+{
+	static const size_t lens[] = {0,    1,    9,     10,    99,     100,    999,
+				      1000, 9999, 10000, 99999, 100000, 123456, 1048576};
+	static const uint32_t chunks[] = {SL_RESP_CHUNK_BYTES, 7, 64, 2000000};
+	size_t maxlen = 1048576;
+	char *val = malloc(maxlen);
+
+	(void)state;
+	assert_non_null(val);
+	for (size_t i = 0; i < maxlen; i++)
+		val[i] = (char)('a' + i % 26);
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct counting_alloc ca = {0};
+		struct sl_resp_alloc_ops ops = {ca_alloc, ca_free, &ca};
+		struct strbuf expect = {0};
+		struct sl_resp_out o;
+		char hdr[32];
+		size_t len;
+		char *got;
+
+		sl_resp_out_init(&o, &ops);
+		o.chunk_size = chunks[c];
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			assert_int_equal(sl_resp_write_bulk(&o, val, lens[i]), 0);
+			snprintf(hdr, sizeof(hdr), "$%zu\r\n", lens[i]);
+			sb_str(&expect, hdr);
+			sb_add(&expect, val, lens[i]);
+			sb_str(&expect, "\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "OK", 2), 0);
+			sb_str(&expect, "+OK\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "a\rb\nc", 5), 0);
+			sb_str(&expect, "+a b c\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "x\ny", 3), 0);
+			sb_str(&expect, "+x y\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "x\ry", 3), 0);
+			sb_str(&expect, "+x y\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "0123456789abcdefg", 17), 0);
+			sb_str(&expect, "+0123456789abcdefg\r\n");
+		}
+		assert_int_equal(sl_resp_out_pending(&o), expect.len);
+		got = drain(&o, &len);
+		assert_int_equal(sl_resp_out_pending(&o), 0);
+		assert_int_equal(len, expect.len);
+		assert_memory_equal(got, expect.p, len);
+		free(got);
+		free(expect.p);
+		sl_resp_out_deinit(&o);
+		assert_int_equal(ca.live, 0);
+	}
+	free(val);
+}
+
 static void test_write_chain_and_refs(void **state)
 {
 	struct counting_alloc ca = {0};
@@ -1245,6 +1326,7 @@ int main(void)
 		cmocka_unit_test(test_parse_many_args),
 		cmocka_unit_test(test_write_table),
 		cmocka_unit_test(test_write_format_helpers),
+		cmocka_unit_test(test_write_bulk_lengths),
 		cmocka_unit_test(test_write_chain_and_refs),
 		cmocka_unit_test(test_write_refs_back_to_back),
 		cmocka_unit_test(test_write_deferred),
