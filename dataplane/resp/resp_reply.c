@@ -341,34 +341,33 @@ int sl_resp_set_deferred_len(struct sl_resp_out *o, struct sl_resp_chunk *h, enu
 	return 0;
 }
 
-/* Whether s[0..len) holds no CR or LF; short strings without a libc call. */
-static inline bool no_crlf(const char *s, size_t len)
-{
-	if (len <= 16) {
-		for (size_t i = 0; i < len; i++)
-			if (s[i] == '\r' || s[i] == '\n')
-				return false;
-		return true;
-	}
-	return memchr(s, '\r', len) == NULL && memchr(s, '\n', len) == NULL;
-}
-
 int sl_resp_write_status(struct sl_resp_out *o, const char *s, size_t len)
 {
 	char *d;
 
-	if (no_crlf(s, len)) {
-		if (len <= 16 && (d = tail_room(o, len + 3)) != NULL) {
-			d[0] = '+';
-			if (len > 0)
-				memcpy(d + 1, s, len);
+	/* The usual short status ("OK", "PONG"): checked and copied in one pass
+	 * into the tail; bytes left there uncommitted when a CR or LF turns up
+	 * are simply overwritten later. */
+	if (len <= 16 && (d = tail_room(o, len + 3)) != NULL) {
+		size_t i;
+
+		d[0] = '+';
+		for (i = 0; i < len; i++) {
+			char ch = s[i];
+
+			if (ch == '\r' || ch == '\n')
+				break;
+			d[i + 1] = ch;
+		}
+		if (i == len) {
 			d[len + 1] = '\r';
 			d[len + 2] = '\n';
 			tail_commit(o, len + 3);
 			return 0;
 		}
-		return append3(o, "+", 1, s, len);
 	}
+	if (memchr(s, '\r', len) == NULL && memchr(s, '\n', len) == NULL)
+		return append3(o, "+", 1, s, len);
 	if (append(o, "+", 1) != 0 || write_sanitized(o, s, len) != 0)
 		return -ENOMEM;
 	return append(o, "\r\n", 2);
