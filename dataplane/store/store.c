@@ -381,28 +381,34 @@ static struct bucket *overflow_alloc(struct part *p)
 }
 
 /* Queue memory for reclamation after a grace period. `used` drops now. */
-void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind kind,
-		     uint64_t used_bytes)
+/* The retire ring is full: double it. False when there is no memory. */
+static __attribute__((noinline)) bool retire_grow(struct part *p)
+{
+	uint64_t ncap = p->rq_cap ? p->rq_cap * 2 : 256;
+	struct retire *nq = arena_alloc(p, ncap * sizeof(*nq), 0);
+	if (nq == NULL)
+		return false;
+	OWN_ADD(p->alloc, nallocx(ncap * sizeof(*nq), p->mflags));
+	WR(p->meta, nallocx(ncap * sizeof(*nq), p->mflags));
+	for (uint64_t i = p->rq_head; i != p->rq_tail; i++)
+		nq[i & (ncap - 1)] = p->rq[i & (p->rq_cap - 1)];
+	if (p->rq != NULL) {
+		arena_free(p, p->rq, p->rq_cap * sizeof(*nq), 0);
+		OWN_SUB(p->alloc, nallocx(p->rq_cap * sizeof(*nq), p->mflags));
+	}
+	p->rq = nq;
+	p->rq_cap = ncap;
+	return true;
+}
+
+static inline void retire(struct part *p, void *ptr, uint64_t size, enum retire_kind kind,
+			  uint64_t used_bytes)
 {
 	OWN_SUB(p->used, used_bytes);
-	if (p->rq_tail - p->rq_head == p->rq_cap) {
-		uint64_t ncap = p->rq_cap ? p->rq_cap * 2 : 256;
-		struct retire *nq = arena_alloc(p, ncap * sizeof(*nq), 0);
-		if (nq == NULL) {
-			/* Cannot queue it: leaking is the only safe choice. */
-			p->retire_lost++;
-			return;
-		}
-		OWN_ADD(p->alloc, nallocx(ncap * sizeof(*nq), p->mflags));
-		WR(p->meta, nallocx(ncap * sizeof(*nq), p->mflags));
-		for (uint64_t i = p->rq_head; i != p->rq_tail; i++)
-			nq[i & (ncap - 1)] = p->rq[i & (p->rq_cap - 1)];
-		if (p->rq != NULL) {
-			arena_free(p, p->rq, p->rq_cap * sizeof(*nq), 0);
-			OWN_SUB(p->alloc, nallocx(p->rq_cap * sizeof(*nq), p->mflags));
-		}
-		p->rq = nq;
-		p->rq_cap = ncap;
+	if (sl_unlikely(p->rq_tail - p->rq_head == p->rq_cap) && !retire_grow(p)) {
+		/* Cannot queue it: leaking is the only safe choice. */
+		p->retire_lost++;
+		return;
 	}
 	struct retire *r = &p->rq[p->rq_tail & (p->rq_cap - 1)];
 	r->ptr = ptr;
@@ -413,9 +419,15 @@ void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind 
 	OWN_ADD(p->pending, 1);
 }
 
+void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind kind,
+		     uint64_t used_bytes)
+{
+	retire(p, ptr, size, kind, used_bytes);
+}
+
 void sl_store_retire_mem(struct part *p, void *ptr, size_t size)
 {
-	sl_store_retire(p, ptr, size, RK_MEM, usable(size, 0));
+	retire(p, ptr, size, RK_MEM, usable(size, 0));
 }
 
 static void retire_item(struct part *p, struct item *it, bool deep)
@@ -423,7 +435,7 @@ static void retire_item(struct part *p, struct item *it, bool deep)
 	if (deep && it->type == SL_STORE_T_HASH && it->enc == SL_STORE_ENC_TABLE)
 		sl_store_hobj_retire(p, it);
 	size_t sz = item_size(it);
-	sl_store_retire(p, it, sz, RK_ITEM, usable(sz, 0));
+	retire(p, it, sz, RK_ITEM, usable(sz, 0));
 }
 
 static void free_item_now(struct part *p, struct item *it, bool was_retired)
@@ -1041,11 +1053,9 @@ static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)
 }
 
 /* Called before any write that may grow memory (Redis performEvictions). */
-int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
+static __attribute__((noinline)) int ensure_memory_evict(struct sl_store *s, struct part *p,
+							 uint64_t now, uint64_t lim)
 {
-	uint64_t lim = part_limit(s);
-	if (lim == 0 || RD(p->used) <= lim)
-		return 0;
 	int pol = RD(s->policy);
 	if (pol == SL_STORE_NOEVICTION)
 		return -ENOSPC;
@@ -1056,6 +1066,19 @@ int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
 			return -ENOSPC;
 	}
 	return 0;
+}
+
+static inline int ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
+{
+	uint64_t lim = part_limit(s);
+	if (lim == 0 || RD(p->used) <= lim)
+		return 0;
+	return ensure_memory_evict(s, p, now, lim);
+}
+
+int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
+{
+	return ensure_memory(s, p, now);
 }
 
 void sl_store_set_hash_limits(struct sl_store *s, unsigned entries, unsigned value)
@@ -1135,7 +1158,7 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 	if ((flags & SL_STORE_SET_XX) && old == NULL)
 		return -ENOENT;
 	uint64_t evicted = RD(p->evicted);
-	int rc = sl_store_ensure_memory(s, p, now_ms);
+	int rc = ensure_memory(s, p, now_ms);
 	if (rc != 0)
 		return rc;
 	if (RD(p->evicted) != evicted) /* eviction may have removed the key we found */
@@ -1246,7 +1269,7 @@ int sl_store_incrby(struct sl_store *s, unsigned self, const void *key, size_t k
 		*result = v;
 		return 0;
 	}
-	int rc = sl_store_ensure_memory(s, p, now_ms);
+	int rc = ensure_memory(s, p, now_ms);
 	if (rc != 0)
 		return rc;
 	it = owner_find(p, h, key, klen, now_ms, &slotp);
@@ -1314,7 +1337,7 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 	int n = format_ld(v, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
+	int rc = ensure_memory(s, p, now_ms);
 	if (rc != 0)
 		return rc;
 	it = owner_find(p, h, key, klen, now_ms, &slotp);
@@ -1350,7 +1373,7 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 	}
 	if (offset + vlen > STORE_MAX_STRING)
 		return -EOVERFLOW;
-	int rc = sl_store_ensure_memory(s, p, now_ms);
+	int rc = ensure_memory(s, p, now_ms);
 	if (rc != 0)
 		return rc;
 	it = owner_find(p, h, key, klen, now_ms, &slotp);
