@@ -339,7 +339,8 @@ static struct {
 } renames[MAX_RENAMES];
 static unsigned n_renames;
 
-static inline const struct cmd_def *lookup_table(const char *name, size_t len);
+static inline __attribute__((always_inline)) const struct cmd_def *lookup_table(const char *name,
+										size_t len);
 
 int sl_cmd_rename(const char *name, const char *newname)
 {
@@ -384,7 +385,8 @@ const struct cmd_def *sl_cmd_lookup(const char *name, size_t len)
 	return d;
 }
 
-static inline const struct cmd_def *lookup_table(const char *name, size_t len)
+static inline __attribute__((always_inline)) const struct cmd_def *lookup_table(const char *name,
+										size_t len)
 {
 	uint64_t w[NAME_WORDS];
 	uint32_t s;
