@@ -172,8 +172,25 @@ static int append3(struct sl_resp_out *o, const char *a, size_t alen, const void
 }
 
 /*
+ * The first chunk of an empty chain, of chunk_size bytes: what append()
+ * allocates for the first piece of a reply, so a reply that fits in it ends
+ * up in the same single chunk either way. NULL when out of memory.
+ */
+static __attribute__((noinline)) char *first_chunk(struct sl_resp_out *o)
+{
+	struct sl_resp_chunk *c = chunk_new(o, o->chunk_size);
+
+	if (c == NULL)
+		return NULL;
+	chain(o, c);
+	return c->data;
+}
+
+/*
  * Room for n more bytes at the end of the tail chunk, or NULL: the short
  * replies of a pipeline are written there in place, with no staging copy.
+ * An empty chain (every reply sent: the usual state without pipelining) gets
+ * its first chunk here when n fits in one.
  */
 static inline char *tail_room(struct sl_resp_out *o, size_t n)
 {
@@ -181,6 +198,8 @@ static inline char *tail_room(struct sl_resp_out *o, size_t n)
 
 	if (sl_likely(t != NULL && !t->deferred && t->cap - t->len >= n))
 		return t->data + t->len;
+	if (t == NULL && n <= o->chunk_size)
+		return first_chunk(o);
 	return NULL;
 }
 
