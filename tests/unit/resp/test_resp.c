@@ -1050,11 +1050,41 @@ static void test_write_bulk_lengths(void **state)
 		}
 		assert_int_equal(sl_resp_out_pending(&o), expect.len);
 		got = drain(&o, &len);
+		assert_int_equal(sl_resp_out_mem(&o), 0);
 		assert_int_equal(sl_resp_out_pending(&o), 0);
 		assert_int_equal(len, expect.len);
 		assert_memory_equal(got, expect.p, len);
 		free(got);
 		free(expect.p);
+		/* Without pipelining every reply starts an empty chain: one that fits
+		 * in chunk_size takes exactly one chunk of chunk_size (resp.h:
+		 * sl_resp_out_mem counts header + capacity per chunk). */
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			size_t want = snprintf(hdr, sizeof(hdr), "$%zu\r\n", lens[i]) + lens[i] + 2;
+
+			memset(&expect, 0, sizeof(expect));
+			assert_int_equal(sl_resp_write_bulk(&o, val, lens[i]), 0);
+			if (want <= chunks[c])
+				assert_int_equal(sl_resp_out_mem(&o),
+						 sizeof(struct sl_resp_chunk) + chunks[c]);
+			sb_str(&expect, hdr);
+			sb_add(&expect, val, lens[i]);
+			sb_str(&expect, "\r\n");
+			got = drain(&o, &len);
+			assert_int_equal(len, want);
+			assert_memory_equal(got, expect.p, len);
+			assert_int_equal(sl_resp_out_mem(&o), 0);
+			free(got);
+			free(expect.p);
+			assert_int_equal(sl_resp_write_status(&o, "PONG", 4), 0);
+			if (chunks[c] >= 7)
+				assert_int_equal(sl_resp_out_mem(&o),
+						 sizeof(struct sl_resp_chunk) + chunks[c]);
+			got = drain(&o, &len);
+			assert_int_equal(len, 7);
+			assert_memory_equal(got, "+PONG\r\n", 7);
+			free(got);
+		}
 		sl_resp_out_deinit(&o);
 		assert_int_equal(ca.live, 0);
 	}
