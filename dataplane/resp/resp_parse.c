@@ -985,11 +985,19 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
 
 	if (p->flags & F_DONE)
 		release_request(p);
-	if (sl_likely(p->state == ST_START) && fast_request(p, buf, len, &used)) {
-		p->req_bytes = used;
-		p->flags |= F_DONE;
-		*consumed = used;
-		return SL_RESP_OK;
+	if (sl_likely(p->state == ST_START)) {
+		if (fast_request(p, buf, len, &used)) {
+			p->req_bytes = used;
+			p->flags |= F_DONE;
+			*consumed = used;
+			return SL_RESP_OK;
+		}
+		if (len == 0) {
+			/* the call after the last whole request of a segment */
+			p->req_bytes = 0;
+			*consumed = 0;
+			return SL_RESP_AGAIN;
+		}
 	}
 	return parse_general(p, buf, len, consumed);
 }
