@@ -355,7 +355,8 @@ int get_ll_or_reply(struct sl_client *c, const struct sl_resp_arg *a, long long 
 
 /* ---- dispatch ---- */
 
-static void unknown_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
+static __attribute__((noinline, cold)) void
+unknown_command(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
 {
 	char args[512];
 	size_t n = 0;
@@ -455,8 +456,10 @@ static inline uint64_t slow_elapsed_us(const struct sl_engine *e, uint64_t t0)
 	return e->tsc_per_us != 0 ? d / e->tsc_per_us : d;
 }
 
-static void execute(struct sl_client *c, const struct cmd_def *cmd, const struct sl_resp_arg *argv,
-		    uint32_t argc)
+static inline __attribute__((always_inline)) void execute(struct sl_client *c,
+							  const struct cmd_def *cmd,
+							  const struct sl_resp_arg *argv,
+							  uint32_t argc)
 {
 	struct sl_engine *e = c->eng;
 	struct sl_cmd_stat *st = &e->cmd_stat[cmd - sl_cmd_table];
@@ -506,7 +509,7 @@ void engine_execute(struct sl_client *c, const struct cmd_def *cmd, const struct
 	execute(c, cmd, argv, argc);
 }
 
-static void run(struct sl_client *c)
+static inline __attribute__((always_inline)) void run(struct sl_client *c)
 {
 	const struct sl_resp_arg *argv = c->parser.argv;
 	uint32_t argc = c->parser.argc;
@@ -539,20 +542,13 @@ static void run(struct sl_client *c)
  * scratch writer that is dropped. Redis applies SKIP to the command after
  * the CLIENT REPLY SKIP itself.
  */
-static void run_maybe_silent(struct sl_client *c)
+static __attribute__((noinline)) void run_silent(struct sl_client *c)
 {
 	struct sl_resp_out keep;
-	bool silent;
 
-	c->flags &= ~SL_CLIENT_REPLY_SKIP;
 	if (c->flags & SL_CLIENT_REPLY_SKIP_NEXT) {
 		c->flags &= ~SL_CLIENT_REPLY_SKIP_NEXT;
 		c->flags |= SL_CLIENT_REPLY_SKIP;
-	}
-	silent = (c->flags & (SL_CLIENT_REPLY_OFF | SL_CLIENT_REPLY_SKIP)) != 0;
-	if (!silent) {
-		run(c);
-		return;
 	}
 	keep = c->out;
 	sl_resp_out_init(&c->out, NULL);
@@ -577,6 +573,18 @@ static void run_maybe_silent(struct sl_client *c)
 	}
 	sl_resp_out_deinit(&c->out);
 	c->out = keep;
+}
+
+static inline __attribute__((always_inline)) void run_maybe_silent(struct sl_client *c)
+{
+	/* A SKIP applied to the previous command ends; SKIP_NEXT turns into
+	 * SKIP for this one (run_silent). */
+	c->flags &= ~SL_CLIENT_REPLY_SKIP;
+	if (sl_unlikely(c->flags & (SL_CLIENT_REPLY_SKIP_NEXT | SL_CLIENT_REPLY_OFF))) {
+		run_silent(c);
+		return;
+	}
+	run(c);
 }
 
 /* Parses and runs what buf holds; stops early when a request is shipped (see mesh.c). */

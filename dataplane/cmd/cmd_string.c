@@ -151,7 +151,8 @@ static void set_generic(struct sl_client *c, const struct sl_resp_arg *key,
 		o.flags |= SL_STORE_SET_KEEPTTL;
 	if (flags & OPT_GET)
 		o.flags |= SL_STORE_SET_GET;
-	memset(&old, 0, sizeof(old));
+	if (flags & OPT_GET) /* the store fills old only for SET_GET */
+		memset(&old, 0, sizeof(old));
 	rc = sl_store_set(STR(c), SELF(c), key->ptr, key->len, val->ptr, val->len, &o, NOW(c),
 			  &old);
 	if (rc != 0 && rc != -EEXIST && rc != -ENOENT) {
@@ -179,6 +180,11 @@ void cmd_set(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
 	uint32_t exp;
 	uint64_t at = 0;
 
+	if (argc == 3) {
+		/* plain SET key value: no options to parse */
+		set_generic(c, &argv[1], &argv[2], 0, 0, 0);
+		return;
+	}
 	if (parse_options(c, argv, argc, 3, STR_SET, &flags, &exp) != 0)
 		return;
 	if (exp != 0 && expire_ms_or_reply(c, &argv[exp], flags, "set", &at) != 0)

@@ -8,6 +8,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 
 #include "dataplane/cmd/cmd_priv.h"
 
@@ -226,21 +228,84 @@ unsigned sl_cmd_count(void)
 }
 
 /*
- * Lookup: an open-addressing index over lower-cased names, built once.
- * 256 slots for well under 128 commands keeps probes short.
+ * Lookup: an open-addressing index over the names, built once. A name is
+ * folded to lower case (ASCII only, as tolower/strncasecmp in the C locale
+ * that sluice runs in) into two 64-bit words, so hashing and comparing it
+ * costs a few word operations instead of a per-byte tolower and a
+ * strncasecmp call; each slot keeps its entry's words and length, so a hit
+ * reads one slot and nothing else. 256 slots for well under 128 commands
+ * keep probes short. No command name is longer than NAME_WORDS words.
  */
-#define INDEX_SLOTS 256
-static uint8_t index_slot[INDEX_SLOTS]; /* table position + 1; 0 = empty */
+#define INDEX_SLOTS  256
+#define NAME_WORDS   2
+#define CMD_NAME_MAX (NAME_WORDS * 8)
+
+struct index_slot {
+	uint64_t w[NAME_WORDS];
+	uint8_t len;
+	uint8_t pos; /* table position + 1; 0 = empty */
+};
+
+static struct index_slot index_slots[INDEX_SLOTS];
+static atomic_bool index_ready;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static uint32_t name_hash(const char *p, size_t len)
+/* ASCII 'A'..'Z' of every byte of w to lower case, other bytes unchanged. */
+static inline __attribute__((always_inline)) uint64_t fold_word(uint64_t w)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = w & ~high;
+	/* per byte: high bit set iff low7 >= 'A', resp. low7 > 'Z'; no carries
+	 * cross bytes since low7 + 0x80 - k stays below 0x100 */
+	uint64_t ge_a = low7 + ones * (0x80 - 'A');
+	uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1);
+	uint64_t upper = ge_a & ~gt_z & ~w & high;
 
-	for (i = 0; i < len; i++)
-		h = (h ^ (uint8_t)tolower((unsigned char)p[i])) * 16777619u;
-	return h;
+	return w | (upper >> 2);
+}
+
+/* Load up to 8 bytes little-end first, zero padded. */
+static inline __attribute__((always_inline)) uint64_t load_le(const char *p, size_t n)
+{
+	uint64_t w = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n == 8) {
+		memcpy(&w, p, 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+
+		/* bytes [0,4) and [n-4,n): the overlap is shifted out of hi */
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + n - 4, 4);
+		w = (uint64_t)lo | ((uint64_t)(hi >> (8 * (8 - n))) << 32);
+	} else if (n > 0) {
+		/* 1 to 3 bytes: first, middle and last cover them all */
+		w = (uint64_t)(uint8_t)p[0] | (uint64_t)(uint8_t)p[n / 2] << (8 * (n / 2)) |
+		    (uint64_t)(uint8_t)p[n - 1] << (8 * (n - 1));
+	}
+#else
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)(uint8_t)p[i] << (8 * i);
+#endif
+	return w;
+}
+
+/* The folded words of name[0..len), len <= CMD_NAME_MAX. */
+static inline __attribute__((always_inline)) void name_words(const char *p, size_t len,
+							     uint64_t w[NAME_WORDS])
+{
+	w[0] = fold_word(load_le(p, len < 8 ? len : 8));
+	w[1] = len > 8 ? fold_word(load_le(p + 8, len - 8)) : 0;
+}
+
+static inline __attribute__((always_inline)) uint32_t name_hash(const uint64_t w[NAME_WORDS],
+								size_t len)
+{
+	uint64_t h = (w[0] ^ (uint64_t)len) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ (h >> 29) ^ w[1]) * 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h >> 40);
 }
 
 static void build_index(void)
@@ -250,12 +315,20 @@ static void build_index(void)
 	static_assert(sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]) < INDEX_SLOTS / 2,
 		      "command index too small");
 	for (i = 0; i < sl_cmd_table_len; i++) {
-		uint32_t s = name_hash(sl_cmd_table[i].name, strlen(sl_cmd_table[i].name));
+		size_t len = strlen(sl_cmd_table[i].name);
+		uint64_t w[NAME_WORDS];
+		uint32_t s;
 
-		while (index_slot[s % INDEX_SLOTS] != 0)
+		if (len > CMD_NAME_MAX)
+			abort(); /* a table entry longer than the index allows: a build bug */
+		name_words(sl_cmd_table[i].name, len, w);
+		s = name_hash(w, len);
+		while (index_slots[s % INDEX_SLOTS].pos != 0)
 			s++;
-		index_slot[s % INDEX_SLOTS] = (uint8_t)(i + 1);
+		index_slots[s % INDEX_SLOTS] = (struct index_slot){
+			.w = {w[0], w[1]}, .len = (uint8_t)len, .pos = (uint8_t)(i + 1)};
 	}
+	atomic_store_explicit(&index_ready, true, memory_order_release);
 }
 
 /* rename-command: a handful at most, set before engines run, read-only after. */
@@ -266,7 +339,8 @@ static struct {
 } renames[MAX_RENAMES];
 static unsigned n_renames;
 
-static const struct cmd_def *lookup_table(const char *name, size_t len);
+static inline __attribute__((always_inline)) const struct cmd_def *lookup_table(const char *name,
+										size_t len);
 
 int sl_cmd_rename(const char *name, const char *newname)
 {
@@ -311,20 +385,24 @@ const struct cmd_def *sl_cmd_lookup(const char *name, size_t len)
 	return d;
 }
 
-static const struct cmd_def *lookup_table(const char *name, size_t len)
+static inline __attribute__((always_inline)) const struct cmd_def *lookup_table(const char *name,
+										size_t len)
 {
+	uint64_t w[NAME_WORDS];
 	uint32_t s;
 
-	pthread_once(&index_once, build_index);
-	for (s = name_hash(name, len);; s++) {
-		unsigned slot = index_slot[s % INDEX_SLOTS];
-		const struct cmd_def *d;
+	if (sl_unlikely(!atomic_load_explicit(&index_ready, memory_order_acquire)))
+		pthread_once(&index_once, build_index);
+	if (len > CMD_NAME_MAX)
+		return NULL;
+	name_words(name, len, w);
+	for (s = name_hash(w, len);; s++) {
+		const struct index_slot *e = &index_slots[s % INDEX_SLOTS];
 
-		if (slot == 0)
+		if (e->pos == 0)
 			return NULL;
-		d = &sl_cmd_table[slot - 1];
-		if (strlen(d->name) == len && strncasecmp(d->name, name, len) == 0)
-			return d;
+		if (e->len == len && e->w[0] == w[0] && e->w[1] == w[1])
+			return &sl_cmd_table[e->pos - 1];
 	}
 }
 

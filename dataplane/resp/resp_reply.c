@@ -171,6 +171,45 @@ static int append3(struct sl_resp_out *o, const char *a, size_t alen, const void
 	return append(o, "\r\n", 2);
 }
 
+/*
+ * The first chunk of an empty chain, of chunk_size bytes: what append()
+ * allocates for the first piece of a reply, so a reply that fits in it ends
+ * up in the same single chunk either way. NULL when out of memory.
+ */
+static __attribute__((noinline)) char *first_chunk(struct sl_resp_out *o)
+{
+	struct sl_resp_chunk *c = chunk_new(o, o->chunk_size);
+
+	if (c == NULL)
+		return NULL;
+	chain(o, c);
+	return c->data;
+}
+
+/*
+ * Room for n more bytes at the end of the tail chunk, or NULL: the short
+ * replies of a pipeline are written there in place, with no staging copy.
+ * An empty chain (every reply sent: the usual state without pipelining) gets
+ * its first chunk here when n fits in one.
+ */
+static inline char *tail_room(struct sl_resp_out *o, size_t n)
+{
+	struct sl_resp_chunk *t = o->tail;
+
+	if (sl_likely(t != NULL && !t->deferred && t->cap - t->len >= n))
+		return t->data + t->len;
+	if (t == NULL && n <= o->chunk_size)
+		return first_chunk(o);
+	return NULL;
+}
+
+/* n bytes were written at tail_room(). */
+static inline void tail_commit(struct sl_resp_out *o, size_t n)
+{
+	o->tail->len += n;
+	o->pending += n;
+}
+
 size_t sl_resp_out_peek(const struct sl_resp_out *o, struct iovec *iov, size_t max)
 {
 	size_t n = 0;
@@ -323,6 +362,29 @@ int sl_resp_set_deferred_len(struct sl_resp_out *o, struct sl_resp_chunk *h, enu
 
 int sl_resp_write_status(struct sl_resp_out *o, const char *s, size_t len)
 {
+	char *d;
+
+	/* The usual short status ("OK", "PONG"): checked and copied in one pass
+	 * into the tail; bytes left there uncommitted when a CR or LF turns up
+	 * are simply overwritten later. */
+	if (len <= 16 && (d = tail_room(o, len + 3)) != NULL) {
+		size_t i;
+
+		d[0] = '+';
+		for (i = 0; i < len; i++) {
+			char ch = s[i];
+
+			if (ch == '\r' || ch == '\n')
+				break;
+			d[i + 1] = ch;
+		}
+		if (i == len) {
+			d[len + 1] = '\r';
+			d[len + 2] = '\n';
+			tail_commit(o, len + 3);
+			return 0;
+		}
+	}
 	if (memchr(s, '\r', len) == NULL && memchr(s, '\n', len) == NULL)
 		return append3(o, "+", 1, s, len);
 	if (append(o, "+", 1) != 0 || write_sanitized(o, s, len) != 0)
@@ -391,7 +453,7 @@ int sl_resp_write_int(struct sl_resp_out *o, int64_t v)
 	return write_prefixed(o, ':', v);
 }
 
-int sl_resp_write_bulk(struct sl_resp_out *o, const void *p, size_t len)
+static int write_bulk_slow(struct sl_resp_out *o, const void *p, size_t len)
 {
 	char buf[32];
 	char *end = buf + sizeof(buf) - 2;
@@ -401,6 +463,36 @@ int sl_resp_write_bulk(struct sl_resp_out *o, const void *p, size_t len)
 	end[0] = '\r';
 	end[1] = '\n';
 	return append3(o, s, (size_t)(end + 2 - s), p, len);
+}
+
+/* Bulk replies shorter than this are formatted straight into the tail. */
+#define BULK_INPLACE_MAX 100000
+
+int sl_resp_write_bulk(struct sl_resp_out *o, const void *p, size_t len)
+{
+	char *d;
+
+	/* "$" + at most 5 digits + CRLF, the value, CRLF */
+	if (len < BULK_INPLACE_MAX && (d = tail_room(o, len + 10)) != NULL) {
+		size_t nd = len < 10 ? 1 : len < 100 ? 2 : len < 1000 ? 3 : len < 10000 ? 4 : 5;
+		size_t v = len, n;
+
+		d[0] = '$';
+		for (size_t i = nd; i > 0; i--) {
+			d[i] = (char)('0' + v % 10);
+			v /= 10;
+		}
+		d[nd + 1] = '\r';
+		d[nd + 2] = '\n';
+		if (len > 0)
+			memcpy(d + nd + 3, p, len);
+		n = nd + 3 + len;
+		d[n] = '\r';
+		d[n + 1] = '\n';
+		tail_commit(o, n + 2);
+		return 0;
+	}
+	return write_bulk_slow(o, p, len);
 }
 
 int sl_resp_write_bulk_ref(struct sl_resp_out *o, const void *ptr, size_t len,

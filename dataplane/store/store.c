@@ -69,6 +69,21 @@
 
 static _Thread_local uint64_t tl_rng = 0x9e3779b97f4a7c15ull;
 
+/* Internal forms of exported helpers: the exported symbols may be
+ * interposed in a PIC build, so calls inside this file go to these. */
+static inline uint64_t key_hash(const void *key, size_t len);
+static inline unsigned part_index(const struct sl_store *s, uint64_t hash);
+static inline size_t item_bytes(unsigned flags, size_t klen, unsigned enc, size_t vlen);
+static inline const uint8_t *item_key(const struct item *it);
+static inline uint8_t *item_val(struct item *it);
+static inline uint64_t item_expire(struct item *it);
+static inline void *part_alloc(struct part *p, size_t size);
+static inline struct item *item_new(struct sl_store *s, struct part *p, const void *key,
+				    size_t klen, unsigned type, unsigned enc, const void *val,
+				    size_t vlen, uint64_t expire_at, uint64_t now);
+static inline void view_item(struct item *it, struct sl_store_value *out);
+static inline struct part *owner_part(struct sl_store *s, unsigned self, uint64_t h);
+
 /* --- small helpers ---------------------------------------------------------- */
 
 static inline uint64_t xorshift(uint64_t *st)
@@ -94,7 +109,7 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-uint64_t sl_store_hash(const void *key, size_t len)
+static inline uint64_t key_hash(const void *key, size_t len)
 {
 	static const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
 			      k2 = 0x8ebc6af09c88c6e3ull, k3 = 0x589965cc75374cc3ull;
@@ -125,10 +140,20 @@ uint64_t sl_store_hash(const void *key, size_t len)
 	return mix(h ^ k3, (uint64_t)len ^ k1);
 }
 
+uint64_t sl_store_hash(const void *key, size_t len)
+{
+	return key_hash(key, len);
+}
+
 /* Multiply-shift range reduction of 16 hash bits (no division on the hot path). */
-unsigned sl_store_part_of(const struct sl_store *s, uint64_t hash)
+static inline unsigned part_index(const struct sl_store *s, uint64_t hash)
 {
 	return (unsigned)((((hash >> PART_SHIFT) & 0xffff) * s->n_parts) >> 16);
+}
+
+unsigned sl_store_part_of(const struct sl_store *s, uint64_t hash)
+{
+	return part_index(s, hash);
 }
 
 unsigned sl_store_n_parts(const struct sl_store *s)
@@ -166,24 +191,39 @@ static inline size_t item_val_off(unsigned flags, size_t klen, unsigned enc)
 	return off;
 }
 
-size_t sl_store_item_size(unsigned flags, size_t klen, unsigned enc, size_t vlen)
+static inline size_t item_bytes(unsigned flags, size_t klen, unsigned enc, size_t vlen)
 {
 	return sizeof(struct item) + item_val_off(flags, klen, enc) + vlen;
 }
 
-static inline size_t item_size(const struct item *it)
+size_t sl_store_item_size(unsigned flags, size_t klen, unsigned enc, size_t vlen)
 {
-	return sl_store_item_size(it->flags, it->klen, it->enc, it->vlen);
+	return item_bytes(flags, klen, enc, vlen);
 }
 
-const uint8_t *sl_store_item_key(const struct item *it)
+static inline size_t item_size(const struct item *it)
+{
+	return item_bytes(it->flags, it->klen, it->enc, it->vlen);
+}
+
+static inline const uint8_t *item_key(const struct item *it)
 {
 	return it->data + item_key_off(it->flags);
 }
 
-uint8_t *sl_store_item_val(struct item *it)
+const uint8_t *sl_store_item_key(const struct item *it)
+{
+	return item_key(it);
+}
+
+static inline uint8_t *item_val(struct item *it)
 {
 	return it->data + item_val_off(it->flags, it->klen, it->enc);
+}
+
+uint8_t *sl_store_item_val(struct item *it)
+{
+	return item_val(it);
 }
 
 static inline _Atomic uint64_t *item_ttl(struct item *it)
@@ -193,12 +233,17 @@ static inline _Atomic uint64_t *item_ttl(struct item *it)
 
 static inline _Atomic int64_t *item_int(struct item *it)
 {
-	return (_Atomic int64_t *)(void *)sl_store_item_val(it);
+	return (_Atomic int64_t *)(void *)item_val(it);
+}
+
+static inline uint64_t item_expire(struct item *it)
+{
+	return (it->flags & ITEM_F_TTL) ? RD(*item_ttl(it)) : 0;
 }
 
 uint64_t sl_store_item_expire(struct item *it)
 {
-	return (it->flags & ITEM_F_TTL) ? RD(*item_ttl(it)) : 0;
+	return item_expire(it);
 }
 
 /* Redis: a key is expired when now > when. */
@@ -230,7 +275,7 @@ static inline bool key_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
 
 static inline bool item_key_eq(const struct item *it, const void *key, size_t klen)
 {
-	return it->klen == klen && key_bytes_eq(sl_store_item_key(it), key, klen);
+	return it->klen == klen && key_bytes_eq(item_key(it), key, klen);
 }
 
 /* --- memory: the owner's arena, with accounting ------------------------------ */
@@ -285,9 +330,14 @@ static void *part_alloc_flags(struct part *p, size_t size, int extra)
 	return m;
 }
 
-void *sl_store_part_alloc(struct part *p, size_t size)
+static inline void *part_alloc(struct part *p, size_t size)
 {
 	return part_alloc_flags(p, size, 0);
+}
+
+void *sl_store_part_alloc(struct part *p, size_t size)
+{
+	return part_alloc(p, size);
 }
 
 /* Free memory that no reader ever saw (or whose grace period is over and
@@ -332,28 +382,34 @@ static struct bucket *overflow_alloc(struct part *p)
 }
 
 /* Queue memory for reclamation after a grace period. `used` drops now. */
-void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind kind,
-		     uint64_t used_bytes)
+/* The retire ring is full: double it. False when there is no memory. */
+static __attribute__((noinline)) bool retire_grow(struct part *p)
+{
+	uint64_t ncap = p->rq_cap ? p->rq_cap * 2 : 256;
+	struct retire *nq = arena_alloc(p, ncap * sizeof(*nq), 0);
+	if (nq == NULL)
+		return false;
+	OWN_ADD(p->alloc, nallocx(ncap * sizeof(*nq), p->mflags));
+	WR(p->meta, nallocx(ncap * sizeof(*nq), p->mflags));
+	for (uint64_t i = p->rq_head; i != p->rq_tail; i++)
+		nq[i & (ncap - 1)] = p->rq[i & (p->rq_cap - 1)];
+	if (p->rq != NULL) {
+		arena_free(p, p->rq, p->rq_cap * sizeof(*nq), 0);
+		OWN_SUB(p->alloc, nallocx(p->rq_cap * sizeof(*nq), p->mflags));
+	}
+	p->rq = nq;
+	p->rq_cap = ncap;
+	return true;
+}
+
+static inline void retire(struct part *p, void *ptr, uint64_t size, enum retire_kind kind,
+			  uint64_t used_bytes)
 {
 	OWN_SUB(p->used, used_bytes);
-	if (p->rq_tail - p->rq_head == p->rq_cap) {
-		uint64_t ncap = p->rq_cap ? p->rq_cap * 2 : 256;
-		struct retire *nq = arena_alloc(p, ncap * sizeof(*nq), 0);
-		if (nq == NULL) {
-			/* Cannot queue it: leaking is the only safe choice. */
-			p->retire_lost++;
-			return;
-		}
-		OWN_ADD(p->alloc, nallocx(ncap * sizeof(*nq), p->mflags));
-		WR(p->meta, nallocx(ncap * sizeof(*nq), p->mflags));
-		for (uint64_t i = p->rq_head; i != p->rq_tail; i++)
-			nq[i & (ncap - 1)] = p->rq[i & (p->rq_cap - 1)];
-		if (p->rq != NULL) {
-			arena_free(p, p->rq, p->rq_cap * sizeof(*nq), 0);
-			OWN_SUB(p->alloc, nallocx(p->rq_cap * sizeof(*nq), p->mflags));
-		}
-		p->rq = nq;
-		p->rq_cap = ncap;
+	if (sl_unlikely(p->rq_tail - p->rq_head == p->rq_cap) && !retire_grow(p)) {
+		/* Cannot queue it: leaking is the only safe choice. */
+		p->retire_lost++;
+		return;
 	}
 	struct retire *r = &p->rq[p->rq_tail & (p->rq_cap - 1)];
 	r->ptr = ptr;
@@ -364,9 +420,15 @@ void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind 
 	OWN_ADD(p->pending, 1);
 }
 
+void sl_store_retire(struct part *p, void *ptr, uint64_t size, enum retire_kind kind,
+		     uint64_t used_bytes)
+{
+	retire(p, ptr, size, kind, used_bytes);
+}
+
 void sl_store_retire_mem(struct part *p, void *ptr, size_t size)
 {
-	sl_store_retire(p, ptr, size, RK_MEM, usable(size, 0));
+	retire(p, ptr, size, RK_MEM, usable(size, 0));
 }
 
 static void retire_item(struct part *p, struct item *it, bool deep)
@@ -374,7 +436,7 @@ static void retire_item(struct part *p, struct item *it, bool deep)
 	if (deep && it->type == SL_STORE_T_HASH && it->enc == SL_STORE_ENC_TABLE)
 		sl_store_hobj_retire(p, it);
 	size_t sz = item_size(it);
-	sl_store_retire(p, it, sz, RK_ITEM, usable(sz, 0));
+	retire(p, it, sz, RK_ITEM, usable(sz, 0));
 }
 
 static void free_item_now(struct part *p, struct item *it, bool was_retired)
@@ -609,7 +671,7 @@ static inline _Atomic uint64_t *chain_find(struct bucket *b, uint64_t h, const v
 
 static inline struct part *part_for(struct sl_store *s, uint64_t h)
 {
-	return &s->parts[sl_store_part_of(s, h)];
+	return &s->parts[part_index(s, h)];
 }
 
 /* Reader lookup: NULL when absent or expired. */
@@ -625,7 +687,7 @@ static inline struct item *reader_find(struct sl_store *s, uint64_t h, const voi
 
 struct item *sl_store_reader_find(struct sl_store *s, const void *key, size_t klen, uint64_t now)
 {
-	return reader_find(s, sl_store_hash(key, klen), key, klen, now);
+	return reader_find(s, key_hash(key, klen), key, klen, now);
 }
 
 /* --- owner-side table operations ---------------------------------------------- */
@@ -634,7 +696,7 @@ static void unlink_slot(struct part *p, _Atomic uint64_t *slotp, struct item *it
 {
 	REL(*slotp, 0);
 	OWN_SUB(p->count, 1);
-	if (sl_store_item_expire(it) != 0)
+	if (item_expire(it) != 0)
 		OWN_SUB(p->n_ttl, 1);
 	retire_item(p, it, deep);
 }
@@ -711,7 +773,7 @@ static void resize_step(struct part *p, unsigned nbuckets)
 				if (sv == 0)
 					continue;
 				struct item *it = slot_item(sv);
-				uint64_t h = sl_store_hash(sl_store_item_key(it), it->klen);
+				uint64_t h = key_hash(item_key(it), it->klen);
 				if (bucket_insert(p, &n->b[h & n->mask], sv) != 0) {
 					chains_clear(n, pos, o->mask);
 					return;
@@ -734,9 +796,9 @@ static int publish(struct sl_store *s, struct part *p, uint64_t h, _Atomic uint6
 		   struct item *old, struct item *nw, bool deep_retire_old)
 {
 	uint64_t sv = slot_make(h, nw);
-	bool nttl = sl_store_item_expire(nw) != 0;
+	bool nttl = item_expire(nw) != 0;
 	if (old != NULL) {
-		bool ottl = sl_store_item_expire(old) != 0;
+		bool ottl = item_expire(old) != 0;
 		REL(*slotp, sv);
 		if (ottl != nttl)
 			WR(p->n_ttl, RD(p->n_ttl) + (nttl ? 1 : -1));
@@ -759,12 +821,12 @@ static int publish(struct sl_store *s, struct part *p, uint64_t h, _Atomic uint6
 }
 
 /* Allocate an item; value bytes are copied if val != NULL. */
-struct item *sl_store_item_new(struct sl_store *s, struct part *p, const void *key, size_t klen,
-			       unsigned type, unsigned enc, const void *val, size_t vlen,
-			       uint64_t expire_at, uint64_t now)
+static inline struct item *item_new(struct sl_store *s, struct part *p, const void *key,
+				    size_t klen, unsigned type, unsigned enc, const void *val,
+				    size_t vlen, uint64_t expire_at, uint64_t now)
 {
 	unsigned flags = expire_at ? ITEM_F_TTL : 0;
-	struct item *it = sl_store_part_alloc(p, sl_store_item_size(flags, klen, enc, vlen));
+	struct item *it = part_alloc(p, item_bytes(flags, klen, enc, vlen));
 	if (it == NULL)
 		return NULL;
 	it->vlen = (uint32_t)vlen;
@@ -778,8 +840,15 @@ struct item *sl_store_item_new(struct sl_store *s, struct part *p, const void *k
 		WR(*item_ttl(it), expire_at);
 	memcpy(it->data + item_key_off(flags), key, klen);
 	if (val != NULL && vlen > 0)
-		memcpy(sl_store_item_val(it), val, vlen);
+		memcpy(item_val(it), val, vlen);
 	return it;
+}
+
+struct item *sl_store_item_new(struct sl_store *s, struct part *p, const void *key, size_t klen,
+			       unsigned type, unsigned enc, const void *val, size_t vlen,
+			       uint64_t expire_at, uint64_t now)
+{
+	return item_new(s, p, key, klen, type, enc, val, vlen, expire_at, now);
 }
 
 /* Strict Redis-style int64 parse (string2ll): no spaces, no '+', no leading zeros. */
@@ -823,14 +892,14 @@ static struct item *string_item(struct sl_store *s, struct part *p, const void *
 {
 	int64_t iv;
 	if (vlen <= 20 && sl_store_parse_int(val, vlen, &iv) == 0) {
-		struct item *it = sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING,
-						    SL_STORE_ENC_INT, NULL, 8, expire_at, now);
+		struct item *it = item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_INT,
+					   NULL, 8, expire_at, now);
 		if (it != NULL)
 			WR(*item_int(it), iv);
 		return it;
 	}
-	return sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW, val, vlen,
-				 expire_at, now);
+	return item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW, val, vlen, expire_at,
+			now);
 }
 
 /* --- views ---------------------------------------------------------------------- */
@@ -853,7 +922,7 @@ static size_t fmt_i64(char *buf, int64_t v)
 	return len;
 }
 
-void sl_store_view_item(struct item *it, struct sl_store_value *out)
+static inline void view_item(struct item *it, struct sl_store_value *out)
 {
 	out->type = it->type;
 	out->enc = it->enc;
@@ -861,9 +930,14 @@ void sl_store_view_item(struct item *it, struct sl_store_value *out)
 		out->len = fmt_i64(out->ibuf, RD(*item_int(it)));
 		out->ptr = (const uint8_t *)out->ibuf;
 	} else {
-		out->ptr = sl_store_item_val(it);
+		out->ptr = item_val(it);
 		out->len = it->vlen;
 	}
+}
+
+void sl_store_view_item(struct item *it, struct sl_store_value *out)
+{
+	view_item(it, out);
 }
 
 /* --- maxmemory and eviction ------------------------------------------------------ */
@@ -897,7 +971,7 @@ static uint64_t evict_score(struct sl_store *s, int pol, struct item *it, uint64
 	case SL_STORE_VOLATILE_LFU:
 		return 255 - lfu_decayed(s, RD(it->clock), now);
 	case SL_STORE_VOLATILE_TTL:
-		return UINT64_MAX - sl_store_item_expire(it);
+		return UINT64_MAX - item_expire(it);
 	default:
 		return (uint32_t)(lru_now(now) - RD(it->clock));
 	}
@@ -905,7 +979,7 @@ static uint64_t evict_score(struct sl_store *s, int pol, struct item *it, uint64
 
 static void pool_insert(struct part *p, uint64_t h, struct item *it, uint64_t score)
 {
-	const uint8_t *key = sl_store_item_key(it);
+	const uint8_t *key = item_key(it);
 	unsigned n = p->pool_n, k;
 	if (it->klen > EVPOOL_KEY)
 		return;
@@ -934,7 +1008,7 @@ static void pool_insert(struct part *p, uint64_t h, struct item *it, uint64_t sc
 
 static bool evictable(int pol, struct item *it)
 {
-	return !policy_volatile(pol) || sl_store_item_expire(it) != 0;
+	return !policy_volatile(pol) || item_expire(it) != 0;
 }
 
 /* Sampling random buckets found no victim although the partition holds
@@ -1014,7 +1088,7 @@ static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)
 					OWN_ADD(p->evicted, 1);
 					return 0;
 				}
-				uint64_t h = sl_store_hash(sl_store_item_key(it), it->klen);
+				uint64_t h = key_hash(item_key(it), it->klen);
 				pool_insert(p, h, it, evict_score(s, pol, it, now));
 				got++;
 			}
@@ -1035,11 +1109,9 @@ static int evict_one(struct sl_store *s, struct part *p, int pol, uint64_t now)
 }
 
 /* Called before any write that may grow memory (Redis performEvictions). */
-int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
+static __attribute__((noinline)) int ensure_memory_evict(struct sl_store *s, struct part *p,
+							 uint64_t now, uint64_t lim)
 {
-	uint64_t lim = part_limit(s);
-	if (lim == 0 || RD(p->used) <= lim)
-		return 0;
 	int pol = RD(s->policy);
 	if (pol == SL_STORE_NOEVICTION)
 		return -ENOSPC;
@@ -1055,11 +1127,24 @@ int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
 	return 0;
 }
 
+static inline int ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
+{
+	uint64_t lim = part_limit(s);
+	if (lim == 0 || RD(p->used) <= lim)
+		return 0;
+	return ensure_memory_evict(s, p, now, lim);
+}
+
+int sl_store_ensure_memory(struct sl_store *s, struct part *p, uint64_t now)
+{
+	return ensure_memory(s, p, now);
+}
+
 int sl_store_make_room(struct sl_store *s, unsigned self, uint64_t now_ms)
 {
 	if (self >= s->n_parts)
 		return -EINVAL;
-	return sl_store_ensure_memory(s, &s->parts[self], now_ms);
+	return ensure_memory(s, &s->parts[self], now_ms);
 }
 
 void sl_store_set_hash_limits(struct sl_store *s, unsigned entries, unsigned value)
@@ -1077,11 +1162,16 @@ void sl_store_set_maxmemory(struct sl_store *s, uint64_t bytes, enum sl_store_po
 
 /* --- owner entry points ----------------------------------------------------------- */
 
-struct part *sl_store_owner_part(struct sl_store *s, unsigned self, uint64_t h)
+static inline struct part *owner_part(struct sl_store *s, unsigned self, uint64_t h)
 {
-	if (self >= s->n_parts || sl_store_part_of(s, h) != self)
+	if (self >= s->n_parts || part_index(s, h) != self)
 		return NULL;
 	return &s->parts[self];
+}
+
+struct part *sl_store_owner_part(struct sl_store *s, unsigned self, uint64_t h)
+{
+	return owner_part(s, self, h);
 }
 
 struct item *sl_store_owner_find(struct part *p, uint64_t h, const void *key, size_t klen,
@@ -1102,8 +1192,8 @@ void sl_store_unlink(struct part *p, _Atomic uint64_t *slotp, struct item *it)
 }
 
 #define OWNER_PROLOGUE(key, klen)                                                                  \
-	uint64_t h = sl_store_hash((key), (klen));                                                 \
-	struct part *p = sl_store_owner_part(s, self, h);                                          \
+	uint64_t h = key_hash((key), (klen));                                                      \
+	struct part *p = owner_part(s, self, h);                                                   \
 	if (p == NULL)                                                                             \
 		return -EXDEV;
 
@@ -1135,7 +1225,7 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 		if (old != NULL && old->type != SL_STORE_T_STRING)
 			return -EPROTOTYPE;
 		if (old != NULL) {
-			sl_store_view_item(old, old_out);
+			view_item(old, old_out);
 		} else {
 			old_out->type = SL_STORE_T_NONE;
 			old_out->ptr = NULL;
@@ -1147,7 +1237,7 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 	if ((flags & SL_STORE_SET_XX) && old == NULL)
 		return -ENOENT;
 	if ((flags & SL_STORE_SET_KEEPTTL) && old != NULL)
-		at = sl_store_item_expire(old);
+		at = item_expire(old);
 	struct item *nw = string_item(s, p, key, klen, val, vlen, at, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
@@ -1169,8 +1259,8 @@ int sl_store_del(struct sl_store *s, unsigned self, const void *key, size_t klen
 static int republish_ttl(struct sl_store *s, struct part *p, uint64_t h, _Atomic uint64_t *slotp,
 			 struct item *it, uint64_t at, uint64_t now)
 {
-	struct item *nw = sl_store_item_new(s, p, sl_store_item_key(it), it->klen, it->type,
-					    it->enc, NULL, it->vlen, at, now);
+	struct item *nw =
+		item_new(s, p, item_key(it), it->klen, it->type, it->enc, NULL, it->vlen, at, now);
 	if (nw == NULL)
 		return -ENOMEM;
 	if (it->enc == SL_STORE_ENC_INT)
@@ -1178,7 +1268,7 @@ static int republish_ttl(struct sl_store *s, struct part *p, uint64_t h, _Atomic
 	else if (it->enc == SL_STORE_ENC_TABLE)
 		sl_store_hobj_move(it, nw);
 	else
-		memcpy(sl_store_item_val(nw), sl_store_item_val(it), it->vlen);
+		memcpy(item_val(nw), item_val(it), it->vlen);
 	WR(nw->clock, RD(it->clock));
 	return publish(s, p, h, slotp, it, nw, false);
 }
@@ -1191,7 +1281,7 @@ int sl_store_expire(struct sl_store *s, unsigned self, const void *key, size_t k
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	if (it == NULL)
 		return -ENOENT;
-	uint64_t cur = sl_store_item_expire(it);
+	uint64_t cur = item_expire(it);
 	/* Redis 7: a key without TTL counts as infinite TTL for GT/LT. */
 	if ((flags & SL_STORE_EXPIRE_NX) && cur != 0)
 		return -EALREADY;
@@ -1222,7 +1312,7 @@ int sl_store_persist(struct sl_store *s, unsigned self, const void *key, size_t 
 	struct item *it = owner_find(p, h, key, klen, now_ms, &slotp);
 	if (it == NULL)
 		return -ENOENT;
-	if (sl_store_item_expire(it) == 0)
+	if (item_expire(it) == 0)
 		return -EALREADY;
 	WR(*item_ttl(it), 0);
 	OWN_SUB(p->n_ttl, 1);
@@ -1242,7 +1332,7 @@ int sl_store_incrby(struct sl_store *s, unsigned self, const void *key, size_t k
 			return -EPROTOTYPE;
 		if (it->enc == SL_STORE_ENC_INT)
 			v = RD(*item_int(it));
-		else if (sl_store_parse_int(sl_store_item_val(it), it->vlen, &v) != 0)
+		else if (sl_store_parse_int(item_val(it), it->vlen, &v) != 0)
 			return -EINVAL;
 	}
 	if ((delta < 0 && v < INT64_MIN - delta) || (delta > 0 && v > INT64_MAX - delta))
@@ -1253,8 +1343,8 @@ int sl_store_incrby(struct sl_store *s, unsigned self, const void *key, size_t k
 		*result = v;
 		return 0;
 	}
-	struct item *nw = sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_INT,
-					    NULL, 8, it ? sl_store_item_expire(it) : 0, now_ms);
+	struct item *nw = item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_INT, NULL, 8,
+				   it ? item_expire(it) : 0, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
 	WR(*item_int(nw), v);
@@ -1298,7 +1388,7 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 		char tmp[5 * 1024];
 		if (it->type != SL_STORE_T_STRING)
 			return -EPROTOTYPE;
-		sl_store_view_item(it, &cv);
+		view_item(it, &cv);
 		if (cv.len == 0 || cv.len >= sizeof(tmp) || isspace((unsigned char)cv.ptr[0]))
 			return -EINVAL;
 		memcpy(tmp, cv.ptr, cv.len);
@@ -1318,14 +1408,13 @@ int sl_store_incrbyfloat(struct sl_store *s, unsigned self, const void *key, siz
 	int n = format_ld(v, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	struct item *nw =
-		sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW, buf,
-				  (size_t)n, it ? sl_store_item_expire(it) : 0, now_ms);
+	struct item *nw = item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW, buf,
+				   (size_t)n, it ? item_expire(it) : 0, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
 	int rc = publish(s, p, h, slotp, it, nw, true);
 	if (rc == 0)
-		sl_store_view_item(nw, out);
+		view_item(nw, out);
 	return rc;
 }
 
@@ -1342,7 +1431,7 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 	if (it != NULL) {
 		if (it->type != SL_STORE_T_STRING)
 			return -EPROTOTYPE;
-		sl_store_view_item(it, &cv);
+		view_item(it, &cv);
 	}
 	if (append)
 		offset = cv.len;
@@ -1353,11 +1442,11 @@ static int splice(struct sl_store *s, unsigned self, const void *key, size_t kle
 	if (offset + vlen > STORE_MAX_STRING)
 		return -EOVERFLOW;
 	size_t len = SL_MAX(cv.len, offset + vlen);
-	struct item *nw = sl_store_item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW,
-					    NULL, len, it ? sl_store_item_expire(it) : 0, now_ms);
+	struct item *nw = item_new(s, p, key, klen, SL_STORE_T_STRING, SL_STORE_ENC_RAW, NULL, len,
+				   it ? item_expire(it) : 0, now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
-	uint8_t *d = sl_store_item_val(nw);
+	uint8_t *d = item_val(nw);
 	if (cv.len > 0)
 		memcpy(d, cv.ptr, cv.len);
 	if (offset > cv.len)
@@ -1385,9 +1474,9 @@ int sl_store_setrange(struct sl_store *s, unsigned self, const void *key, size_t
 int sl_store_rename(struct sl_store *s, unsigned self, const void *src, size_t slen,
 		    const void *dst, size_t dlen, int nx, uint64_t now_ms)
 {
-	uint64_t hs = sl_store_hash(src, slen), hd = sl_store_hash(dst, dlen);
-	struct part *p = sl_store_owner_part(s, self, hs);
-	if (p == NULL || sl_store_owner_part(s, self, hd) == NULL)
+	uint64_t hs = key_hash(src, slen), hd = key_hash(dst, dlen);
+	struct part *p = owner_part(s, self, hs);
+	if (p == NULL || owner_part(s, self, hd) == NULL)
 		return -EXDEV;
 	_Atomic uint64_t *ss, *ds;
 	struct item *si = owner_find(p, hs, src, slen, now_ms, &ss);
@@ -1398,8 +1487,8 @@ int sl_store_rename(struct sl_store *s, unsigned self, const void *src, size_t s
 	struct item *di = owner_find(p, hd, dst, dlen, now_ms, &ds);
 	if (di != NULL && nx)
 		return -EEXIST;
-	struct item *nw = sl_store_item_new(s, p, dst, dlen, si->type, si->enc, NULL, si->vlen,
-					    sl_store_item_expire(si), now_ms);
+	struct item *nw = item_new(s, p, dst, dlen, si->type, si->enc, NULL, si->vlen,
+				   item_expire(si), now_ms);
 	if (nw == NULL)
 		return -ENOMEM;
 	if (si->enc == SL_STORE_ENC_INT)
@@ -1407,7 +1496,7 @@ int sl_store_rename(struct sl_store *s, unsigned self, const void *src, size_t s
 	else if (si->enc == SL_STORE_ENC_TABLE)
 		sl_store_hobj_move(si, nw);
 	else
-		memcpy(sl_store_item_val(nw), sl_store_item_val(si), si->vlen);
+		memcpy(item_val(nw), item_val(si), si->vlen);
 	WR(nw->clock, RD(si->clock));
 	int rc = publish(s, p, hd, ds, di, nw, true);
 	if (rc != 0)
@@ -1424,14 +1513,14 @@ int sl_store_rename(struct sl_store *s, unsigned self, const void *src, size_t s
 int sl_store_get(struct sl_store *s, const void *key, size_t klen, uint64_t now_ms,
 		 struct sl_store_value *out)
 {
-	uint64_t h = sl_store_hash(key, klen);
+	uint64_t h = key_hash(key, klen);
 	struct item *it = reader_find(s, h, key, klen, now_ms);
 	if (it == NULL)
 		return -ENOENT;
 	if (it->type != SL_STORE_T_STRING)
 		return -EPROTOTYPE;
 	touch(s, it, now_ms);
-	sl_store_view_item(it, out);
+	view_item(it, out);
 	return 0;
 }
 
@@ -1471,12 +1560,12 @@ unsigned sl_store_get_bulk(struct sl_store *s, const struct sl_store_key *keys, 
 			continue;
 		touch_with(s, it, now_ms, lfu, lru);
 		if (sl_likely(it->enc == SL_STORE_ENC_RAW)) {
-			values[i].ptr = sl_store_item_val(it);
+			values[i].ptr = item_val(it);
 			values[i].len = it->vlen;
 			values[i].type = SL_STORE_T_STRING;
 			values[i].enc = SL_STORE_ENC_RAW;
 		} else {
-			sl_store_view_item(it, &values[i]);
+			view_item(it, &values[i]);
 		}
 		mask |= UINT64_C(1) << i;
 		hits++;
@@ -1502,7 +1591,7 @@ int sl_store_pttl(struct sl_store *s, const void *key, size_t klen, uint64_t now
 	struct item *it = sl_store_reader_find(s, key, klen, now_ms);
 	if (it == NULL)
 		return -ENOENT;
-	uint64_t e = sl_store_item_expire(it);
+	uint64_t e = item_expire(it);
 	*ms_left = e == 0 ? -1 : (int64_t)(e - now_ms);
 	return 0;
 }
@@ -1520,7 +1609,7 @@ int sl_store_getrange(struct sl_store *s, const void *key, size_t klen, int64_t 
 	if (it->type != SL_STORE_T_STRING)
 		return -EPROTOTYPE;
 	struct sl_store_value v;
-	sl_store_view_item(it, out);
+	view_item(it, out);
 	v = *out;
 	int64_t len = (int64_t)v.len;
 	if (start < 0 && end < 0 && start > end)
@@ -1577,7 +1666,7 @@ static void emit_chain(struct bucket *b, uint64_t now, sl_store_scan_fn *fn, voi
 				continue;
 			struct item *it = slot_item(sv);
 			if (!item_expired(it, now))
-				fn(arg, sl_store_item_key(it), it->klen, it->type);
+				fn(arg, item_key(it), it->klen, it->type);
 		}
 	}
 }
@@ -1637,7 +1726,7 @@ int sl_store_randomkey(struct sl_store *s, uint64_t seed, uint64_t now_ms,
 				if (sv == 0 || item_expired(slot_item(sv), now_ms))
 					continue;
 				struct item *it = slot_item(sv);
-				key->ptr = sl_store_item_key(it);
+				key->ptr = item_key(it);
 				key->len = it->klen;
 				key->type = it->type;
 				key->enc = SL_STORE_ENC_RAW;
@@ -1702,7 +1791,7 @@ static void expire_step(struct sl_store *s, struct part *p, uint64_t now)
 			for (; b != NULL; b = RD(b->next)) {
 				for (unsigned i = 0; i < BUCKET_SLOTS; i++) {
 					uint64_t sv = RD(b->slot[i]);
-					if (sv == 0 || sl_store_item_expire(slot_item(sv)) == 0)
+					if (sv == 0 || item_expire(slot_item(sv)) == 0)
 						continue;
 					sampled++;
 					if (item_expired(slot_item(sv), now)) {

@@ -460,6 +460,99 @@ static void test_parse_small_limits(void **state)
 }
 
 /*
+ * Requests whole in one segment take a fast path (resp_parse.c fast_request)
+ * and split ones the state machine: both must reach the verdicts below, which
+ * follow Redis's processMultibulkBuffer and string2ll rules. These sit on the
+ * fast path's edges: argument counts around the inline argv, one, two and
+ * three digit lengths, leading zeros, missing trailing bytes, limits hit by a
+ * complete request.
+ */
+static void test_parse_fast_path_edges(void **state)
+{
+	struct sl_resp_limits lim;
+	static const struct parse_case cases[] = {
+		{"*6\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\nf\r\n", 0,
+		 false, "[a b c d e f]AGAIN"},
+		{"*7\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\nf\r\n$"
+		 "1\r\ng\r\n",
+		 0, false, "[a b c d e f g]AGAIN"},
+		{"*1\r\n$10\r\n0123456789\r\n", 0, false, "[0123456789]AGAIN"},
+		{"*1\r\n$100\r\n"
+		 "012345678901234567890123456789012345678901234567890123456789012345678901234567890"
+		 "1"
+		 "234567890123456789\r\n",
+		 0, false,
+		 "[0123456789012345678901234567890123456789012345678901234567890123456789012345678"
+		 "901234567890123456789]AGAIN"},
+		{"*2\r\n$0\r\n\r\n$0\r\n\r\n", 0, false, "[ ]AGAIN"},
+		{"*1\r\n$00\r\n\r\n", 0, false, "ERR:Protocol error: invalid bulk length"},
+		{"*1\r\n$01\r\na\r\n", 0, false, "ERR:Protocol error: invalid bulk length"},
+		{"*02\r\n$1\r\na\r\n$1\r\nb\r\n", 0, false,
+		 "ERR:Protocol error: invalid multibulk length"},
+		{"*1\r\n$1\r\na\r", 0, false, "AGAIN"},
+		{"*1\r\n$1\r\na", 0, false, "AGAIN"},
+		{"*1\r\n$1\r", 0, false, "AGAIN"},
+		{"*1\r\n$12\r", 0, false, "AGAIN"},
+		{"*1\r\n$2\r\na\r\n", 0, false, "AGAIN"}, /* 'a', CR as payload; LF of two */
+		{"*1\r\n$2\r\na\r\n\n\n", 0, false, "[a\\x0d]AGAIN"},
+		{"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*2\r\n$3\r\nGET\r\n$x\r\n", 0, false,
+		 "[GET key]ERR:Protocol error: invalid bulk length"},
+		{"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n", 0, true,
+		 "[GET key][GET key]AGAIN"},
+		{"*11\r\n", 0, false, "ERR:Protocol error: unauthenticated multibulk length"},
+		{"*1\r\n$16385\r\n", 0, false, "ERR:Protocol error: unauthenticated bulk length"},
+	};
+
+	static const struct parse_case limited[] = {
+		{"*1\r\n$8\r\n01234567\r\n", 0, false, "[01234567]AGAIN"},
+		{"*1\r\n$9\r\n012345678\r\n", 0, false,
+		 "ERR:Protocol error: unauthenticated bulk length"},
+		{"*1\r\n$12\r\n0123456789ab\r\n", 0, true, "[0123456789ab]AGAIN"},
+		{"*1\r\n$13\r\n0123456789abc\r\n", 0, true,
+		 "ERR:Protocol error: invalid bulk length"},
+		{"*2\r\n$1\r\na\r\n$1\r\nb\r\n", 0, false, "[a b]AGAIN"},
+		{"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", 0, false,
+		 "ERR:Protocol error: unauthenticated multibulk length"},
+		{"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", 0, true, "[a b c]AGAIN"},
+		{"*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n", 0, true,
+		 "ERR:Protocol error: invalid multibulk length"},
+		/* client-query-buffer-limit 38: 38 bytes pass, 40 close (code 10) */
+		{"*2\r\n$12\r\n0123456789ab\r\n$9\r\n012345678\r\n", 0, true,
+		 "[0123456789ab 012345678]AGAIN"},
+		{"*2\r\n$12\r\n0123456789ab\r\n$10\r\n0123456789\r\n", 0, true, "ERR:#10"},
+	};
+
+	(void)state;
+	sl_resp_limits_default(&lim);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+
+		check_all_splits(cases[i].in, len, cases[i].auth, &lim, cases[i].expect, true);
+	}
+	/* A count line longer than the line limit fails however short it is:
+	 * "$10" is three bytes before its CR. */
+	lim.max_line = 1;
+	check_all_splits(BIN("*1\r\n$1\r\na\r\n"), true, &lim,
+			 "ERR:Protocol error: too big mbulk count string", true);
+	lim.max_line = 2;
+	check_all_splits(BIN("*1\r\n$1\r\na\r\n"), true, &lim, "[a]AGAIN", true);
+	check_all_splits(BIN("*1\r\n$10\r\n0123456789\r\n"), true, &lim,
+			 "ERR:Protocol error: too big bulk count string", true);
+	lim.max_line = 3;
+	check_all_splits(BIN("*1\r\n$10\r\n0123456789\r\n"), true, &lim, "[0123456789]AGAIN", true);
+	/* Every limit, hit by a request that is complete in the input. */
+	sl_resp_limits_default(&lim);
+	lim.max_mbulk = 3;
+	lim.max_bulk_len = 12;
+	lim.unauth_mbulk = 2;
+	lim.unauth_bulk = 8;
+	lim.max_query_buf = 38;
+	for (size_t i = 0; i < sizeof(limited) / sizeof(limited[0]); i++)
+		check_all_splits(limited[i].in, strlen(limited[i].in), limited[i].auth, &lim,
+				 limited[i].expect, true);
+}
+
+/*
  * Random streams over the protocol's own alphabet: whatever the parser makes
  * of a stream, it must make the same of every segmentation of it.
  */
@@ -887,6 +980,117 @@ static void on_release(void *arg, const void *ptr, size_t len)
 	r->len = len;
 }
 
+/*
+ * Bulk and status replies are formatted in place when the tail chunk has
+ * room, else through the general append: either way the bytes are RESP's
+ * "$<decimal length>\r\n<value>\r\n" and "+<text>\r\n". Lengths cross
+ * every digit count and the in-place limit; chunk sizes make some replies
+ * fit and others spill.
+ */
+/* All pending output, consumed in as many peeks as it takes. */
+static char *drain(struct sl_resp_out *o, size_t *len)
+{
+	struct strbuf b = {0};
+	struct iovec iov[64];
+	size_t n;
+
+	sb_add(&b, "", 0);
+	while ((n = sl_resp_out_peek(o, iov, 64)) > 0) {
+		size_t done = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			sb_add(&b, iov[i].iov_base, iov[i].iov_len);
+			done += iov[i].iov_len;
+		}
+		sl_resp_out_consume(o, done);
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static void test_write_bulk_lengths(void **state)
+{
+	static const size_t lens[] = {0,    1,    9,     10,    99,     100,    999,
+				      1000, 9999, 10000, 99999, 100000, 123456, 1048576};
+	static const uint32_t chunks[] = {SL_RESP_CHUNK_BYTES, 7, 64, 2000000};
+	size_t maxlen = 1048576;
+	char *val = malloc(maxlen);
+
+	(void)state;
+	assert_non_null(val);
+	for (size_t i = 0; i < maxlen; i++)
+		val[i] = (char)('a' + i % 26);
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct counting_alloc ca = {0};
+		struct sl_resp_alloc_ops ops = {ca_alloc, ca_free, &ca};
+		struct strbuf expect = {0};
+		struct sl_resp_out o;
+		char hdr[32];
+		size_t len;
+		char *got;
+
+		sl_resp_out_init(&o, &ops);
+		o.chunk_size = chunks[c];
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			assert_int_equal(sl_resp_write_bulk(&o, val, lens[i]), 0);
+			snprintf(hdr, sizeof(hdr), "$%zu\r\n", lens[i]);
+			sb_str(&expect, hdr);
+			sb_add(&expect, val, lens[i]);
+			sb_str(&expect, "\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "OK", 2), 0);
+			sb_str(&expect, "+OK\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "a\rb\nc", 5), 0);
+			sb_str(&expect, "+a b c\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "x\ny", 3), 0);
+			sb_str(&expect, "+x y\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "x\ry", 3), 0);
+			sb_str(&expect, "+x y\r\n");
+			assert_int_equal(sl_resp_write_status(&o, "0123456789abcdefg", 17), 0);
+			sb_str(&expect, "+0123456789abcdefg\r\n");
+		}
+		assert_int_equal(sl_resp_out_pending(&o), expect.len);
+		got = drain(&o, &len);
+		assert_int_equal(sl_resp_out_mem(&o), 0);
+		assert_int_equal(sl_resp_out_pending(&o), 0);
+		assert_int_equal(len, expect.len);
+		assert_memory_equal(got, expect.p, len);
+		free(got);
+		free(expect.p);
+		/* Without pipelining every reply starts an empty chain: one that fits
+		 * in chunk_size takes exactly one chunk of chunk_size (resp.h:
+		 * sl_resp_out_mem counts header + capacity per chunk). */
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			size_t want = snprintf(hdr, sizeof(hdr), "$%zu\r\n", lens[i]) + lens[i] + 2;
+
+			memset(&expect, 0, sizeof(expect));
+			assert_int_equal(sl_resp_write_bulk(&o, val, lens[i]), 0);
+			if (want <= chunks[c])
+				assert_int_equal(sl_resp_out_mem(&o),
+						 sizeof(struct sl_resp_chunk) + chunks[c]);
+			sb_str(&expect, hdr);
+			sb_add(&expect, val, lens[i]);
+			sb_str(&expect, "\r\n");
+			got = drain(&o, &len);
+			assert_int_equal(len, want);
+			assert_memory_equal(got, expect.p, len);
+			assert_int_equal(sl_resp_out_mem(&o), 0);
+			free(got);
+			free(expect.p);
+			assert_int_equal(sl_resp_write_status(&o, "PONG", 4), 0);
+			if (chunks[c] >= 7)
+				assert_int_equal(sl_resp_out_mem(&o),
+						 sizeof(struct sl_resp_chunk) + chunks[c]);
+			got = drain(&o, &len);
+			assert_int_equal(len, 7);
+			assert_memory_equal(got, "+PONG\r\n", 7);
+			free(got);
+		}
+		sl_resp_out_deinit(&o);
+		assert_int_equal(ca.live, 0);
+	}
+	free(val);
+}
+
 static void test_write_chain_and_refs(void **state)
 {
 	struct counting_alloc ca = {0};
@@ -1143,6 +1347,7 @@ int main(void)
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_parse_line_limits),
 		cmocka_unit_test(test_parse_small_limits),
+		cmocka_unit_test(test_parse_fast_path_edges),
 		cmocka_unit_test(test_parse_random_streams),
 		cmocka_unit_test(test_parse_in_place),
 		cmocka_unit_test(test_parse_big_bulk_dest),
@@ -1151,6 +1356,7 @@ int main(void)
 		cmocka_unit_test(test_parse_many_args),
 		cmocka_unit_test(test_write_table),
 		cmocka_unit_test(test_write_format_helpers),
+		cmocka_unit_test(test_write_bulk_lengths),
 		cmocka_unit_test(test_write_chain_and_refs),
 		cmocka_unit_test(test_write_refs_back_to_back),
 		cmocka_unit_test(test_write_deferred),
