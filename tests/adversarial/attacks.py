@@ -3,7 +3,7 @@
 attacks.py ATTACK --iface IF --sl-mac MAC --sl-ip A [--port P] [--duration S]
            [--rate PPS] [--sluice-pid PID]
 
-ATTACK is one of synflood, rst, ack, options, zerowin, garbage. Each runs for
+ATTACK is one of synflood, connflood, rst, ack, options, zerowin, garbage. Each runs for
 --duration seconds at about --rate frames per second, prints figures as
 "# ..." lines and its own checks as "ok - " / "not ok - " lines (the caller
 counts them), and exits 1 when one of its checks failed. The counters that
@@ -224,6 +224,41 @@ def attack_synflood(a, p):
     if a.expect_synack:
         ok(synacks[0] > 0, "SYNs were answered (SYN-ACKs: %d)" % synacks[0])
         ok(bool(probe_ok), "a connection opened in the middle of the flood answers PING")
+
+
+def attack_connflood(a, p):
+    """Full connections from one spoofed source, run with `sluicectl conn-cap
+    CAP 0`: the first CAP complete and are served; once the dataplane has
+    counted them, XDP sheds that source's further SYNs (no SYN-ACK), while
+    another source still connects. Closing one lets the source in again."""
+    src = "198.18.182.77"
+    held = []
+    shed = 0
+    for i in range(a.cap + a.extra):
+        c = RawConn(p, src)
+        if c.connect(timeout=1.5) is not None and c.request(b"PING\r\n", 7) == b"+PONG\r\n":
+            held.append(c)
+        else:
+            shed += 1
+            c.forget()
+        time.sleep(0.05)
+    note("connflood: %d connections from %s completed, %d shed (cap %d)" %
+         (len(held), src, shed, a.cap))
+    ok(len(held) == a.cap, "exactly the cap's %d connections from one source completed (%d)" %
+       (a.cap, len(held)))
+    other = RawConn(p, "198.18.182.78")
+    ok(other.connect() is not None and other.request(b"PING\r\n", 7) == b"+PONG\r\n",
+       "another source still connects and is served")
+    ok(all(c.request(b"PING\r\n", 7) == b"+PONG\r\n" for c in held),
+       "the held connections are still served")
+    held.pop().rst()
+    time.sleep(0.3)
+    again = RawConn(p, src)
+    ok(again.connect() is not None and again.request(b"PING\r\n", 7) == b"+PONG\r\n",
+       "after one closes, the source connects again")
+    for c in held + [other, again]:
+        c.rst()
+        c.forget()
 
 
 def attack_rst(a, p):
@@ -604,7 +639,7 @@ def attack_garbage(a, p):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("attack", choices=["synflood", "rst", "ack", "options", "zerowin",
+    ap.add_argument("attack", choices=["synflood", "connflood", "rst", "ack", "options", "zerowin",
                                        "garbage"])
     ap.add_argument("--iface", required=True)
     ap.add_argument("--sl-mac", required=True)
@@ -613,6 +648,8 @@ def main():
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--rate", type=float, default=2000)
     ap.add_argument("--conns", type=int, default=40, help="zerowin: connections held")
+    ap.add_argument("--cap", type=int, default=4, help="connflood: the conn-cap set")
+    ap.add_argument("--extra", type=int, default=4, help="connflood: attempts over the cap")
     ap.add_argument("--sluice-pid", type=int, default=0)
     ap.add_argument("--no-synack", dest="expect_synack", action="store_false",
                     help="synflood: SYNs are expected to be shed")

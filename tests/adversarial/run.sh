@@ -152,6 +152,13 @@ if want synflood; then
 		capped=$(sed -n 's/^SYNFLOOD sent=\([0-9]*\) synacks=\([0-9]*\)$/\1 \2/p' <<<"$ATTACK_OUT")
 		shed1=$(xdp drop_syn_rate)
 		"${CTL[@]}" syn-rate 0 >/dev/null
+		"${CTL[@]}" conn-cap 4 0 >/dev/null
+		cap0=$(xdp drop_conn_cap)
+		attack connflood --cap 4 --extra 4
+		cap1=$(xdp drop_conn_cap)
+		"${CTL[@]}" conn-cap 0 >/dev/null
+		check "synflood: with conn-cap 4, XDP shed the source's SYNs over the cap (xdp_drop_conn_cap +$((cap1 - cap0)))" \
+			test $((cap1 - cap0)) -gt 0
 		echo "# synflood: uncapped sent/SYN-ACKs: ${uncapped:-?}; with syn-rate 1/s burst 1: ${capped:-?}; xdp_drop_syn_rate +$((shed1 - shed0))"
 		check "synflood: with syn-rate 1 burst 1, XDP shed SYNs (xdp_drop_syn_rate +$((shed1 - shed0)))" \
 			test $((shed1 - shed0)) -gt 0
