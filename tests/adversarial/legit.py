@@ -9,7 +9,8 @@ SIGUSR1 moves to the next phase ("before" -> "during" -> "after"); per phase
 it records requests, errors and round-trip latencies. At exit it writes one
 JSON object (per phase: ops, errors, p50_ms, p99_ms, max_ms; first_error) to
 --out or stdout. A failed connection counts an error and is reopened. No time
-is ever a failure: latencies are figures.
+is ever a failure: latencies are figures. With --out, FILE.ready appears once
+the signal handlers are installed.
 """
 import argparse
 import json
@@ -115,6 +116,8 @@ def main():
                for i in range(a.clients)]
     for t in threads:
         t.start()
+    if a.out:
+        open(a.out + ".ready", "w").close()  # the signal handlers are in place
     while not st.stop.wait(0.2):
         pass
     for t in threads:

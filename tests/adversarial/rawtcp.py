@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 
-from scapy.all import IP, TCP, Ether, Raw  # noqa: E402 (scapy builds every template)
+from scapy.all import IP, TCP, Ether, Raw  # scapy builds every frame and template
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4

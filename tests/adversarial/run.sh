@@ -86,10 +86,14 @@ begin() {
 	shift
 	echo "# ---- $ATTACK (${DURATION} s at ${RATE} frames/s)"
 	check "$ATTACK: sluice starts" sl_start "$@" || return 1
-	rm -f "$DIR/legit.json"
+	rm -f "$DIR/legit.json" "$DIR/legit.json.ready"
 	ip netns exec "$NS" "$PY" "$HERE/legit.py" "$SL_ADDR" 6379 --clients 4 --interval 0.01 \
 		--out "$DIR/legit.json" </dev/null &
 	LEGIT_PID=$!
+	for _ in $(seq 200); do
+		[ -f "$DIR/legit.json.ready" ] && break
+		sleep 0.1
+	done
 	sleep 3 # baseline
 	kill -USR1 "$LEGIT_PID"
 }
