@@ -90,8 +90,10 @@ class Victim:
     checking each reply; tracks sluice's view of its sequence space."""
 
     def __init__(self, port, host, sl_port):
-        self.sock = socket.create_connection((host, sl_port), timeout=5)
-        self.sock.settimeout(5)
+        self.sock = socket.create_connection((host, sl_port), timeout=10)
+        # Generous: on a loaded 2-core machine a lost frame can cost seconds
+        # of retransmission backoff; a wrong reply, not a slow one, fails.
+        self.sock.settimeout(20)
         self.ip, self.lport = self.sock.getsockname()
         self.cli_nxt = None  # the victim's next sequence number (= sluice's RCV.NXT)
         self.sl_nxt = None  # sluice's SND.NXT toward the victim
