@@ -45,8 +45,9 @@ def note(*a):
     print("#", *a, flush=True)
 
 
-def resp(host, port, *args, timeout=5):
-    """One command on a fresh kernel connection; returns the raw reply."""
+def resp(host, port, *args, timeout=20):
+    """One command on a fresh kernel connection; returns the raw reply.
+    Generous timeout: on a loaded machine a lost SYN costs seconds."""
     s = socket.create_connection((host, port), timeout=timeout)
     s.settimeout(timeout)
     req = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
