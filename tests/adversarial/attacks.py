@@ -264,6 +264,37 @@ def attack_connflood(a, p):
         c.forget()
 
 
+def side_channel(p, own):
+    """Measures (prints, never judges) whether the challenge-ACK budget is
+    shared between connections, the side channel of CVE-2016-5696: after
+    1000 in-window RSTs at another connection, how many challenge ACKs does
+    our own connection still get for 20 in-window RSTs, compared with after
+    1000 RSTs at a 4-tuple that does not exist?"""
+    target = RawConn(p, "198.18.183.252")
+    if target.connect() is None:
+        return
+    got = {}
+    for label, sport in (("existing", target.sport), ("absent", target.sport + 1)):
+        t = Template(p.frame(target.src, sport, 0, 0, "R", 0))
+        time.sleep(1.2)  # a fresh one-second budget
+        while not own.q.empty():
+            own.q.get()
+        for i in range(1000):
+            p.send(t.make(seq=target.snd_nxt + 100 + i))
+        for i in range(20):
+            p.send(own.frame(seq=own.snd_nxt + 100 + i, flags="R", ack=0))
+        n = 0
+        while own.wait(lambda g: not g.payload and not g.flags & RST, 0.5) is not None:
+            n += 1
+        got[label] = n
+    target.forget()  # left open: its RST would be one more rst_in
+    note("challenge-ACK side channel: our own connection got %d of 20 challenge ACKs after "
+         "1000 in-window RSTs at an existing connection, %d after 1000 at an absent 4-tuple "
+         "(%s)" % (got["existing"], got["absent"],
+                   "the budget is shared: a 4-tuple's existence is observable"
+                   if got["existing"] < got["absent"] else "no difference seen"))
+
+
 def attack_rst(a, p):
     """RSTs against a live connection: blind (random sequence number: out of
     the window, silently ignored), in the window but not exact (challenge ACK,
@@ -308,6 +339,7 @@ def attack_rst(a, p):
     if not ok(c.connect() is not None and c.request(b"PING\r\n", 7) == b"+PONG\r\n",
               "control connection established"):
         return
+    side_channel(p, c)
     c.p.send(c.frame(seq=c.snd_nxt + 5000, flags="R", ack=0))
     g = c.wait(lambda g: True, 1.0)
     ok(g is not None and not g.flags & RST and g.ack == c.snd_nxt,
