@@ -96,6 +96,7 @@ begin() {
 	done
 	sleep 3 # baseline
 	kill -USR1 "$LEGIT_PID"
+	SCHED0=$(sched_wait)
 }
 
 # attack ARGS...: attacks.py in the namespace; its checks count here.
@@ -116,6 +117,10 @@ attack() {
 end() {
 	sleep 1
 	kill -USR1 "$LEGIT_PID"
+	local s1
+	s1=$(sched_wait)
+	set -- $SCHED0 $s1
+	echo "# sluice's threads waited $(($3 - $1)) ms for a CPU during the attack (the thread that waited most: $(($4 - $2)) ms)"
 	sleep 2 # after
 	kill -TERM "$LEGIT_PID"
 	wait "$LEGIT_PID"
@@ -139,6 +144,14 @@ sys.exit(0 if served and all(r[p]["errors"] == 0 for p in ("before", "during", "
 	check "$ATTACK: sluice exits 0 on SIGTERM" tcp_stop
 	tcp_counters
 	check "$ATTACK: no sanitizer report" bash -c "! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$SL_LOG'"
+}
+
+# sched_wait: "total max" milliseconds sluice's threads have waited for a
+# CPU so far (schedstat run_delay): a figure that tells a starved worker
+# from a stalled one when latencies jump.
+sched_wait() {
+	cat /proc/"$SL_PID"/task/*/schedstat 2>/dev/null |
+		awk '{t += $2; if ($2 > m) m = $2} END {printf "%d %d\n", t / 1e6, m / 1e6}'
 }
 
 want() { [[ " $ONLY " == *" $1 "* ]]; }
