@@ -85,7 +85,12 @@ begin() {
 	ATTACK=$1
 	shift
 	echo "# ---- $ATTACK (${DURATION} s at ${RATE} frames/s)"
-	check "$ATTACK: sluice starts" sl_start "$@" || return 1
+	if ! sl_start "$@"; then
+		not_ok "$ATTACK: sluice starts"
+		tail -n 20 "$SL_LOG" | sed 's/^/# sluice: /'
+		return 1
+	fi
+	ok "$ATTACK: sluice starts"
 	rm -f "$DIR/legit.json" "$DIR/legit.json.ready"
 	ip netns exec "$NS" "$PY" "$HERE/legit.py" "$SL_ADDR" 6379 --clients 4 --interval 0.01 \
 		--out "$DIR/legit.json" </dev/null &
