@@ -14,6 +14,7 @@ PACKAGES=(
 	dpdk iproute2 ethtool kmod util-linux
 	# test
 	iputils-ping arping bpftool python3 clang-format
+	python3-scapy # tests/adversarial: raw TCP frames from the client namespace
 	redis-server redis-tools # reference server and clients for side-by-side tests
 	tcl dpkg-dev xz-utils # Redis 7.0.15's own test suite, fetched with apt-get source at test time
 )
