@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <rte_arp.h>
@@ -778,16 +779,22 @@ static int connect_done(struct lg *g)
 	return g->connected + g->conn_failed == g->o.conns;
 }
 
+/* Connections that can still carry requests. */
+static uint32_t live(const struct lg *g)
+{
+	return g->connected - g->conn_lost;
+}
+
 static int preload_done(struct lg *g)
 {
-	return interrupted || (g->preload_next >= g->o.keys && outstanding(g) == 0);
+	return interrupted || live(g) == 0 || (g->preload_next >= g->o.keys && outstanding(g) == 0);
 }
 
 static int run_done(struct lg *g)
 {
 	if (interrupted || g->issued >= g->issue_limit || g->now >= g->t_stop)
 		return 1;
-	return g->connected == g->conn_lost + g->conn_failed; /* nothing left to drive */
+	return live(g) == 0; /* nothing left to drive */
 }
 
 static int drain_done(struct lg *g)
@@ -1013,6 +1020,12 @@ int main(int argc, char **argv)
 	int rc, exit_code;
 
 	parse_opts(&g.o, argc, argv);
+	{
+		/* AF_XDP umem and the XDP program are locked memory. */
+		struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
 	eal_setup(&g, argv[0], &pc);
 	g.hz = rte_get_tsc_hz();
 	g.ticks_per_us = (double)g.hz / 1e6;
