@@ -956,6 +956,20 @@ static long free_hugepages(void)
 	return n;
 }
 
+static int hugetlbfs_mounted(void)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char line[512];
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, " hugetlbfs ") != NULL;
+	fclose(f);
+	return found;
+}
+
 static void push(char **argv, int *argc, const char *s)
 {
 	if (*argc < MAX_EAL_ARGS - 1)
@@ -978,7 +992,8 @@ static void eal_setup(struct lg *g, const char *argv0, struct sl_port_conf *pc)
 	push(eal, &n, "--lcores");
 	snprintf(buf, sizeof(buf), "0@%d", o->cpu >= 0 ? o->cpu : first_cpu());
 	push(eal, &n, buf);
-	if (o->no_huge == 1 || (o->no_huge == -1 && free_hugepages() * 2 < mem_mb)) {
+	if (o->no_huge == 1 ||
+	    (o->no_huge == -1 && (free_hugepages() * 2 < mem_mb || !hugetlbfs_mounted()))) {
 		push(eal, &n, "--no-huge");
 		push(eal, &n, "-m");
 		snprintf(buf, sizeof(buf), "%ld", mem_mb);
