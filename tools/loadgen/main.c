@@ -970,10 +970,22 @@ static int hugetlbfs_mounted(void)
 	return found;
 }
 
+/* EAL argument strings; rte_eal_init may reorder its argv, so the
+ * allocations are remembered here and freed after rte_eal_cleanup. */
+static char *eal_strs[MAX_EAL_ARGS];
+static int eal_nstrs;
+
 static void push(char **argv, int *argc, const char *s)
 {
-	if (*argc < MAX_EAL_ARGS - 1)
-		argv[(*argc)++] = strdup(s);
+	char *d;
+
+	if (*argc >= MAX_EAL_ARGS - 1 || eal_nstrs >= MAX_EAL_ARGS)
+		return;
+	d = strdup(s);
+	if (d == NULL)
+		die("out of memory");
+	eal_strs[eal_nstrs++] = d;
+	argv[(*argc)++] = d;
 }
 
 static void eal_setup(struct lg *g, const char *argv0, struct sl_port_conf *pc)
@@ -1013,8 +1025,13 @@ static void eal_setup(struct lg *g, const char *argv0, struct sl_port_conf *pc)
 		snprintf(buf, sizeof(buf), "net_af_xdp0,iface=%s,start_queue=0,queue_count=1",
 			 pc->name);
 		push(eal, &n, buf);
-	} else if (sl_port_ops_get(pc->kind)->eal_args(pc, eal, &n, MAX_EAL_ARGS - 1) != 0) {
-		die("too many EAL arguments");
+	} else {
+		int first = n;
+
+		if (sl_port_ops_get(pc->kind)->eal_args(pc, eal, &n, MAX_EAL_ARGS - 1) != 0)
+			die("too many EAL arguments");
+		for (; first < n && eal_nstrs < MAX_EAL_ARGS; first++)
+			eal_strs[eal_nstrs++] = eal[first]; /* strdup'ed by the port layer */
 	}
 	eal[n] = NULL;
 	if (rte_eal_init(n, eal) < 0)
@@ -1206,5 +1223,7 @@ int main(int argc, char **argv)
 	rte_free(g.net);
 	rte_mempool_free(g.pool);
 	rte_eal_cleanup();
+	while (eal_nstrs > 0)
+		free(eal_strs[--eal_nstrs]);
 	return exit_code;
 }
