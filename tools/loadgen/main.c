@@ -120,6 +120,7 @@ struct lg {
 	uint32_t connected, conn_failed, conn_lost;
 	uint64_t t_start, t_stop, t_last_reply;
 	uint64_t busy_cycles, loop_cycles;
+	uint64_t unsent; /* open loop: due before the run ended, never sent */
 	size_t cmd_max;
 };
 
@@ -865,9 +866,14 @@ static void report(const struct lg *g, double secs, uint64_t done)
 	printf("protocol=%" PRIu64 " unexpected=%" PRIu64 " truncated=%" PRIu64 " lost=%" PRIu64
 	       " conn_failed=%u conn_lost=%u\n",
 	       k->protocol, k->unexpected, k->truncated, k->lost, g->conn_failed, g->conn_lost);
-	printf("generator: busy %.1f%% of its lcore, tcp retransmits %" PRIu64 "\n",
+	printf("generator: busy %.1f%% of its lcore, tcp retransmits %" PRIu64,
 	       g->loop_cycles ? 100.0 * (double)g->busy_cycles / (double)g->loop_cycles : 0,
 	       ts.retrans_segs);
+	printf(", tx frames the port refused %" PRIu64 ", tcp drops (no mbuf) %" PRIu64,
+	       g->net->stats.drops[SL_NET_DROP_TX_FULL], ts.drop_nomem);
+	if (g->o.rate > 0)
+		printf(", %" PRIu64 " requests due but not sent when the run ended", g->unsent);
+	printf("\n");
 }
 
 static int write_json(const struct lg *g, double secs, uint64_t done)
@@ -909,6 +915,7 @@ static int write_json(const struct lg *g, double secs, uint64_t done)
 		"\"protocol\": %" PRIu64 ", \"unexpected\": %" PRIu64 ", \"truncated\": %" PRIu64
 		", \"lost\": %" PRIu64 ", \"conn_failed\": %u, \"conn_lost\": %u},\n",
 		k->protocol, k->unexpected, k->truncated, k->lost, g->conn_failed, g->conn_lost);
+	fprintf(f, " \"unsent\": %" PRIu64 ",\n", g->unsent);
 	fprintf(f, " \"generator_busy\": %.4f,\n",
 		g->loop_cycles ? (double)g->busy_cycles / (double)g->loop_cycles : 0);
 	/* [highest value of the bucket in us, count] for every non-empty bucket */
@@ -1180,6 +1187,11 @@ int main(int argc, char **argv)
 
 		g.busy_cycles = 0;
 		poll_until(&g, run_done, 1e9);
+		if (g.o.rate > 0 && g.issued < g.issue_limit)
+			for (i = 0; i < g.o.conns; i++)
+				if (g.conns[i].next_sched <= g.now)
+					g.unsent +=
+						(g.now - g.conns[i].next_sched) / g.interval + 1;
 		g.phase = PH_DRAIN;
 		if (!poll_until(&g, drain_done, g.o.drain_timeout))
 			fprintf(stderr,
