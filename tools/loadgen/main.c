@@ -871,6 +871,13 @@ static void report(const struct lg *g, double secs, uint64_t done)
 	       ts.retrans_segs);
 	printf(", tx frames the port refused %" PRIu64 ", tcp drops (no mbuf) %" PRIu64,
 	       g->net->stats.drops[SL_NET_DROP_TX_FULL], ts.drop_nomem);
+	{
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(g->port_id, &es) == 0)
+			printf(", port rx missed %" PRIu64 " / no mbuf %" PRIu64, es.imissed,
+			       es.rx_nombuf);
+	}
 	if (g->o.rate > 0)
 		printf(", %" PRIu64 " requests due but not sent when the run ended", g->unsent);
 	printf("\n");
