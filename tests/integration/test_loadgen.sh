@@ -48,7 +48,9 @@ grep -q '^no-huge yes' "$SLUICE_RUN_DIR/testbed.conf" && NOHUGE=(--no-huge)
 lg() {
 	local name=$1
 	shift
-	timeout 120 "$LG" --cpu 0 "${NOHUGE[@]}" --json "$OUT/$name.json" --label "$name" "$@" \
+	# a loaded host can stall either end for seconds: wait long for replies
+	timeout 120 "$LG" --cpu 0 "${NOHUGE[@]}" --json "$OUT/$name.json" --label "$name" \
+		--drain-timeout 20 "$@" \
 		>"$OUT/$name.txt" 2>"$OUT/$name.err"
 	RC=$?
 	sed 's/^/# /' "$OUT/$name.txt"
@@ -78,7 +80,7 @@ LGS=(--port af_xdp:sllg1-h --address 198.18.211.2/24 --server "$SL_ADDR")
 lg sluice-closed "${LGS[@]}" --connections 16 --pipeline 8 --duration 2 --workload mix \
 	--ratio 9:1 --keys 10000 --dist zipf:0.99 --preload
 clean_run sluice-closed
-lg sluice-open "${LGS[@]}" --connections 16 --rate 20000 --duration 2 --workload get \
+lg sluice-open "${LGS[@]}" --connections 16 --rate 10000 --duration 2 --workload get \
 	--keys 10000 --preload
 clean_run sluice-open
 lg sluice-mget "${LGS[@]}" --connections 4 --pipeline 4 --requests 4000 --workload mget \

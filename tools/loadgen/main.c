@@ -866,8 +866,9 @@ static void report(const struct lg *g, double secs, uint64_t done)
 	printf("protocol=%" PRIu64 " unexpected=%" PRIu64 " truncated=%" PRIu64 " lost=%" PRIu64
 	       " conn_failed=%u conn_lost=%u\n",
 	       k->protocol, k->unexpected, k->truncated, k->lost, g->conn_failed, g->conn_lost);
-	printf("generator: busy %.1f%% of its lcore, tcp retransmits %" PRIu64,
+	printf("generator: busy %.1f%% of its lcore (%.0f ns per reply), tcp retransmits %" PRIu64,
 	       g->loop_cycles ? 100.0 * (double)g->busy_cycles / (double)g->loop_cycles : 0,
+	       done ? (double)g->busy_cycles / g->ticks_per_us * 1000 / (double)done : 0,
 	       ts.retrans_segs);
 	printf(", tx frames the port refused %" PRIu64 ", tcp drops (no mbuf) %" PRIu64,
 	       g->net->stats.drops[SL_NET_DROP_TX_FULL], ts.drop_nomem);
@@ -925,6 +926,8 @@ static int write_json(const struct lg *g, double secs, uint64_t done)
 	fprintf(f, " \"unsent\": %" PRIu64 ",\n", g->unsent);
 	fprintf(f, " \"generator_busy\": %.4f,\n",
 		g->loop_cycles ? (double)g->busy_cycles / (double)g->loop_cycles : 0);
+	fprintf(f, " \"generator_ns_per_reply\": %.1f,\n",
+		done ? (double)g->busy_cycles / g->ticks_per_us * 1000 / (double)done : 0);
 	/* [highest value of the bucket in us, count] for every non-empty bucket */
 	fprintf(f, " \"histogram\": [");
 	for (i = 0; i < SL_LG_HIST_BUCKETS; i++) {
