@@ -107,7 +107,7 @@ if command -v redis-server >/dev/null; then
 		sleep 0.1
 	done
 	lg redis-closed "${LGR[@]}" --server 198.18.210.2 --connections 16 --pipeline 8 \
-		--duration 2 --workload mix --keys 10000 --dist zipf:0.99 --preload
+		--duration 2 --workload mix --keys 10000 --dist zipf:0.99 --preload --histogram
 	clean_run redis-closed
 	lg redis-open "${LGR[@]}" --server 198.18.210.2 --connections 16 --rate 10000 \
 		--duration 2 --workload get --keys 10000 --preload

@@ -75,6 +75,7 @@ struct opts {
 	uint32_t keys, vsize;
 	double zipf_s; /* < 0: uniform */
 	int preload;
+	int show_hist;
 	uint64_t seed;
 	const char *json;
 	const char *label;
@@ -151,6 +152,7 @@ static void usage(FILE *f)
 		   "  --preload             SET every key once before the run\n"
 		   "  --seed S              PRNG seed [1]\n"
 		   "  --json FILE           write results as JSON\n"
+		   "  --histogram           print the latency histogram (powers of two)\n"
 		   "  --label NAME          name of the run in the JSON\n"
 		   "  --cpu N               CPU of the generator's lcore [first allowed]\n"
 		   "  --no-huge             run without hugepages [auto]\n"
@@ -213,6 +215,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		O_SOCKBUF,
 		O_CTO,
 		O_DTO,
+		O_HIST,
 		O_HELP,
 	};
 	static const struct option lo[] = {
@@ -241,6 +244,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"sockbuf", required_argument, NULL, O_SOCKBUF},
 		{"connect-timeout", required_argument, NULL, O_CTO},
 		{"drain-timeout", required_argument, NULL, O_DTO},
+		{"histogram", no_argument, NULL, O_HIST},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -368,6 +372,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case O_CTO:
 			o->connect_timeout = strtod(optarg, NULL);
+			break;
+		case O_HIST:
+			o->show_hist = 1;
 			break;
 		case O_DTO:
 			o->drain_timeout = strtod(optarg, NULL);
@@ -861,6 +868,27 @@ static void report(const struct lg *g, double secs, uint64_t done)
 	for (i = 0; i < 4; i++)
 		printf(" %8" PRIu64, sl_lg_hist_percentile(&g->hist, pcts[i]));
 	printf(" %8" PRIu64 " %8.1f\n", g->hist.max, sl_lg_hist_mean(&g->hist));
+	if (g->o.show_hist && g->hist.total > 0) {
+		/* the log buckets summed per power of two: [2^k, 2^(k+1)) us */
+		uint64_t cum = 0, lo = 0, n = 0;
+		uint32_t b;
+
+		printf("%12s %12s %10s %8s\n", "us from", "us to", "count", "cum %");
+		for (b = 0; b < SL_LG_HIST_BUCKETS; b++) {
+			uint64_t hi = sl_lg_hist_bucket_high(b);
+
+			n += g->hist.count[b];
+			if (b + 1 < SL_LG_HIST_BUCKETS && (hi + 1) & hi)
+				continue; /* not the end of a power of two */
+			if (n > 0) {
+				cum += n;
+				printf("%12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %8.3f\n", lo, hi,
+				       n, 100.0 * (double)cum / (double)g->hist.total);
+			}
+			lo = hi + 1;
+			n = 0;
+		}
+	}
 	printf("errors: ");
 	for (i = SL_LG_OK + 1; i < SL_LG_VERDICT__MAX; i++)
 		printf("%s=%" PRIu64 " ", sl_lg_verdict_name(i), k->verdict[i]);
