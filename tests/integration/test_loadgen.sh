@@ -31,7 +31,7 @@ lg_cleanup() {
 	ip link set dev sllg0 xdp off 2>/dev/null
 	SLUICE_IF=sllg0 SLUICE_HOST_IF=sllg0-h SLUICE_RUN_DIR=/run/sluice-test-sllg0 \
 		"$ROOT/deploy/testbed.sh" down >/dev/null 2>&1
-	rm -rf "$OUT"
+	rm -rf "$OUT" /run/sluice-test-sllg0
 	sl_cleanup
 }
 
