@@ -30,7 +30,8 @@
  * key before the INCR was sent.
  *
  * Context: one generator lcore owns all of this; nothing is locked.
- * Allocation happens only in the *_create functions.
+ * Allocation happens only in sl_lg_keyspace_create, sl_lg_zipf_init and
+ * sl_lg_pipe_init.
  */
 #ifndef SL_TOOLS_LOADGEN_H
 #define SL_TOOLS_LOADGEN_H
