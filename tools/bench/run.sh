@@ -88,7 +88,8 @@ if [ $LOADGEN = 1 ]; then
 			grep -q ' hugetlbfs ' /proc/mounts
 	}
 	cpu1_softirq() { awk '$1 == "cpu1" {print $8}' /proc/stat; }
-	proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+	# 0 once the server is gone (e.g. killed): its rows then show 0 CPU
+	proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 	TCK=$(getconf CLK_TCK)
 	if [ $QUICK = 1 ]; then
 		DUR=${DURATION:-2}
@@ -117,13 +118,20 @@ if [ $LOADGEN = 1 ]; then
 	lgrun() {
 		local name=$1 ip=$2 ifc=$3 addr=$4 test=$5 pipe=$6
 		shift 6
-		local preload=(--preload)
+		local preload=(--preload) keys=$KEYS vsize=32 a prev=
+		for a in "$@"; do
+			[ "$prev" = --value ] && vsize=$a
+			prev=$a
+		done
+		# at most ~1 GiB of values per server: 1M keys of 16 KiB would
+		# not fit next to the other servers' data on a small machine
+		[ $((keys * (vsize + 64))) -le $((1 << 30)) ] || keys=$(((1 << 30) / (vsize + 64)))
 		case $test in set* | incr*) preload=() ;; esac
 		local nohuge=()
 		hugepages_ok || nohuge=(--no-huge)
 		timeout 600 "$LG" --cpu 0 "${nohuge[@]}" --port "af_xdp:$ifc" --address "$addr" \
 			--server "$ip" --connections 50 --pipeline "$pipe" --duration "$DUR" \
-			--keys "$KEYS" "${preload[@]}" "$@" --label "$name-$test-$pipe" \
+			--keys "$keys" "${preload[@]}" "$@" --label "$name-$test-$pipe" \
 			--json "$WORK/$name-$test-$pipe.json" >"$WORK/$name-$test-$pipe.txt" 2>&1 || true
 		python3 -c 'import json, sys
 try:
