@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # tools/bench/run.sh [--quick] [--requests N] [--out FILE.json]
+# tools/bench/run.sh --loadgen [--quick] [--duration S] [--out FILE.json]
 #
 # The same redis-benchmark workloads, side by side in one run, against:
 #   redis    redis-server 7.0.15 (Debian), kernel sockets
@@ -15,6 +16,14 @@
 # the softirq time of CPU 1 during the run; dpdk from the worker's busy TSC
 # cycles (a poll-mode core is always 100% busy, so its idle polling is not
 # counted as work). Figures only; nothing fails on a time.
+#
+# --loadgen: the client is tools/loadgen (sluice-loadgen, DPDK on sluice's
+# own TCP stack, one lcore on CPU 0) instead of redis-benchmark, with its own
+# topology (no namespace: the generator's interfaces have no kernel address):
+#   sllgb0 (sluice af_xdp, 198.18.212.1) <-> sllgb0c (generator, 198.18.212.2)
+#   sllgb1 (198.18.213.1, kernel servers) <-> sllgb1c (generator, 198.18.213.2)
+# Every reply is validated; a run with any error is reported as such. The
+# table gains p99.9 and the JSON holds each run's full loadgen output.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,15 +33,208 @@ REQ=200000
 QUICK=0
 OUT=$ROOT/build/bench/latest.json
 NS=slbench
+LOADGEN=0
+DURATION=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1; REQ=20000; shift ;;
 	--requests) REQ=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--quick] [--requests N] [--out FILE.json]" >&2; exit 2 ;;
+	--loadgen) LOADGEN=1; shift ;;
+	--duration) DURATION=$2; shift 2 ;;
+	*) echo "usage: $0 [--quick] [--requests N] [--out FILE.json]" >&2
+	   echo "       $0 --loadgen [--quick] [--duration S] [--out FILE.json]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
+
+# --- --loadgen: the same servers, driven by sluice-loadgen ------------------
+if [ $LOADGEN = 1 ]; then
+	LG=$BUILD/tools/loadgen/sluice-loadgen
+	command -v redis-server >/dev/null || "$ROOT/deploy/install-deps.sh"
+	if [ ! -x "$SLUICE" ] || [ ! -x "$LG" ]; then
+		[ -d "$BUILD" ] || meson setup "$BUILD" "$ROOT" >/dev/null
+		ninja -C "$BUILD" >/dev/null
+	fi
+	[ "$OUT" = "$ROOT/build/bench/latest.json" ] && OUT=$ROOT/build/bench/loadgen.json
+	WORK=$(mktemp -d /tmp/sllgb.XXXXXX)
+	mkdir -p "$(dirname "$OUT")"
+	PIDS=()
+	lg_cleanup() {
+		local p
+		for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+		for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+		ip link set dev sllgb0c xdp off 2>/dev/null || true
+		ip link set dev sllgb1c xdp off 2>/dev/null || true
+		ip link del sllgb0 2>/dev/null || true
+		ip link del sllgb1 2>/dev/null || true
+		[ -n "${BENCH_KEEP:-}" ] && cp -r "$WORK" /tmp/sllgb-keep
+		rm -rf /sys/fs/bpf/sluice/bench-lg "$WORK"
+		rmdir /sys/fs/bpf/sluice 2>/dev/null || true
+	}
+	trap lg_cleanup EXIT
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	ip link add sllgb0 type veth peer name sllgb0c
+	ip link add sllgb1 type veth peer name sllgb1c
+	for i in sllgb0 sllgb0c sllgb1 sllgb1c; do
+		sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null || true
+		ip link set "$i" up
+		ethtool -K "$i" tx off tso off gso off gro off >/dev/null 2>&1 || true
+	done
+	ip addr add 198.18.213.1/24 dev sllgb1
+	# hugepages or not, decided before each start (the host's state may change)
+	hugepages_ok() {
+		[ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" -gt 256 ] &&
+			grep -q ' hugetlbfs ' /proc/mounts
+	}
+	cpu1_softirq() { awk '$1 == "cpu1" {print $8}' /proc/stat; }
+	# 0 once the server is gone (e.g. killed): its rows then show 0 CPU
+	proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+	TCK=$(getconf CLK_TCK)
+	if [ $QUICK = 1 ]; then
+		DUR=${DURATION:-2}
+		KEYS=100000
+		WORKLOADS=("get 1 --workload get" "set 1 --workload set"
+			"mix-zipf 1 --workload mix --ratio 9:1 --dist zipf:0.99"
+			"get 16 --workload get" "set 16 --workload set")
+	else
+		DUR=${DURATION:-5}
+		KEYS=1000000
+		WORKLOADS=()
+		for p in 1 16; do
+			WORKLOADS+=("get $p --workload get" "set $p --workload set"
+				"incr $p --workload incr" "mget $p --workload mget"
+				"mix $p --workload mix --ratio 9:1"
+				"mix-zipf $p --workload mix --ratio 9:1 --dist zipf:0.99")
+		done
+		WORKLOADS+=("get-1k 1 --workload get --value 1024"
+			"get-16k 1 --workload get --value 16384"
+			"get-c1000 1 --workload get --connections 1000")
+	fi
+	RESULTS=$WORK/results
+	: >"$RESULTS"
+	# lgrun NAME SERVER_IP PORT_IF ADDR WORKLOAD...: one generator run on CPU 0;
+	# prints "ops p50_ms p99_ms p999_ms errors"
+	lgrun() {
+		local name=$1 ip=$2 ifc=$3 addr=$4 test=$5 pipe=$6
+		shift 6
+		local preload=(--preload) keys=$KEYS vsize=32 a prev=
+		for a in "$@"; do
+			[ "$prev" = --value ] && vsize=$a
+			prev=$a
+		done
+		# at most ~1 GiB of values per server: 1M keys of 16 KiB would
+		# not fit next to the other servers' data on a small machine
+		[ $((keys * (vsize + 64))) -le $((1 << 30)) ] || keys=$(((1 << 30) / (vsize + 64)))
+		case $test in set* | incr*) preload=() ;; esac
+		local nohuge=()
+		hugepages_ok || nohuge=(--no-huge)
+		timeout 600 "$LG" --cpu 0 "${nohuge[@]}" --port "af_xdp:$ifc" --address "$addr" \
+			--server "$ip" --connections 50 --pipeline "$pipe" --duration "$DUR" \
+			--keys "$keys" "${preload[@]}" "$@" --label "$name-$test-$pipe" \
+			--json "$WORK/$name-$test-$pipe.json" >"$WORK/$name-$test-$pipe.txt" 2>&1 || true
+		python3 -c 'import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    l = r["latency_us"]
+    print(r["ops"], l["p50"] / 1000, l["p99"] / 1000, l["p99.9"] / 1000, r["errors"]["total"])
+except Exception:
+    print("0 0 0 0 -1")' "$WORK/$name-$test-$pipe.json"
+	}
+	wait_port() { # IP: until the server answers PING (from the root namespace)
+		for _ in $(seq 100); do
+			redis-cli -h "$1" ping 2>/dev/null | grep -q PONG && return 0
+			sleep 0.1
+		done
+		echo "bench: server at $1 did not answer" >&2
+		return 1
+	}
+	lg_kernel_server() { # NAME CMD...
+		local name=$1
+		shift
+		taskset -c 1 "$@" >"$WORK/$name.log" 2>&1 &
+		local pid=$!
+		PIDS+=("$pid")
+		wait_port 198.18.213.1
+		for w in "${WORKLOADS[@]}"; do
+			set -- $w
+			local test=$1 pipe=$2 t0 s0 r
+			shift 2
+			t0=$(proc_ticks "$pid")
+			s0=$(cpu1_softirq)
+			r=$(lgrun "$name" 198.18.213.1 sllgb1c 198.18.213.2/24 "$test" "$pipe" "$@")
+			set -- $r
+			local cpu=$(($(proc_ticks "$pid") - t0 + $(cpu1_softirq) - s0))
+			# CPU per request over the replies of the run (ops * seconds)
+			local n
+			n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["replies"])' \
+				"$WORK/$name-$test-$pipe.json" 2>/dev/null || echo 0)
+			echo "$name $test $pipe $1 $2 $3 $(awk -v c="$cpu" -v t="$TCK" -v n="$n" \
+				'BEGIN {printf "%.0f", (n > 0 ? c * 1e9 / t / n : 0)}') $4 $5" >>"$RESULTS"
+		done
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	}
+	lg_kernel_server redis redis-server --bind 198.18.213.1 --port 6379 --save '' \
+		--appendonly no --protected-mode no --daemonize no
+	lg_kernel_server kernel "$SLUICE" --transport kernel --bind 198.18.213.1 --port 6379 \
+		--instance bench-lgk --run-dir "$WORK" --protected-mode no
+	for w in "${WORKLOADS[@]}"; do
+		set -- $w
+		test=$1 pipe=$2
+		shift 2
+		log=$WORK/dpdk-$test-$pipe.log
+		NOHUGE=()
+		hugepages_ok || NOHUGE=(--no-huge yes)
+		"$SLUICE" --device af_xdp:sllgb0 --address 198.18.212.1/24 --instance bench-lg \
+			--run-dir "$WORK" --lcores 0@1,1@1 --protected-mode no "${NOHUGE[@]}" \
+			>"$log" 2>&1 &
+		pid=$!
+		PIDS+=("$pid")
+		for _ in $(seq 100); do grep -qs Ready "$log" && break; sleep 0.1; done
+		r=$(lgrun dpdk 198.18.212.1 sllgb0c 198.18.212.2/24 "$test" "$pipe" "$@")
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		ns=$(awk '/cycles: busy=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+			if (v["requests"] > 0) printf "%.0f", v["busy"] / v["tsc_hz"] * 1e9 / v["requests"]}' "$log")
+		set -- $r
+		echo "dpdk $test $pipe $1 $2 $3 ${ns:-0} $4 $5" >>"$RESULTS"
+	done
+	python3 - "$RESULTS" "$OUT" "$DUR" "$KEYS" "$WORK" <<'PY'
+import glob, json, os, platform, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+res = {}
+for name, test, pipe, ops, p50, p99, cpu, p999, errs in rows:
+    res.setdefault((test, pipe), {})[name] = dict(ops=float(ops), p50=float(p50), p99=float(p99),
+        p999=float(p999), cpu_ns=float(cpu), errors=int(errs))
+print("%-9s %-3s %-7s %11s %8s %8s %9s %11s %9s %9s %6s" % ("test", "P", "server", "ops/s",
+      "p50 ms", "p99 ms", "p99.9 ms", "CPU ns/req", "ops/redis", "CPU/redis", "errors"))
+out = []
+for (test, pipe), by in sorted(res.items(), key=lambda k: (int(k[0][1]), k[0][0])):
+    ref = by.get("redis")
+    for name in ("redis", "kernel", "dpdk"):
+        r = by.get(name)
+        if not r:
+            continue
+        ro = r["ops"] / ref["ops"] if ref and ref["ops"] else 0
+        rc = r["cpu_ns"] / ref["cpu_ns"] if ref and ref["cpu_ns"] else 0
+        print("%-9s %-3s %-7s %11.0f %8.3f %8.3f %9.3f %11.0f %9.2f %9.2f %6d" % (test, pipe, name,
+              r["ops"], r["p50"], r["p99"], r["p999"], r["cpu_ns"], ro, rc, r["errors"]))
+        out.append(dict(test=test, pipeline=int(pipe), server=name, **r, ops_ratio=ro, cpu_ratio=rc))
+runs = {}
+for f in glob.glob(os.path.join(sys.argv[5], "*.json")):
+    try:
+        runs[os.path.basename(f)[:-5]] = json.load(open(f))
+    except ValueError:
+        pass
+meta = dict(client="sluice-loadgen (DPDK, af_xdp, one lcore on CPU 0)", servers="CPU 1",
+            duration_s=float(sys.argv[3]), keyspace=int(sys.argv[4]), connections=50,
+            value_bytes=32, cpus=os.cpu_count(), kernel=platform.release())
+json.dump(dict(meta=meta, results=out, runs=runs), open(sys.argv[2], "w"), indent=1)
+print("wrote", sys.argv[2])
+PY
+	exit 0
+fi
 command -v redis-benchmark >/dev/null || "$ROOT/deploy/install-deps.sh"
 [ -x "$SLUICE" ] || { meson setup "$BUILD" "$ROOT" >/dev/null; ninja -C "$BUILD" >/dev/null; }
 WORK=$(mktemp -d /tmp/slbench.XXXXXX)
