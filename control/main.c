@@ -471,6 +471,7 @@ int main(int argc, char **argv)
 	struct rte_mempool *pool;
 	struct sl_net_iface iface;
 	char err[ERRLEN], buf[PATH_MAX + 64], *eal_argv[MAX_EAL_ARGS];
+	char *eal_owned[MAX_EAL_ARGS]; /* rte_eal_init may permute eal_argv */
 	char ip[INET_ADDRSTRLEN], pin_dir[PATH_MAX];
 	const struct sl_port_ops *ops;
 	unsigned lcore, w;
@@ -588,6 +589,7 @@ int main(int argc, char **argv)
 	push(eal_argv, &eal_argc, cfg.loglevel == SL_LOG_DEBUG ? "*:info" : "*:warning");
 	if (ops->eal_args(&pconf, eal_argv, &eal_argc, MAX_EAL_ARGS) != 0)
 		die("too many EAL arguments");
+	memcpy(eal_owned, eal_argv, sizeof(eal_argv[0]) * (size_t)eal_argc);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		sl_instance_unlock(&lock);
 		die("DPDK EAL initialisation failed: %s (check 'lcores' and that the device "
@@ -820,6 +822,8 @@ int main(int argc, char **argv)
 	rte_free(workers);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
+	for (int i = 0; i < eal_argc; i++)
+		free(eal_owned[i]);
 	sl_instance_unlock(&lock);
 	sl_log(SL_LOG_NOTICE, "sluice is now ready to exit, bye bye...");
 	sl_log_teardown();
