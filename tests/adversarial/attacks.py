@@ -340,6 +340,7 @@ def attack_rst(a, p):
               "control connection established"):
         return
     side_channel(p, c)
+    time.sleep(0.6)  # sluice sends one ACK to invalid segments per connection per 500 ms
     c.p.send(c.frame(seq=c.snd_nxt + 5000, flags="R", ack=0))
     g = c.wait(lambda g: True, 1.0)
     ok(g is not None and not g.flags & RST and g.ack == c.snd_nxt,

@@ -1541,14 +1541,47 @@ static void send_rst_conn(struct sl_tcp_conn *c, uint64_t now)
 
 #define CHALLENGE_ACKS_PER_SEC 1000
 
+#define OOW_ACK_INTERVAL_US 500000
+
+/*
+ * Whether an ACK answering an invalid segment (out of window, PAWS, an ACK
+ * of data never sent, a challenge) may go now: at most one per connection
+ * per 500 ms (Linux's tcp_invalid_ratelimit), so a flood of forged segments
+ * is not reflected one for one toward the address it forges.
+ */
+static bool oow_ack_allowed(struct sl_tcp_conn *c, uint64_t now)
+{
+	if (c->oow_ack_us != 0 && now - c->oow_ack_us < OOW_ACK_INTERVAL_US) {
+		ST(c->stack, oow_acks_limited);
+		return false;
+	}
+	c->oow_ack_us = now;
+	return true;
+}
+
+static void oow_ack(struct sl_tcp_conn *c, uint64_t now)
+{
+	if (oow_ack_allowed(c, now))
+		emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
+}
+
 static void challenge_ack(struct sl_tcp_conn *c, uint64_t now)
 {
 	struct sl_tcp *s = c->stack;
 
-	/* RFC 5961 7: limit challenge ACKs per stack and second. */
+	if (!oow_ack_allowed(c, now))
+		return;
+	/* RFC 5961 7: limit challenge ACKs per stack and second; the budget is
+	 * drawn at random in [limit/2, 3*limit/2) each second, so a blind
+	 * attacker cannot count another connection's challenge ACKs against a
+	 * known budget (CVE-2016-5696). */
 	if (now - s->challenge_epoch >= 1000000 || s->challenge_epoch == 0) {
 		s->challenge_epoch = now;
-		s->challenge_left = CHALLENGE_ACKS_PER_SEC;
+		s->challenge_rng ^= s->challenge_rng << 13;
+		s->challenge_rng ^= s->challenge_rng >> 7;
+		s->challenge_rng ^= s->challenge_rng << 17;
+		s->challenge_left = CHALLENGE_ACKS_PER_SEC / 2 +
+				    (uint32_t)(s->challenge_rng % CHALLENGE_ACKS_PER_SEC);
 	}
 	if (s->challenge_left == 0) {
 		ST(s, challenge_limited);
@@ -1678,7 +1711,7 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 			c->ts_recent = g->tsval;
 		} else {
 			ST(s, drop_paws);
-			emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
+			oow_ack(c, now);
 			goto out;
 		}
 	}
@@ -1723,7 +1756,7 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 			ST(s, rst_ignored); /* RFC 5961 3.2: out of window, silently */
 			return;
 		}
-		emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
+		oow_ack(c, now);
 		goto out;
 	}
 	/* RFC 7323 4.3: record TSval when the segment covers Last.ACK.sent. */
@@ -1819,7 +1852,7 @@ static void conn_input(struct sl_tcp_conn *c, struct seg *g, uint64_t now)
 	}
 	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
 	if (SEQ_GT(g->ack, c->snd_max)) {
-		emit(c, ctl_seq(c), RTE_TCP_ACK_FLAG, 0, now);
+		oow_ack(c, now);
 		goto out;
 	}
 	if (SEQ_LT(g->ack, c->snd_una - c->max_sndwnd)) {
@@ -2628,6 +2661,7 @@ struct sl_tcp *sl_tcp_create(const struct sl_tcp_params *params)
 	if (s == NULL)
 		goto nomem;
 	s->p = p;
+	s->challenge_rng = (p.secret[0] ^ p.secret[1]) | 1;
 	s->data_room = rte_pktmbuf_data_room_size(p.pool);
 	if (s->data_room < RTE_PKTMBUF_HEADROOM + HDRS_LEN + 60 + 64) {
 		free(s);

@@ -126,6 +126,7 @@ struct sl_tcp_params {
 	X(rst_in, "resets accepted")                                                               \
 	X(challenge_acks, "challenge ACKs sent (RFC 5961)")                                        \
 	X(challenge_limited, "challenge ACKs suppressed by the rate limit")                        \
+	X(oow_acks_limited, "ACKs to invalid segments suppressed (one per connection per 500 ms)") \
 	X(rst_ignored, "resets ignored (out of window / TIME-WAIT)")                               \
 	X(syn_cookies_sent, "SYN cookies sent")                                                    \
 	X(syn_cookies_ok, "SYN cookies validated")                                                 \

@@ -115,6 +115,7 @@ struct sl_tcp_conn {
 	/* Timers: absolute deadlines in us, 0 = off. */
 	uint64_t t_rexmt, t_persist, t_delack, t_keep, t_2msl;
 	uint64_t t_pace;     /* pacing: send again at this time (0: not held) */
+	uint64_t oow_ack_us; /* last ACK to an invalid segment (0: none), see oow_ack() */
 	uint64_t pace_next;  /* departure time of the next segment at the connection's rate */
 	uint64_t t_deadline; /* min of the above; the wheel slot key */
 	uint64_t idle_since;
@@ -168,6 +169,7 @@ struct sl_tcp {
 	uint32_t conns_used;     /* high-water mark: conns[] above it never touched */
 	uint32_t challenge_left; /* RFC 5961 7: challenge ACKs left this second */
 	uint64_t challenge_epoch;
+	uint64_t challenge_rng; /* xorshift state for the per-second budget */
 	struct tcp_listener *listeners;
 	struct sl_tcp_conn *wheel[WHEEL_SLOTS];
 	uint64_t wheel_tick; /* next tick to process */

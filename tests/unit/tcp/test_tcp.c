@@ -630,13 +630,16 @@ static void test_rst_in_window_challenge(void **state)
 	expect_none(&h);
 	assert_int_equal(h_stat(&h, "challenge_acks"), 1);
 	assert_int_equal(sl_tcp_conn_count(h.s), 1);
-	/* RFC 5961 4.2: SYN on a synchronized connection -> challenge ACK. */
+	/* RFC 5961 4.2: SYN on a synchronized connection -> challenge ACK (one ACK
+	 * to invalid segments per connection per 500 ms: wait that long first). */
+	h_advance(&h, 500000);
 	h_send(&h, F_SYN, h.pseq + 5, 0, 65535, NULL, NULL, 0);
 	a = h_next(&h);
 	assert_int_equal(a->fl, F_ACK);
 	assert_int_equal(a->ack, h.pseq);
 	assert_string_equal(sl_tcp_conn_state(h.conn), "ESTABLISHED");
 	/* RFC 5961 5.2: ACK of data never sent -> ACK back, dropped. */
+	h_advance(&h, 500000);
 	h_send(&h, F_ACK, h.pseq, h.pack + 5000, 65535, NULL, pattern, 10);
 	a = h_next(&h);
 	assert_int_equal(a->ack, h.pseq);
@@ -1694,26 +1697,51 @@ static void test_shut_window_pressed_readable(void **state)
 
 static void test_challenge_ack_rate_limit(void **state)
 {
+	struct sl_tcp_params p = {.max_conns = 2000};
+	static uint32_t pseq[1600];
 	struct harness h;
-	unsigned int acks = 0;
+	unsigned int acks = 0, i;
 
 	(void)state;
-	setup_plain(&h, 0);
-	/* RFC 5961 7: at most 1000 challenge ACKs per second (our limit). */
-	for (int i = 0; i < 1005; i++) {
+	h_init(&h, &p);
+	sl_tcp_unlisten(h.s, H_LPORT);
+	sl_tcp_listen(h.s, H_LPORT, 2000);
+	for (i = 0; i < 1600; i++) {
+		h.pport = (uint16_t)(20000 + i);
 		h.rd = h.nout = 0;
-		h_send(&h, F_RST, h.pseq + 1 + (uint32_t)i, 0, 0, NULL, NULL, 0);
+		h.nev = 0; /* the capture arrays hold fewer than 1600 */
+		h_accept(&h, NULL, 1000u * i);
+		pseq[i] = h.pseq;
+	}
+	/* One connection: one ACK to invalid segments per 500 ms, the rest
+	 * counted (Linux's tcp_invalid_ratelimit), so forged segments are not
+	 * reflected one for one. */
+	h.pport = 20000;
+	for (i = 0; i < 10; i++) {
+		h.rd = h.nout = 0;
+		h_send(&h, F_RST, pseq[0] + 1 + i, 0, 0, NULL, NULL, 0);
 		acks += h.nout;
 	}
-	assert_int_equal(acks, 1000);
-	assert_int_equal(h_stat(&h, "challenge_limited"), 5);
-	/* The next second has a fresh budget. */
+	assert_int_equal(acks, 1);
+	assert_int_equal(h_stat(&h, "oow_acks_limited"), 9);
+	/* RFC 5961 7: the stack's budget per second, drawn in [500, 1500) so a
+	 * blind attacker cannot count it (CVE-2016-5696). */
+	acks = 0;
+	for (i = 1; i < 1600; i++) {
+		h.pport = (uint16_t)(20000 + i);
+		h.rd = h.nout = 0;
+		h_send(&h, F_RST, pseq[i] + 1, 0, 0, NULL, NULL, 0);
+		acks += h.nout;
+	}
+	assert_true(acks >= 499 && acks < 1500);
+	assert_int_equal(h_stat(&h, "challenge_limited"), 1599 - acks);
+	/* A second later there is a fresh budget and the connection's limit is over. */
 	h_advance(&h, 1000000);
+	h.pport = 20000;
 	h.rd = h.nout = 0;
-	h_send(&h, F_RST, h.pseq + 7, 0, 0, NULL, NULL, 0);
+	h_send(&h, F_RST, pseq[0] + 7, 0, 0, NULL, NULL, 0);
 	assert_int_equal(h.nout, 1);
 	assert_string_equal(sl_tcp_conn_state(h.conn), "ESTABLISHED");
-	sl_tcp_abort(h.conn, h.now);
 	h_fini(&h);
 }
 
