@@ -35,7 +35,9 @@ expect_fail "no hugepages and no --no-huge" "no free hugepages" \
 expect_fail "... and it tells how to fix it" "or start with --no-huge" \
 	unshare -m --propagation private sh -c 'umount /dev/hugepages 2>/dev/null; exec "$@"' _ \
 	"$SLUICE" "${SL_ARGS[@]}" --no-huge no
-expect_fail "more than one worker (not supported yet)" "the dataplane serves RESP with one worker for now" \
+expect_fail "more workers than the interface has AF_XDP queues" "has 1 queue(s) usable by AF_XDP but 2 workers need 2" \
+	"$SLUICE" "${SL_ARGS[@]}" --workers 2
+expect_fail "... and it says what to use instead" "use tap:<name> or pci:<address> for more" \
 	"$SLUICE" "${SL_ARGS[@]}" --workers 2
 expect_fail "unreadable XDP object" "XDP object '/nonexistent/x.o' is not readable" \
 	"$SLUICE" "${SL_ARGS[@]}" --xdp-prog /nonexistent/x.o
