@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -31,6 +32,7 @@
 #define MAX_EVENTS   64
 #define READS_PER_EV 4
 #define TICK_MS      10
+#define PRESS_MS     200 /* see sweep_obuf */
 
 struct seg {
 	struct seg *next;
@@ -42,6 +44,8 @@ struct kconn {
 	bool closing;           /* send what is queued, then close */
 	bool paused;            /* input not read: output over the high watermark */
 	bool want_out;          /* EPOLLOUT registered */
+	bool no_pause;          /* writes before it reads: not paused until it reads */
+	uint64_t drained_ms;    /* the client last took reply bytes */
 	uint64_t soft_since_ms; /* output above the soft limit since; 0 = not */
 	struct seg *rbuf;
 	struct seg *held; /* segments an unfinished request still points into */
@@ -151,12 +155,17 @@ static int conn_flush(struct kworker *w, struct kconn *c)
 			return -1;
 		}
 		sl_resp_out_consume(o, (size_t)sent);
+		if (sent > 0) {
+			c->drained_ms = w->eng.now_ms;
+			c->no_pause = false;
+		}
 	}
 	if (c->closing && sl_resp_out_pending(o) == 0 && !sl_client_waiting(&c->client)) {
 		conn_close(w, c);
 		return -1;
 	}
-	paused = c->paused ? sl_resp_out_pending(o) > OUT_LOW : sl_resp_out_pending(o) > OUT_HIGH;
+	paused = c->paused ? sl_resp_out_pending(o) > OUT_LOW
+			   : !c->no_pause && sl_resp_out_pending(o) > OUT_HIGH;
 	if (want_out != c->want_out || paused != c->paused) {
 		c->want_out = want_out;
 		c->paused = paused;
@@ -265,10 +274,24 @@ static void sweep_obuf(struct kworker *w, uint64_t now)
 
 	w->obuf_sweep_ms = now;
 	for (c = w->conns; c != NULL; c = next) {
+		int unread = 0;
+
 		next = c->next;
 		if (sl_client_obuf_over(&c->client, now, &c->soft_since_ms)) {
 			atomic_fetch_add(&w->k->obuf_disconnections, 1);
 			conn_close(w, c);
+			continue;
+		}
+		/* A paused client that has taken no reply for PRESS_MS but keeps sending
+		 * writes everything before it reads (Redis's PIPELINING stresser with big
+		 * values): holding its input would deadlock both sides, so take it, as
+		 * Redis does; only client-output-buffer-limit (and the engine's cap per
+		 * input call) bounds it then. It is paused again once it reads. */
+		if (c->paused && now - c->drained_ms >= PRESS_MS &&
+		    ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
+			c->paused = false;
+			c->no_pause = true;
+			update_events(w, c);
 		}
 	}
 }
@@ -338,6 +361,7 @@ static void accept_all(struct kworker *w, uint64_t now)
 		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 		snprintf(addr, sizeof(addr), "%s:%u", ip, ntohs(sa.sin_port));
 		c->fd = fd;
+		c->drained_ms = now;
 		atomic_fetch_add(&w->k->nclients, 1);
 		sl_client_init(&c->client, &w->eng, addr, now);
 		{

@@ -35,6 +35,13 @@ start_kernel() { # start_kernel PORT [args]: waits until it answers PING
 check "sluice starts with transport kernel" start_kernel $PORT
 main_pid=$KPID
 resp_client_checks 127.0.0.1 $PORT "$DIR" $REF_PORT
+# Clients that write a whole pipeline before reading any reply (Redis's
+# PIPELINING stresser, also with 1 MiB values): never deadlocked by the pause.
+check "a client writing 48 GETs of 1 MiB before reading gets every reply in order" \
+	timeout 120 python3 "$ROOT/tests/integration/pipeline_client.py" 127.0.0.1 $PORT --count 48 \
+	--value-size 1048576 --chunk 65536
+check "the PIPELINING stresser pattern (100,000 SET/GET pairs written before reading)" \
+	timeout 120 python3 "$ROOT/tests/integration/pipeline_client.py" 127.0.0.1 $PORT --count 100000
 
 # requirepass: NOAUTH before AUTH, WRONGPASS on a bad one, then served.
 AUTH=s3cret check "sluice starts with requirepass" start_kernel $((PORT + 2)) --requirepass s3cret
