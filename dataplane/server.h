@@ -8,7 +8,10 @@
  *
  * Backpressure: while a connection has more than 16 MiB of unsent replies
  * the server stops taking its input, so its receive window closes and the
- * client waits; nothing is dropped. Taking input resumes below 4 MiB.
+ * client waits; nothing is dropped. Taking input resumes below 4 MiB, or
+ * when the client presses against the shut window having taken no reply for
+ * 200 ms (it writes everything before it reads; pausing it would deadlock
+ * both sides); such a client is not paused again until it reads.
  *
  * client-output-buffer-limit (Redis's last resort, normal class): a
  * connection whose output memory (sl_resp_out_mem: buffered plus referenced
