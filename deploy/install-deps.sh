@@ -15,6 +15,7 @@ PACKAGES=(
 	# test
 	iputils-ping arping bpftool python3 clang-format
 	python3-scapy # tests/adversarial: raw TCP frames from the client namespace
+	python3-matplotlib # tools/bench: the plots under docs/benchmarks/
 	redis-server redis-tools # reference server and clients for side-by-side tests
 	tcl dpkg-dev xz-utils # Redis 7.0.15's own test suite, fetched with apt-get source at test time
 )
