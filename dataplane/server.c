@@ -32,21 +32,21 @@
  */
 #define OUT_STALL_US (200 * 1000)
 
-struct seg {
-	struct seg *next;
+struct sl_server_seg {
+	struct sl_server_seg *next;
 	char data[SEG_SIZE];
 };
 
 struct sl_server_conn {
 	struct sl_server *srv;
 	struct sl_tcp_conn *tc;
-	struct seg *rbuf;
-	struct seg *held;    /* segments an unfinished request still points into */
-	bool closing;        /* send what is queued, then close */
-	bool paused;         /* input not taken: output over the high watermark */
-	bool no_pause;       /* the client writes before it reads: never pause */
-	uint64_t drained_us; /* the client last took replies (WRITABLE) */
-	bool budget_paused;  /* input not taken: the worker is over its output budget */
+	struct sl_server_seg *rbuf;
+	struct sl_server_seg *held; /* segments an unfinished request still points into */
+	bool closing;               /* send what is queued, then close */
+	bool paused;                /* input not taken: output over the high watermark */
+	bool no_pause;              /* the client writes before it reads: never pause */
+	uint64_t drained_us;        /* the client last took replies (WRITABLE) */
+	bool budget_paused;         /* input not taken: the worker is over its output budget */
 	struct sl_server_conn *bp_prev, *bp_next; /* srv->budget_paused list */
 	uint64_t acct;                            /* output memory recorded in srv->budget */
 	struct sl_server_conn *next_free;
@@ -57,15 +57,45 @@ struct sl_server_conn {
 	struct sl_client client;
 };
 
-/* Frees a segment list; returns the bytes freed (INFO mem_clients_normal). */
-static uint64_t free_segs(struct seg *g)
+/*
+ * Input segments: a connection holds one only while a request is partial
+ * (or during the call that reads it), so an idle connection costs none; the
+ * worker keeps up to SEG_CACHE free ones for the next reads.
+ */
+#define SEG_CACHE 64
+
+static struct sl_server_seg *seg_get(struct sl_server *s)
+{
+	struct sl_server_seg *g = s->seg_cache;
+
+	if (g != NULL) {
+		s->seg_cache = g->next;
+		s->seg_cached--;
+		return g;
+	}
+	return malloc(sizeof(*g));
+}
+
+static void seg_put(struct sl_server *s, struct sl_server_seg *g)
+{
+	if (s->seg_cached >= SEG_CACHE) {
+		free(g);
+		return;
+	}
+	g->next = s->seg_cache;
+	s->seg_cache = g;
+	s->seg_cached++;
+}
+
+/* Gives a segment list back; returns its bytes (INFO mem_clients_normal). */
+static uint64_t free_segs(struct sl_server *s, struct sl_server_seg *g)
 {
 	uint64_t bytes = 0;
 
 	while (g != NULL) {
-		struct seg *n = g->next;
+		struct sl_server_seg *n = g->next;
 
-		free(g);
+		seg_put(s, g);
 		bytes += sizeof(*g);
 		g = n;
 	}
@@ -259,10 +289,11 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 	budget_unpause(s, c);
 	out_account(s, c, 0);
 	sl_client_deinit(&c->client);
-	if (c->rbuf != NULL)
+	if (c->rbuf != NULL) {
 		s->stats.query_mem -= sizeof(*c->rbuf);
-	free(c->rbuf);
-	s->stats.query_mem -= free_segs(c->held);
+		seg_put(s, c->rbuf);
+	}
+	s->stats.query_mem -= free_segs(s, c->held);
 	c->rbuf = c->held = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -427,7 +458,7 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 				return 0;
 			}
 			if (c->rbuf == NULL) {
-				c->rbuf = malloc(sizeof(*c->rbuf));
+				c->rbuf = seg_get(s);
 				if (c->rbuf == NULL)
 					goto abort;
 				s->stats.query_mem += sizeof(*c->rbuf);
@@ -440,9 +471,16 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 				c->rbuf->next = c->held;
 				c->held = c->rbuf;
 				c->rbuf = NULL;
-			} else if (c->held != NULL) {
-				s->stats.query_mem -= free_segs(c->held);
-				c->held = NULL;
+			} else {
+				/* Nothing points into it: give it back (an idle connection
+				 * holds no input buffer). */
+				s->stats.query_mem -= sizeof(*c->rbuf);
+				seg_put(s, c->rbuf);
+				c->rbuf = NULL;
+				if (c->held != NULL) {
+					s->stats.query_mem -= free_segs(s, c->held);
+					c->held = NULL;
+				}
 			}
 		}
 		close_killed(s, c);
@@ -688,6 +726,13 @@ void sl_server_deinit(struct sl_server *s)
 		s->free_conns = c->next_free;
 		free(c);
 	}
+	while (s->seg_cache != NULL) {
+		struct sl_server_seg *g = s->seg_cache;
+
+		s->seg_cache = g->next;
+		free(g);
+	}
+	s->seg_cached = 0;
 	free(s->sources);
 	s->sources = NULL;
 	sl_engine_deinit(&s->eng);
@@ -771,7 +816,7 @@ static void budget_resume_all(struct sl_server *s)
 static uint64_t conn_mem(const struct sl_server_conn *c)
 {
 	uint64_t m = sl_resp_out_mem(&c->client.out) + c->client.pend_len;
-	const struct seg *g;
+	const struct sl_server_seg *g;
 
 	if (c->rbuf != NULL)
 		m += sizeof(*c->rbuf);

@@ -72,6 +72,7 @@
 #include "dataplane/net/tcp/tcp.h"
 
 struct sl_server_conn;
+struct sl_server_seg;
 
 /* Per-source connection counts for maxclients-per-source (exact). */
 #define SL_SERVER_SOURCES 65536 /* slots; more distinct sources than this are not capped */
@@ -149,7 +150,9 @@ struct sl_server {
 	uint32_t nclients; /* this worker's (maxclients counts all: sl_engine_shared) */
 	int echo;
 	int draining;
-	uint64_t obuf_sweep_ms; /* last check of every connection's output limits */
+	uint64_t obuf_sweep_ms;          /* last check of every connection's output limits */
+	struct sl_server_seg *seg_cache; /* free input segments, at most 64 */
+	unsigned seg_cached;
 	uint32_t per_source_cap;
 	uint32_t source_mask;          /* host order */
 	struct sl_server_src *sources; /* open addressing, SL_SERVER_SOURCES slots */

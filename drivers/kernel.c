@@ -62,6 +62,8 @@ struct kworker {
 	struct sl_kernel *k;
 	struct kconn *conns;
 	uint64_t obuf_sweep_ms; /* last check of every connection's output limits */
+	struct seg *seg_cache;  /* free input segments (seg_get) */
+	unsigned seg_cached;
 	struct sl_engine eng;
 } __attribute__((aligned(64)));
 
@@ -87,12 +89,42 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void free_segs(struct seg *s)
+/*
+ * Input segments: a connection holds one only while a request is partial
+ * (or while it reads), so an idle connection costs none; each worker keeps
+ * up to SEG_CACHE free ones.
+ */
+#define SEG_CACHE 64
+
+static struct seg *seg_get(struct kworker *w)
+{
+	struct seg *g = w->seg_cache;
+
+	if (g != NULL) {
+		w->seg_cache = g->next;
+		w->seg_cached--;
+		return g;
+	}
+	return malloc(sizeof(*g));
+}
+
+static void seg_put(struct kworker *w, struct seg *g)
+{
+	if (w->seg_cached >= SEG_CACHE) {
+		free(g);
+		return;
+	}
+	g->next = w->seg_cache;
+	w->seg_cache = g;
+	w->seg_cached++;
+}
+
+static void free_segs(struct kworker *w, struct seg *s)
 {
 	while (s != NULL) {
 		struct seg *n = s->next;
 
-		free(s);
+		seg_put(w, s);
 		s = n;
 	}
 }
@@ -103,8 +135,9 @@ static void conn_close(struct kworker *w, struct kconn *c)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	sl_client_deinit(&c->client);
-	free(c->rbuf);
-	free_segs(c->held);
+	if (c->rbuf != NULL)
+		seg_put(w, c->rbuf);
+	free_segs(w, c->held);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -202,7 +235,7 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 		int rc;
 
 		if (c->rbuf == NULL) {
-			c->rbuf = malloc(sizeof(*c->rbuf));
+			c->rbuf = seg_get(w);
 			if (c->rbuf == NULL) {
 				conn_close(w, c);
 				return -1;
@@ -222,7 +255,7 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 			c->held = c->rbuf;
 			c->rbuf = NULL;
 		} else if (c->held != NULL) {
-			free_segs(c->held);
+			free_segs(w, c->held);
 			c->held = NULL;
 		}
 		if (rc != 0) {
@@ -241,6 +274,11 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 		}
 		if ((size_t)n < SEG_SIZE)
 			break;
+	}
+	if (c->rbuf != NULL) {
+		/* Nothing points into it: an idle connection holds no input buffer. */
+		seg_put(w, c->rbuf);
+		c->rbuf = NULL;
 	}
 	return 0;
 }
@@ -441,6 +479,13 @@ static void *worker_main(void *arg)
 	}
 	while (w->conns != NULL)
 		conn_close(w, w->conns);
+	while (w->seg_cache != NULL) {
+		struct seg *g = w->seg_cache;
+
+		w->seg_cache = g->next;
+		free(g);
+	}
+	w->seg_cached = 0;
 	sl_store_reader_offline(store, w->self);
 	return NULL;
 }
