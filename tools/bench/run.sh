@@ -10,7 +10,7 @@
 # its own network namespace and reaches each server over a veth pair, as a
 # remote client would. Prints a table (ops/s, p50, p99, server CPU per
 # request, and ratios to redis-server) and writes JSON (default
-# build/bench/latest.json).
+# build/bench/latest.json) and a PNG plot beside it (tools/bench/plot.py).
 #
 # Server CPU per request: redis and kernel from the process's CPU time plus
 # the softirq time of CPU 1 during the run; dpdk from the worker's busy TSC
@@ -32,6 +32,11 @@ SLUICE=$BUILD/control/sluice
 REQ=200000
 QUICK=0
 OUT=$ROOT/build/bench/latest.json
+# plot FILE.json: FILE.png beside it (python3-matplotlib; skipped without it)
+plot() {
+	/usr/bin/python3 "$ROOT/tools/bench/plot.py" "$1" 2>/dev/null ||
+		echo "bench: no plot for $1 (python3-matplotlib missing?)"
+}
 NS=slbench
 LOADGEN=0
 DURATION=
@@ -233,6 +238,7 @@ meta = dict(client="sluice-loadgen (DPDK, af_xdp, one lcore on CPU 0)", servers=
 json.dump(dict(meta=meta, results=out, runs=runs), open(sys.argv[2], "w"), indent=1)
 print("wrote", sys.argv[2])
 PY
+	plot "$OUT"
 	exit 0
 fi
 command -v redis-benchmark >/dev/null || "$ROOT/deploy/install-deps.sh"
@@ -373,3 +379,4 @@ meta = dict(requests=int(sys.argv[3]), connections=50, value_bytes=32, keyspace=
 json.dump(dict(meta=meta, results=out), open(sys.argv[2], "w"), indent=1)
 print("wrote", sys.argv[2])
 PY
+plot "$OUT"
