@@ -533,6 +533,11 @@ int main(int argc, char **argv)
 		    "/dev/hugepages' (deploy/testbed.sh up does both), or start with --no-huge",
 		    free_hugepages() < 0 ? 0 : free_hugepages(),
 		    hugetlbfs_mounted() ? "" : ", and no hugetlbfs is mounted");
+	if (pconf.kind == SL_PORT_AF_XDP && cfg.no_huge)
+		sl_log(SL_LOG_WARNING,
+		       "af_xdp with --no-huge: transmission can stall under large replies "
+		       "(a known issue with DPDK 22.11's AF_XDP driver on ordinary pages); reserve "
+		       "hugepages for production use (docs/operations.md)");
 	ops = sl_port_ops_get(pconf.kind);
 	if (pconf.kind == SL_PORT_AF_XDP && sl_xdp_check_bpffs(cfg.bpffs, err, sizeof(err)) != 0)
 		die("%s", err);
@@ -759,6 +764,18 @@ int main(int argc, char **argv)
 	drain_workers(workers, (unsigned)cfg.workers);
 	atomic_store(&workers_stop, 1);
 	rte_eal_mp_wait_lcore();
+	{
+		/* The port's own view: frames the device missed or could not take. */
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(port.port_id, &es) == 0)
+			sl_log(SL_LOG_NOTICE,
+			       "port: %" PRIu64 " frames in, %" PRIu64 " out, %" PRIu64
+			       " missed, %" PRIu64 " rx errors, %" PRIu64 " tx errors, %" PRIu64
+			       " no mbuf, mbufs free %u of %u",
+			       es.ipackets, es.opackets, es.imissed, es.ierrors, es.oerrors,
+			       es.rx_nombuf, rte_mempool_avail_count(pool), pool->size);
+	}
 	for (w = 0; w < cfg.workers; w++) {
 		const struct sl_net_stats *s = &workers[w].net.stats;
 

@@ -8,8 +8,9 @@
 #   - as connections grow (10 .. 10K idle; 100K with --full) while 10 others
 #     run GETs;
 # and memory: per key (used_memory) and per idle connection (the server's
-# resident memory, divided by the connections; sluice runs --no-huge so that
-# its DPDK memory is resident memory like redis-server's).
+# resident memory, divided by the connections: sluice's connection table,
+# connection state and client structures are ordinary memory; an idle
+# connection holds no packet buffer from the hugepage pool).
 #
 # Every server is pinned to CPU 1, the client to CPU 0, in a network namespace
 # reaching the servers over veth pairs. sluice's CPU is its worker's busy TSC
@@ -51,6 +52,7 @@ cleanup() {
 	ip link del slcv0 2>/dev/null || true
 	ip link del slcv1 2>/dev/null || true
 	rm -rf /sys/fs/bpf/sluice/curves "$WORK"
+	huge_restore
 	rmdir /sys/fs/bpf/sluice 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -71,7 +73,25 @@ ip netns exec $NS sh -c 'ip link set lo up; ip link set slcv0c up; ip link set s
 	sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 	ethtool -K slcv0c tx off tso off gso off gro off >/dev/null 2>&1 || true'
 ethtool -K slcv0 tx off tso off gso off gro off >/dev/null 2>&1 || true
-ulimit -n 1048576 2>/dev/null || ulimit -n 262144
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# Each idle connection costs the holder and redis-server a descriptor each.
+FDS=$(ulimit -n)
+KEEP=()
+for n in "${IDLE[@]}"; do
+	if [ "$n" -le $((FDS - 1000)) ]; then KEEP+=("$n"); else
+		echo "# curves: $n idle connections need more than the $FDS descriptors allowed here: skipped"; fi
+done
+IDLE=("${KEEP[@]}")
+
+# Hugepages for the dataplane (as deploy/testbed.sh does; restored at exit):
+# AF_XDP with --no-huge can stall under large replies (docs/operations.md).
+HUGE_PREV=$(cat /proc/sys/vm/nr_hugepages)
+[ "$HUGE_PREV" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts ||
+	{ mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null; } || true
+huge_restore() { echo "$HUGE_PREV" >/proc/sys/vm/nr_hugepages 2>/dev/null || true; }
+NOHUGE=()
+[ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" -gt 0 ] || NOHUGE=(--no-huge yes)
 
 cpu1_softirq() { awk '$1 == "cpu1" {print $8}' /proc/stat; }
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -102,7 +122,7 @@ start_server() {
 	else
 		HOST=198.18.224.1
 		"$SLUICE" --device af_xdp:slcv0 --address 198.18.224.1/24 --instance curves \
-			--run-dir "$WORK" --lcores 0@1,1@1 --no-huge yes --memory 2048 \
+			--run-dir "$WORK" --lcores 0@1,1@1 "${NOHUGE[@]}" \
 			--maxclients 110000 --protected-mode no "$@" >"$WORK/sluice.log" 2>&1 &
 	fi
 	SRV_PID=$!
@@ -248,7 +268,7 @@ import json, os, platform, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 out = {"meta": dict(requests=int(sys.argv[3]), cpus=os.cpu_count(), kernel=platform.release(),
                     client="redis-benchmark in a network namespace on CPU 0",
-                    servers="CPU 1; sluice: af_xdp, one worker, --no-huge"),
+                    servers="CPU 1; sluice: af_xdp, one worker"),
        "curves": []}
 for curve, server, x, ops, cpu, mem in rows:
     out["curves"].append(dict(curve=curve, server=server, x=int(x), ops=float(ops),

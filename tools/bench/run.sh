@@ -52,6 +52,13 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
+# Hugepages for the dataplane (as deploy/testbed.sh does; restored at exit):
+# AF_XDP with --no-huge can stall under large replies (docs/operations.md).
+HUGE_PREV=$(cat /proc/sys/vm/nr_hugepages)
+[ "$HUGE_PREV" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts ||
+	{ mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null; } || true
+huge_restore() { echo "$HUGE_PREV" >/proc/sys/vm/nr_hugepages 2>/dev/null || true; }
 
 # --- --loadgen: the same servers, driven by sluice-loadgen ------------------
 if [ $LOADGEN = 1 ]; then
@@ -75,6 +82,7 @@ if [ $LOADGEN = 1 ]; then
 		ip link del sllgb1 2>/dev/null || true
 		[ -n "${BENCH_KEEP:-}" ] && cp -r "$WORK" /tmp/sllgb-keep
 		rm -rf /sys/fs/bpf/sluice/bench-lg "$WORK"
+		huge_restore
 		rmdir /sys/fs/bpf/sluice 2>/dev/null || true
 	}
 	trap lg_cleanup EXIT
@@ -255,6 +263,7 @@ cleanup() {
 	ip link del slb0 2>/dev/null || true
 	ip link del slb1 2>/dev/null || true
 	rm -rf /sys/fs/bpf/sluice/bench "$WORK"
+	huge_restore
 	rmdir /sys/fs/bpf/sluice 2>/dev/null || true
 }
 trap cleanup EXIT
