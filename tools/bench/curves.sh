@@ -157,7 +157,7 @@ cpu_ns() {
 	if [ "$kind" = redis ]; then
 		awk -v c=$((a1 - a0)) -v t="$TCK" -v n="$n" 'BEGIN {printf "%.0f", c * 1e9 / t / n}'
 	else
-		awk -v c=$((a1 - a0)) -v r=$((b1 - b0)) -v hz="$HZ" 'BEGIN {printf "%.0f", r > 0 ? c / hz * 1e9 / r : 0}'
+		awk -v c=$((a1 - a0)) -v r=$((b1 - b0)) -v hz="$HZ" 'BEGIN {printf "%.0f", (r > 0 ? c / hz * 1e9 / r : 0)}'
 	fi
 }
 
