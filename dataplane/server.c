@@ -812,10 +812,13 @@ static void budget_resume_all(struct sl_server *s)
 	}
 }
 
-/* A client's memory as maxmemory-clients counts it: unsent replies and held input. */
+/*
+ * A client's memory as maxmemory-clients counts it: its connection and client
+ * structures, unsent replies and held input.
+ */
 static uint64_t conn_mem(const struct sl_server_conn *c)
 {
-	uint64_t m = sl_resp_out_mem(&c->client.out) + c->client.pend_len;
+	uint64_t m = sizeof(*c) + sl_resp_out_mem(&c->client.out) + c->client.pend_len;
 	const struct sl_server_seg *g;
 
 	if (c->rbuf != NULL)
@@ -861,7 +864,7 @@ static void sweep_clients(struct sl_server *s)
 			if (c->client.flags & SL_CLIENT_NO_EVICT)
 				continue;
 			m = conn_mem(c);
-			if (m > most) {
+			if (big == NULL || m > most) {
 				most = m;
 				big = c;
 			}
