@@ -278,7 +278,7 @@ static inline __attribute__((always_inline)) uint64_t load_le(const char *p, siz
 		/* bytes [0,4) and [n-4,n): the overlap is shifted out of hi */
 		memcpy(&lo, p, 4);
 		memcpy(&hi, p + n - 4, 4);
-		w = (uint64_t)lo | ((uint64_t)(hi >> (8 * (8 - n))) << 32);
+		w = (uint64_t)lo | (((uint64_t)hi >> (8 * (8 - n))) << 32); /* n = 4: all out */
 	} else if (n > 0) {
 		/* 1 to 3 bytes: first, middle and last cover them all */
 		w = (uint64_t)(uint8_t)p[0] | (uint64_t)(uint8_t)p[n / 2] << (8 * (n / 2)) |
