@@ -53,7 +53,6 @@ struct sl_server_conn {
 	struct sl_server_conn *prev, *next; /* live connections */
 	uint32_t rip;                       /* peer address, host order */
 	uint64_t soft_since_ms;             /* output above the soft limit since; 0 = not */
-	uint64_t out_mem;                   /* its share of stats.out_mem */
 	struct sl_client client;
 };
 
@@ -103,16 +102,14 @@ static uint64_t free_segs(struct sl_server *s, struct sl_server_seg *g)
 }
 
 /*
- * INFO figures for c's output memory: its share of the worker's total and
- * the per-second peak (Redis keeps the same 8 one-second slots).
+ * INFO client_recent_max_output_buffer: the largest output memory of one
+ * client per second (Redis keeps the same 8 one-second slots).
  */
-static void note_out_mem(struct sl_server *s, struct sl_server_conn *c)
+static void note_obuf_peak(struct sl_server *s, uint64_t mem)
 {
-	uint64_t mem = sl_resp_out_mem(&c->client.out), sec = s->now_ms / 1000;
+	uint64_t sec = s->now_ms / 1000;
 	unsigned slot = (unsigned)(sec % SL_INFO_OBUF_SLOTS);
 
-	s->stats.out_mem += mem - c->out_mem;
-	c->out_mem = mem;
 	if (s->stats.obuf_peak_sec[slot] != sec) {
 		s->stats.obuf_peak_sec[slot] = sec;
 		s->stats.obuf_peak[slot] = 0;
@@ -176,6 +173,7 @@ static void out_account(struct sl_server *s, struct sl_server_conn *c, uint64_t 
 {
 	if (sl_server_budget_update(&s->budget, &c->acct, mem))
 		s->budget_resume = true;
+	s->stats.out_mem = s->budget.total; /* INFO mem_clients_normal */
 	s->eng.out_mem = s->budget.total;
 	s->eng.out_mem_peak = s->budget.peak;
 	s->eng.out_budget_pauses = s->stats.budget_pauses;
@@ -285,7 +283,6 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 	}
 	s->nclients--;
 	atomic_fetch_sub_explicit(&s->eng.shared->nclients, 1, memory_order_relaxed);
-	s->stats.out_mem -= c->out_mem;
 	budget_unpause(s, c);
 	out_account(s, c, 0);
 	sl_client_deinit(&c->client);
@@ -311,7 +308,7 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 {
 	struct sl_resp_out *o = &c->client.out;
 
-	note_out_mem(s, c);
+	note_obuf_peak(s, sl_resp_out_mem(o));
 	if (sl_client_obuf_over(&c->client, s->now_ms, &c->soft_since_ms)) {
 		sl_tcp_abort(c->tc, s->now_us);
 		s->stats.obuf_disconnections++;
@@ -343,7 +340,6 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
 		if (full)
 			break;
 	}
-	note_out_mem(s, c);
 	out_account(s, c, sl_resp_out_mem(o));
 	if (c->closing && sl_resp_out_pending(o) == 0 && !sl_client_waiting(&c->client)) {
 		sl_tcp_close(c->tc, s->now_us);
