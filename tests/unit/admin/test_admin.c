@@ -474,7 +474,7 @@ static void test_clients_list_and_kill(void **state)
 	assert_true(f.c[2].flags & SL_CLIENT_KILLED);
 	assert_int_equal(f.srv->eng.killed, 2);
 	expect_reply(f.a, "CLIENTS KILL 999999", "-ERR No such client\r\n");
-	expect_reply(f.a, "CLIENTS KILL 10.0.0.1:1", "-ERR No such client\r\n");
+	expect_reply(f.a, "CLIENTS KILL 198.18.200.99:1", "-ERR No such client\r\n");
 	expect_reply(f.a, "CLIENTS KILL 0",
 		     "-ERR client-id should be greater than 0 (or give ip:port)\r\n");
 	expect_reply(f.a, "CLIENTS KILL",
