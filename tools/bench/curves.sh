@@ -83,20 +83,11 @@ for n in "${IDLE[@]}"; do
 done
 IDLE=("${KEEP[@]}")
 
-# Hugepages for the dataplane (as deploy/testbed.sh does; restored at exit):
-# AF_XDP with --no-huge can stall under large replies (docs/operations.md).
-HUGE_PREV=$(cat /proc/sys/vm/nr_hugepages)
-[ "$HUGE_PREV" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
-grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts ||
-	{ mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null; } || true
-huge_restore() { echo "$HUGE_PREV" >/proc/sys/vm/nr_hugepages 2>/dev/null || true; }
-NOHUGE=()
-[ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" -gt 0 ] || NOHUGE=(--no-huge yes)
+source "$ROOT/tools/bench/lib.sh"
+reserve_hugepages
+nohuge_args
 
-cpu1_softirq() { awk '$1 == "cpu1" {print $8}' /proc/stat; }
-proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-TCK=$(getconf CLK_TCK)
 RESULTS=$WORK/results
 : >"$RESULTS"
 

@@ -52,13 +52,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
-# Hugepages for the dataplane (as deploy/testbed.sh does; restored at exit):
-# AF_XDP with --no-huge can stall under large replies (docs/operations.md).
-HUGE_PREV=$(cat /proc/sys/vm/nr_hugepages)
-[ "$HUGE_PREV" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
-grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts ||
-	{ mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null; } || true
-huge_restore() { echo "$HUGE_PREV" >/proc/sys/vm/nr_hugepages 2>/dev/null || true; }
+source "$ROOT/tools/bench/lib.sh"
+reserve_hugepages
 
 # --- --loadgen: the same servers, driven by sluice-loadgen ------------------
 if [ $LOADGEN = 1 ]; then
@@ -100,10 +95,6 @@ if [ $LOADGEN = 1 ]; then
 		[ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" -gt 256 ] &&
 			grep -q ' hugetlbfs ' /proc/mounts
 	}
-	cpu1_softirq() { awk '$1 == "cpu1" {print $8}' /proc/stat; }
-	# 0 once the server is gone (e.g. killed): its rows then show 0 CPU
-	proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-	TCK=$(getconf CLK_TCK)
 	if [ $QUICK = 1 ]; then
 		DUR=${DURATION:-2}
 		KEYS=100000
@@ -285,12 +276,7 @@ ip netns exec $NS sh -c 'ip link set lo up; ip link set slb0c up; ip link set sl
 	ethtool -K slb0c tx off tso off gso off gro off >/dev/null 2>&1 || true'
 ethtool -K slb0 tx off tso off gso off gro off >/dev/null 2>&1 || true
 
-NOHUGE=()
-[ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" -gt 0 ] || NOHUGE=(--no-huge yes)
-
-cpu1_softirq() { awk '$1 == "cpu1" {print $8}' /proc/stat; }
-proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-TCK=$(getconf CLK_TCK)
+nohuge_args
 
 if [ $QUICK = 1 ]; then
 	WORKLOADS=("get 1" "set 1" "get 16" "set 16")
