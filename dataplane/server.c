@@ -201,27 +201,6 @@ static void sketch_add(struct sl_server *s, uint32_t rip_host, int32_t d)
 				   (uint32_t)d, __ATOMIC_RELAXED);
 }
 
-/*
- * The count slot of source network `net` (host order): linear probing over
- * a power-of-two table; slots are never deleted, only their counts drop to
- * zero, so probing stays correct. NULL when the table is full.
- */
-static struct sl_server_src *source_slot(struct sl_server *s, uint32_t net)
-{
-	uint32_t key = net == 0 ? 1 : net; /* 0 marks an empty slot */
-	uint32_t i = (key * 2654435761u) & (SL_SERVER_SOURCES - 1), n;
-
-	for (n = 0; n < SL_SERVER_SOURCES; n++, i = (i + 1) & (SL_SERVER_SOURCES - 1)) {
-		if (s->sources[i].addr == key)
-			return &s->sources[i];
-		if (s->sources[i].addr == 0) {
-			s->sources[i].addr = key;
-			return &s->sources[i];
-		}
-	}
-	return NULL;
-}
-
 static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *tc)
 {
 	struct sl_server_conn *c = s->free_conns;
@@ -255,12 +234,6 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	}
 	c->rip = rip;
 	sketch_add(s, rip, 1);
-	if (s->sources != NULL) {
-		struct sl_server_src *src = source_slot(s, rip & s->source_mask);
-
-		if (src != NULL)
-			src->count++;
-	}
 	s->nclients++;
 	atomic_fetch_add_explicit(&s->eng.shared->nclients, 1, memory_order_relaxed);
 	c->next = s->live;
@@ -275,12 +248,8 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 {
 	sketch_add(s, c->rip, -1);
-	if (s->sources != NULL) {
-		struct sl_server_src *src = source_slot(s, c->rip & s->source_mask);
-
-		if (src != NULL && src->count > 0)
-			src->count--;
-	}
+	if (s->srccap != NULL)
+		sl_srccap_release(s->srccap, c->rip);
 	s->nclients--;
 	atomic_fetch_sub_explicit(&s->eng.shared->nclients, 1, memory_order_relaxed);
 	budget_unpause(s, c);
@@ -577,13 +546,11 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 			s->stats.rejected++;
 			return;
 		}
-		if (s->sources != NULL) {
+		if (s->srccap != NULL) {
 			uint32_t rip;
-			struct sl_server_src *src;
 
 			sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
-			src = source_slot(s, rip & s->source_mask);
-			if (src != NULL && src->count >= s->per_source_cap) {
+			if (!sl_srccap_admit(s->srccap, rip)) {
 				static const char msg[] = "-ERR max number of clients reached\r\n";
 
 				sl_tcp_send(tc, msg, sizeof(msg) - 1, s->now_us);
@@ -594,6 +561,12 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 		}
 		c = conn_new(s, tc);
 		if (c == NULL) {
+			if (s->srccap != NULL) {
+				uint32_t rip;
+
+				sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
+				sl_srccap_release(s->srccap, rip);
+			}
 			s->stats.conn_nomem++;
 			sl_tcp_abort(tc, s->now_us);
 			return;
@@ -659,14 +632,7 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	s->start_unix_us = p->unix_us;
 	s->sketch = p->sketch;
 	s->echo = p->echo;
-	if (p->per_source_cap != 0) {
-		s->per_source_cap = p->per_source_cap;
-		s->source_mask =
-			p->source_prefix >= 32 ? UINT32_MAX : ~(UINT32_MAX >> p->source_prefix);
-		s->sources = calloc(SL_SERVER_SOURCES, sizeof(*s->sources));
-		if (s->sources == NULL)
-			return -ENOMEM;
-	}
+	s->srccap = p->srccap;
 	s->local_mask = rte_be_to_cpu_32(p->netmask);
 	s->local_net = rte_be_to_cpu_32(p->ip) & s->local_mask;
 	s->protected_mode = p->protected_mode && p->shared->requirepass_len == 0;
@@ -695,7 +661,6 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 	if (s->tcp == NULL) {
 		rc = -errno;
 		sl_engine_deinit(&s->eng);
-		free(s->sources);
 		return rc;
 	}
 	sl_tcp_set_pacing(s->tcp, p->pace_conn_bps, p->pace_port_bps);
@@ -729,8 +694,6 @@ void sl_server_deinit(struct sl_server *s)
 		free(g);
 	}
 	s->seg_cached = 0;
-	free(s->sources);
-	s->sources = NULL;
 	sl_engine_deinit(&s->eng);
 }
 

@@ -41,9 +41,10 @@
  * (sl_client.out_cap), so the sum stays under the budget plus one reply (and
  * the floor) per connection that was allowed to read. Pauses are counted.
  *
- * maxclients-per-source: the server also counts connections per source
- * network exactly and answers one too many with Redis's "-ERR max number of
- * clients reached" (the XDP sketch only sheds SYNs far over the cap).
+ * Per-source caps (maxclients-per-source, `sluicectl caps`): connections
+ * are counted per source network exactly, in one table every worker shares
+ * (dataplane/srccap.h), and one too many is answered Redis's "-ERR max
+ * number of clients reached" (the XDP sketch only sheds SYNs far over the cap).
  *
  * Admission: each established connection is counted per source in the XDP
  * program's count-min sketch (atomic adds on the shared mapping), so the
@@ -70,16 +71,12 @@
 #include "control/bpf/sluice_maps.h"
 #include "dataplane/cmd/cmd.h"
 #include "dataplane/net/tcp/tcp.h"
+#include "dataplane/srccap.h"
 
 struct sl_server_conn;
 struct sl_server_seg;
 
 /* Per-source connection counts for maxclients-per-source (exact). */
-#define SL_SERVER_SOURCES 65536 /* slots; more distinct sources than this are not capped */
-struct sl_server_src {
-	uint32_t addr; /* source network, host order; 0 = empty slot */
-	uint32_t count;
-};
 
 struct sl_server_stats {
 	uint64_t accepted;
@@ -153,9 +150,7 @@ struct sl_server {
 	uint64_t obuf_sweep_ms;          /* last check of every connection's output limits */
 	struct sl_server_seg *seg_cache; /* free input segments, at most 64 */
 	unsigned seg_cached;
-	uint32_t per_source_cap;
-	uint32_t source_mask;          /* host order */
-	struct sl_server_src *sources; /* open addressing, SL_SERVER_SOURCES slots */
+	struct sl_srccap *srccap; /* shared by every worker; NULL = no per-source counting */
 	uint16_t listen_port;
 	uint32_t local_net;  /* our address & netmask, host order */
 	uint32_t local_mask; /* host order */
@@ -187,12 +182,11 @@ struct sl_server_params {
 	uint32_t netmask;                 /* network byte order */
 	int protected_mode;               /* refuse other subnets while unprotected */
 	const atomic_int *acl_configured; /* control thread: an ACL exists (may be NULL) */
-	int echo;                /* serve a TCP echo instead of RESP (tests of the TCP stack) */
-	uint64_t pace_conn_bps;  /* bytes per second per connection; 0 = no cap */
-	uint64_t pace_port_bps;  /* bytes per second for this worker's queue; 0 = no cap */
-	uint32_t per_source_cap; /* connections per source; 0 = none */
-	uint8_t source_prefix;   /* sources are /source_prefix networks */
-	uint64_t output_budget;  /* output-memory-budget: bytes per worker, 0 = none */
+	int echo;                 /* serve a TCP echo instead of RESP (tests of the TCP stack) */
+	uint64_t pace_conn_bps;   /* bytes per second per connection; 0 = no cap */
+	uint64_t pace_port_bps;   /* bytes per second for this worker's queue; 0 = no cap */
+	struct sl_srccap *srccap; /* borrowed, shared by the workers; NULL = none */
+	uint64_t output_budget;   /* output-memory-budget: bytes per worker, 0 = none */
 };
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */
