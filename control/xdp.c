@@ -195,6 +195,8 @@ static int find_maps(struct sl_xdp *x)
 			x->stats_fd = fd;
 		else if (strcmp(mi.name, SL_BPF_ACL_MAP) == 0 && x->acl_fd < 0)
 			x->acl_fd = fd;
+		else if (strcmp(mi.name, SL_BPF_CAPS_MAP) == 0 && x->caps_fd < 0)
+			x->caps_fd = fd;
 		else if (strcmp(mi.name, SL_BPF_SYN_MAP) == 0 && x->syn_fd < 0)
 			x->syn_fd = fd;
 		else if (strcmp(mi.name, SL_BPF_CONNS_MAP) == 0 && x->conns_fd < 0)
@@ -203,7 +205,7 @@ static int find_maps(struct sl_xdp *x)
 			close(fd);
 	}
 	return x->cfg_fd >= 0 && x->stats_fd >= 0 && x->acl_fd >= 0 && x->syn_fd >= 0 &&
-			       x->conns_fd >= 0
+			       x->conns_fd >= 0 && x->caps_fd >= 0
 		       ? 0
 		       : -ENOENT;
 }
@@ -226,7 +228,8 @@ int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t
 	int rc;
 
 	memset(x, 0, sizeof(*x));
-	x->prog_fd = x->cfg_fd = x->stats_fd = x->acl_fd = x->syn_fd = x->conns_fd = -1;
+	x->prog_fd = x->cfg_fd = x->stats_fd = x->acl_fd = x->syn_fd = x->conns_fd = x->caps_fd =
+		-1;
 	x->ifindex = ifindex;
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", pin_dir);
 	rc = attached_prog(ifindex, &x->prog_id, &mode);
@@ -277,6 +280,8 @@ int sl_xdp_activate(struct sl_xdp *x, int ifindex, const char *pin_dir, uint32_t
 	if (rc == 0)
 		rc = pin(x->acl_fd, pin_dir, SL_BPF_PIN_ACL);
 	if (rc == 0)
+		rc = pin(x->caps_fd, pin_dir, SL_BPF_PIN_CAPS);
+	if (rc == 0)
 		rc = pin(x->syn_fd, pin_dir, SL_BPF_PIN_SYN);
 	if (rc == 0)
 		rc = pin(x->conns_fd, pin_dir, SL_BPF_PIN_CONNS);
@@ -311,11 +316,13 @@ void sl_xdp_deactivate(struct sl_xdp *x)
 		close(x->stats_fd);
 	if (x->acl_fd >= 0)
 		close(x->acl_fd);
+	if (x->caps_fd >= 0)
+		close(x->caps_fd);
 	if (x->syn_fd >= 0)
 		close(x->syn_fd);
 	if (x->conns_fd >= 0)
 		close(x->conns_fd);
-	x->cfg_fd = x->stats_fd = x->acl_fd = x->syn_fd = x->conns_fd = -1;
+	x->cfg_fd = x->stats_fd = x->acl_fd = x->syn_fd = x->conns_fd = x->caps_fd = -1;
 }
 
 int sl_xdp_ensure_detached(const struct sl_xdp *x)

@@ -28,6 +28,7 @@ struct sl_xdp {
 	int cfg_fd;
 	int stats_fd;
 	int acl_fd;
+	int caps_fd;
 	int syn_fd;
 	int conns_fd;
 	struct sl_bpf_cfg *cfg;       /* mmap of sl_cfg, shared with the program */

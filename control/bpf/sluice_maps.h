@@ -18,12 +18,17 @@
  *             (SL_BPF_ACL_ALLOW / SL_BPF_ACL_DENY): the longest matching
  *             prefix decides whether a source may open connections; with no
  *             match, SL_BPF_CFG_F_ACL_DEFAULT_DENY decides.
+ *   sl_caps   LPM_TRIE of struct sl_bpf_acl_key -> __u32 cap: connections per
+ *             source for sources inside the prefix (longest wins; 0 = no
+ *             cap), overriding cfg conn_cap. Written by the admin socket
+ *             (`sluicectl caps set PREFIX N`) along with the dataplane's
+ *             exact cap for the same prefix.
  *   sl_syn    LRU_HASH of source address (__be32) -> struct sl_bpf_bucket:
  *             a token bucket of SYNs per source (cfg syn_rate, syn_burst).
  *   sl_conns  ARRAY[1] of struct sl_bpf_sketch, BPF_F_MMAPABLE: a count-min
  *             sketch of established connections per source, written by the
  *             dataplane (atomic adds through its mmap), read here: a SYN from
- *             a source whose estimate is at or above conn_cap + conn_slack is
+ *             a source whose estimate is at or above its cap + conn_slack is
  *             shed before it costs the dataplane anything. The dataplane
  *             enforces the exact cap; the sketch only ever overestimates, so
  *             the slack keeps XDP from shedding sources that are under it.
@@ -40,6 +45,7 @@
 #define SL_BPF_CFG_MAP    "sl_cfg"
 #define SL_BPF_STATS_MAP  "sl_stats"
 #define SL_BPF_ACL_MAP    "sl_acl"
+#define SL_BPF_CAPS_MAP   "sl_caps"
 #define SL_BPF_SYN_MAP    "sl_syn"
 #define SL_BPF_CONNS_MAP  "sl_conns"
 #define SL_BPF_XSKS_MAP   "xsks_map"
@@ -50,10 +56,12 @@
 #define SL_BPF_PIN_CFG   "cfg"
 #define SL_BPF_PIN_STATS "stats"
 #define SL_BPF_PIN_ACL   "acl"
+#define SL_BPF_PIN_CAPS  "caps"
 #define SL_BPF_PIN_SYN   "syn"
 #define SL_BPF_PIN_CONNS "conns"
 
 #define SL_BPF_ACL_MAX     4096
+#define SL_BPF_CAPS_MAX    64 /* = SL_SRCCAP_RULES, the dataplane's rule table */
 #define SL_BPF_SYN_SOURCES 65536
 #define SL_BPF_SKETCH_ROWS 4
 #define SL_BPF_SKETCH_COLS 4096 /* power of two */

@@ -62,6 +62,14 @@ struct {
 } sl_acl SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SL_BPF_CAPS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_bpf_acl_key);
+	__type(value, __u32);
+} sl_caps SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SL_BPF_SYN_SOURCES);
 	__type(key, __u32);
@@ -151,13 +159,20 @@ static __always_inline int over_syn_rate(const struct sl_bpf_cfg *cfg, __u32 sad
 	return 0;
 }
 
-/* Count-min estimate of the source's established connections. */
+/*
+ * Count-min estimate of the source's established connections against its
+ * cap: the longest sl_caps prefix holding the source, else cfg->conn_cap.
+ */
 static __always_inline int at_conn_cap(const struct sl_bpf_cfg *cfg, __u32 saddr)
 {
-	__u32 key = 0, est = 0xffffffff, row;
+	struct sl_bpf_acl_key ck = {.prefixlen = 32, .addr = saddr};
+	__u32 key = 0, est = 0xffffffff, row, cap = cfg->conn_cap, *rule;
 	struct sl_bpf_sketch *sk;
 
-	if (cfg->conn_cap == 0)
+	rule = bpf_map_lookup_elem(&sl_caps, &ck);
+	if (rule != NULL)
+		cap = *rule;
+	if (cap == 0)
 		return 0;
 	sk = bpf_map_lookup_elem(&sl_conns, &key);
 	if (sk == NULL)
@@ -169,7 +184,7 @@ static __always_inline int at_conn_cap(const struct sl_bpf_cfg *cfg, __u32 saddr
 		if (v < est)
 			est = v;
 	}
-	return est >= (__u64)cfg->conn_cap + cfg->conn_slack;
+	return est >= (__u64)cap + cfg->conn_slack;
 }
 
 SEC("xdp")

@@ -29,7 +29,7 @@
 
 static const char *obj_path;
 static struct bpf_object *obj;
-static int prog_fd, cfg_fd, stats_fd, acl_fd, syn_fd, conns_fd;
+static int prog_fd, cfg_fd, stats_fd, acl_fd, caps_fd, syn_fd, conns_fd;
 
 static const uint8_t svc_ip[4] = {198, 18, 0, 1};
 static const uint8_t client_ip[4] = {198, 18, 0, 2};
@@ -185,6 +185,8 @@ static void clear_maps(void)
 
 	while (bpf_map_get_next_key(acl_fd, NULL, &k) == 0)
 		bpf_map_delete_elem(acl_fd, &k);
+	while (bpf_map_get_next_key(caps_fd, NULL, &k) == 0)
+		bpf_map_delete_elem(caps_fd, &k);
 	while (bpf_map_get_next_key(syn_fd, NULL, &a) == 0)
 		bpf_map_delete_elem(syn_fd, &a);
 	fill_sketch(0);
@@ -393,6 +395,50 @@ static void test_conn_cap_reads_the_sources_columns(void **state)
 	munmap(sk, sizeof(*sk));
 }
 
+static void prefix_cap(const uint8_t *addr, uint32_t prefixlen, uint32_t cap)
+{
+	struct sl_bpf_acl_key k = {.prefixlen = prefixlen};
+
+	memcpy(&k.addr, addr, 4);
+	assert_int_equal(bpf_map_update_elem(caps_fd, &k, &cap, BPF_ANY), 0);
+}
+
+/*
+ * sl_caps overrides the global conn_cap for sources inside a prefix, the
+ * longest prefix winning; 0 there means no cap. Every source's estimate is 3
+ * here, the slack 0: a cap of 3 or less sheds, 4 admits.
+ */
+static void test_conn_cap_per_prefix(void **state)
+{
+	static const uint8_t net24[4] = {198, 18, 0, 0}, net16[4] = {198, 18, 0, 0};
+	static const uint8_t host[4] = {198, 18, 0, 2};
+	struct frame f, g;
+
+	(void)state;
+	set_cfg(SL_BPF_CFG_F_ACTIVE, 0, 0, 10, 0);
+	fill_sketch(3);
+	tcp_seg(&f, client_ip, svc_ip, TH_SYN, 0);    /* 198.18.0.2 */
+	tcp_seg(&g, other_client, svc_ip, TH_SYN, 0); /* 198.18.7.9 */
+	expect(&f, REDIR, SL_XDP_REDIRECT_SYN);       /* global cap 10 */
+	prefix_cap(net16, 16, 3);
+	expect(&f, DROP, SL_XDP_DROP_CONN_CAP); /* the /16 says 3 */
+	expect(&g, DROP, SL_XDP_DROP_CONN_CAP);
+	prefix_cap(net24, 24, 4);
+	expect(&f, REDIR, SL_XDP_REDIRECT_SYN); /* the longer /24 says 4 */
+	expect(&g, DROP, SL_XDP_DROP_CONN_CAP); /* outside the /24: still the /16 */
+	prefix_cap(host, 32, 0);
+	set_cfg(SL_BPF_CFG_F_ACTIVE, 0, 0, 1, 0);
+	expect(&f, REDIR, SL_XDP_REDIRECT_SYN); /* its /32 rule: no cap at all */
+	prefix_cap(net24, 24, 2);
+	expect(&f, REDIR, SL_XDP_REDIRECT_SYN); /* the /32 still wins over the /24 */
+	expect(&g, DROP, SL_XDP_DROP_CONN_CAP);
+	/* A prefix rule with the global cap off still caps its sources. */
+	set_cfg(SL_BPF_CFG_F_ACTIVE, 0, 0, 0, 0);
+	expect(&g, DROP, SL_XDP_DROP_CONN_CAP);
+	tcp_seg(&g, other_client, svc_ip, TH_ACK, 0); /* established flows never judged */
+	expect(&g, REDIR, SL_XDP_REDIRECT_IPV4);
+}
+
 static int find_map(const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
@@ -418,6 +464,7 @@ int main(int argc, char **argv)
 		T(test_syn_rate_per_source),
 		T(test_conn_cap_with_slack),
 		T(test_conn_cap_reads_the_sources_columns),
+		T(test_conn_cap_per_prefix),
 	};
 	struct bpf_program *prog;
 
@@ -436,9 +483,11 @@ int main(int argc, char **argv)
 	cfg_fd = find_map(SL_BPF_CFG_MAP);
 	stats_fd = find_map(SL_BPF_STATS_MAP);
 	acl_fd = find_map(SL_BPF_ACL_MAP);
+	caps_fd = find_map(SL_BPF_CAPS_MAP);
 	syn_fd = find_map(SL_BPF_SYN_MAP);
 	conns_fd = find_map(SL_BPF_CONNS_MAP);
-	if (prog_fd < 0 || cfg_fd < 0 || stats_fd < 0 || acl_fd < 0 || syn_fd < 0 || conns_fd < 0) {
+	if (prog_fd < 0 || cfg_fd < 0 || stats_fd < 0 || acl_fd < 0 || caps_fd < 0 || syn_fd < 0 ||
+	    conns_fd < 0) {
 		fprintf(stderr, "program or maps missing from %s\n", obj_path);
 		return 1;
 	}
