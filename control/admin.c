@@ -27,6 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
 #include "control/admin.h"
 #include "control/bpf/sluice_maps.h"
 #include "control/xdp.h"
@@ -458,7 +461,7 @@ static uint64_t wrongpass(const struct sl_engine *e)
 static void run_stats(struct sl_admin *a, struct sl_resp_out *out)
 {
 	struct text t = {0};
-	uint64_t tot[12] = {0};
+	uint64_t tot[12] = {0}, paced = 0;
 	unsigned w, i;
 
 	if (a->p.xdp_stats_fd >= 0) {
@@ -522,6 +525,20 @@ static void run_stats(struct sl_admin *a, struct sl_resp_out *out)
 			tot[i] += v[i];
 	}
 	add(&t, "# Server\r\n");
+	if (a->p.n_workers > 0)
+		add(&t, "evicted_clients:%" PRIu64 "\r\n",
+		    (uint64_t)atomic_load_explicit(&a->p.servers[0].eng.shared->evicted_clients,
+						   memory_order_relaxed));
+	for (w = 0; w < a->p.n_workers; w++) {
+		struct sl_tcp *tcp = __atomic_load_n(&a->p.servers[w].tcp, __ATOMIC_ACQUIRE);
+		struct sl_tcp_stats ts;
+
+		if (tcp != NULL) {
+			sl_tcp_stats_get(tcp, &ts);
+			paced += ts.paced;
+		}
+	}
+	add(&t, "paced_sends:%" PRIu64 "\r\n", paced);
 	add(&t,
 	    "workers:%u\r\ntotal_commands_processed:%" PRIu64 "\r\nconnected_clients:%" PRIu64
 	    "\r\ntotal_connections_received:%" PRIu64 "\r\nrejected_connections:%" PRIu64
@@ -743,6 +760,222 @@ static void config_set(struct sl_admin *a, const struct sl_resp_arg *name,
 	sl_resp_write_status(out, "OK", 2);
 }
 
+/* "a.b.c.d/len" or "a.b.c.d" (a /32) into host-order net (masked) and len. */
+static int parse_prefix(const char *s, uint32_t *net, unsigned *len)
+{
+	unsigned b[4], l = 32;
+	char tail;
+	int n = sscanf(s, "%3u.%3u.%3u.%3u/%2u%c", &b[0], &b[1], &b[2], &b[3], &l, &tail);
+
+	if ((n != 4 && n != 5) || b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255 || l > 32 ||
+	    (n == 4 && strchr(s, '/') != NULL))
+		return -EINVAL;
+	*len = l;
+	*net = (b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) & (l == 0 ? 0 : UINT32_MAX << (32 - l));
+	return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > 1000000)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void xdp_cfg_bump(struct sl_bpf_cfg *cfg)
+{
+	__atomic_fetch_add(&cfg->generation, 1, __ATOMIC_RELEASE);
+}
+
+/* CAPS: the global cap, the default per-source cap, the per-prefix rules. */
+static void caps_get(struct sl_admin *a, struct sl_resp_out *out)
+{
+	struct sl_srccap_rule rules[SL_SRCCAP_RULES];
+	struct text t = {0};
+	const struct sl_engine_shared *sh = a->p.n_workers > 0 ? a->p.servers[0].eng.shared : NULL;
+	unsigned i, n;
+
+	if (sh != NULL)
+		add(&t, "global:%" PRIu32 "\r\nconnected_clients:%" PRIu64 "\r\n", sh->maxclients,
+		    (uint64_t)atomic_load_explicit(&sh->nclients, memory_order_relaxed));
+	if (a->p.srccap != NULL) {
+		const struct sl_srccap *c = a->p.srccap;
+
+		add(&t,
+		    "source_prefix:%d\r\nsource:%" PRIu32 "\r\nuntracked_sources:%" PRIu64 "\r\n",
+		    __builtin_popcount(c->mask), __atomic_load_n(&c->default_cap, __ATOMIC_RELAXED),
+		    (uint64_t)atomic_load_explicit(&c->untracked, memory_order_relaxed));
+	}
+	if (a->p.xdp_cfg != NULL)
+		add(&t, "xdp_source:%" PRIu32 "\r\nxdp_slack:%" PRIu32 "\r\n",
+		    __atomic_load_n(&a->p.xdp_cfg->conn_cap, __ATOMIC_RELAXED),
+		    __atomic_load_n(&a->p.xdp_cfg->conn_slack, __ATOMIC_RELAXED));
+	n = a->p.srccap != NULL ? sl_srccap_rules(a->p.srccap, rules, SL_SRCCAP_RULES) : 0;
+	for (i = 0; i < n; i++)
+		add(&t, "prefix:%u.%u.%u.%u/%u %" PRIu32 "\r\n", rules[i].net >> 24,
+		    (rules[i].net >> 16) & 0xff, (rules[i].net >> 8) & 0xff, rules[i].net & 0xff,
+		    rules[i].len, rules[i].cap);
+	reply_text(out, &t);
+}
+
+/* The XDP half of a per-prefix rule; the dataplane's is already changed. */
+static int caps_xdp_rule(struct sl_admin *a, uint32_t net, unsigned len, const uint32_t *cap)
+{
+	struct sl_bpf_acl_key k = {.prefixlen = len, .addr = htonl(net)};
+	int rc;
+
+	if (a->p.xdp_caps_fd < 0)
+		return 0;
+	rc = cap != NULL ? bpf_map_update_elem(a->p.xdp_caps_fd, &k, cap, BPF_ANY)
+			 : bpf_map_delete_elem(a->p.xdp_caps_fd, &k);
+	return rc == 0 || (cap == NULL && errno == ENOENT) ? 0 : -errno;
+}
+
+static void caps_set(struct sl_admin *a, const struct sl_resp_arg *argv, uint32_t argc,
+		     struct sl_resp_out *out)
+{
+	char what[64], v[32], v2[32];
+	uint32_t cap, slack = 0, net;
+	unsigned len;
+	int rc;
+
+	arg_str(&argv[2], what, sizeof(what));
+	arg_str(&argv[3], v, sizeof(v));
+	if (argc == 5)
+		arg_str(&argv[4], v2, sizeof(v2));
+	if (parse_u32(v, &cap) != 0 || (argc == 5 && parse_u32(v2, &slack) != 0)) {
+		reply_err(out, "-ERR the cap must be an integer between 0 and 1000000 "
+			       "(0 = no cap)");
+		return;
+	}
+	if (strcasecmp(what, "global") == 0) {
+		struct sl_resp_arg name = {.ptr = "maxclients", .len = 10};
+		struct sl_resp_arg val = {.ptr = v, .len = strlen(v)};
+
+		if (argc != 4) {
+			wrong_args(out, "caps|set");
+			return;
+		}
+		config_set(a, &name, &val, out);
+		return;
+	}
+	if (a->p.srccap == NULL) {
+		reply_err(out, "-ERR per-source caps need the dpdk transport");
+		return;
+	}
+	if (strcasecmp(what, "source") == 0) {
+		sl_srccap_set_default(a->p.srccap, cap);
+		if (a->p.xdp_cfg != NULL) {
+			if (argc == 5)
+				__atomic_store_n(&a->p.xdp_cfg->conn_slack, slack,
+						 __ATOMIC_RELAXED);
+			__atomic_store_n(&a->p.xdp_cfg->conn_cap, cap, __ATOMIC_RELEASE);
+			xdp_cfg_bump(a->p.xdp_cfg);
+		}
+		sl_resp_write_status(out, "OK", 2);
+		return;
+	}
+	if (argc != 4) {
+		wrong_args(out, "caps|set");
+		return;
+	}
+	if (parse_prefix(what, &net, &len) != 0) {
+		reply_err(out, "-ERR expected GLOBAL, SOURCE or a prefix A.B.C.D[/LEN], got '%s'",
+			  what);
+		return;
+	}
+	rc = sl_srccap_set_rule(a->p.srccap, net, len, cap);
+	if (rc == -ENOSPC) {
+		reply_err(out, "-ERR at most %d prefix caps; delete one first", SL_SRCCAP_RULES);
+		return;
+	}
+	rc = caps_xdp_rule(a, net, len, &cap);
+	if (rc != 0) {
+		reply_err(out, "-ERR the dataplane cap is set, the XDP map refused it: %s",
+			  strerror(-rc));
+		return;
+	}
+	sl_resp_write_status(out, "OK", 2);
+}
+
+static void caps_del(struct sl_admin *a, const struct sl_resp_arg *arg, struct sl_resp_out *out)
+{
+	char what[64];
+	uint32_t net;
+	unsigned len;
+	int rc;
+
+	arg_str(arg, what, sizeof(what));
+	if (parse_prefix(what, &net, &len) != 0) {
+		reply_err(out, "-ERR expected a prefix A.B.C.D[/LEN], got '%s'", what);
+		return;
+	}
+	if (a->p.srccap == NULL || sl_srccap_del_rule(a->p.srccap, net, len) != 0) {
+		reply_err(out, "-ERR no cap for %s", what);
+		return;
+	}
+	rc = caps_xdp_rule(a, net, len, NULL);
+	if (rc != 0) {
+		reply_err(out, "-ERR the dataplane cap is gone, the XDP map kept it: %s",
+			  strerror(-rc));
+		return;
+	}
+	sl_resp_write_status(out, "OK", 2);
+}
+
+static void run_caps(struct sl_admin *a, const struct sl_resp_arg *argv, uint32_t argc,
+		     struct sl_resp_out *out)
+{
+	if (argc == 1 || (argc == 2 && arg_eq(&argv[1], "get")))
+		caps_get(a, out);
+	else if ((argc == 4 || argc == 5) && arg_eq(&argv[1], "set"))
+		caps_set(a, argv, argc, out);
+	else if (argc == 3 && arg_eq(&argv[1], "del"))
+		caps_del(a, &argv[2], out);
+	else if (arg_eq(&argv[1], "get") || arg_eq(&argv[1], "set") || arg_eq(&argv[1], "del"))
+		reply_err(out, "-ERR wrong number of arguments for 'caps|%s' command",
+			  arg_eq(&argv[1], "get")   ? "get"
+			  : arg_eq(&argv[1], "set") ? "set"
+						    : "del");
+	else
+		reply_err(out, "-ERR unknown subcommand '%.*s'. Try GET, SET, DEL.",
+			  (int)SL_MIN(argv[1].len, 128), argv[1].ptr);
+}
+
+/* PACING: the rates as configured and in effect, and each worker's pacer counters. */
+static void run_pacing(struct sl_admin *a, struct sl_resp_out *out)
+{
+	struct text t = {0};
+	long long port = a->p.port_rate_mbps;
+	unsigned w;
+
+	add(&t,
+	    "conn_rate_mbps:%lld\r\nport_rate_mbps:%lld\r\nlink_mbps:%" PRIu32
+	    "\r\nport_rate_effective_mbps:%lld\r\n",
+	    a->p.conn_rate_mbps, port, a->p.link_speed_mbps,
+	    port < 0    ? -1LL
+	    : port == 0 ? (long long)a->p.link_speed_mbps * 95 / 100
+			: port);
+	for (w = 0; w < a->p.n_workers; w++) {
+		struct sl_tcp *tcp = __atomic_load_n(&a->p.servers[w].tcp, __ATOMIC_ACQUIRE);
+		struct sl_tcp_stats ts;
+
+		if (tcp == NULL)
+			continue;
+		sl_tcp_stats_get(tcp, &ts);
+		add(&t, "worker%u_paced_sends:%" PRIu64 "\r\n", w, (uint64_t)ts.paced);
+	}
+	reply_text(out, &t);
+}
+
 static void run_config(struct sl_admin *a, const struct sl_resp_arg *argv, uint32_t argc,
 		       struct sl_resp_out *out)
 {
@@ -805,6 +1038,13 @@ void sl_admin_execute(struct sl_admin *a, const struct sl_resp_arg *argv, uint32
 			run_status(a, out);
 	} else if (arg_eq(&argv[0], "config")) {
 		run_config(a, argv, argc, out);
+	} else if (arg_eq(&argv[0], "caps")) {
+		run_caps(a, argv, argc, out);
+	} else if (arg_eq(&argv[0], "pacing")) {
+		if (argc != 1)
+			wrong_args(out, "pacing");
+		else
+			run_pacing(a, out);
 	} else {
 		unknown_command(argv, argc, out);
 	}

@@ -16,7 +16,14 @@
  *   CLIENTS LIST                 every worker's clients, Redis CLIENT LIST format
  *   CLIENTS KILL <id>|<ip:port>  :number of clients killed, or -ERR No such client
  *   CONFIG GET <pattern>         the options that can change live
- *   CONFIG SET <name> <value>    maxclients, client-output-buffer-limit
+ *   CONFIG SET <name> <value>    maxclients, client-output-buffer-limit,
+ *                                conn-rate-mbps, port-rate-mbps
+ *   CAPS [GET]                   global, per-source and per-prefix connection caps
+ *   CAPS SET GLOBAL <n>          maxclients
+ *   CAPS SET SOURCE <n> [slack]  per-source cap (dataplane exact, XDP + slack)
+ *   CAPS SET <prefix> <n>        per-source cap for sources inside the prefix
+ *   CAPS DEL <prefix>            back to the SOURCE cap
+ *   PACING                       rates configured and in effect, pacer counters
  *   anything else                Redis's unknown-command error
  *
  * Worker-owned data (client registries, output memory, limits) is reached
@@ -37,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control/bpf/sluice_maps.h"
 #include "dataplane/cmd/cmd.h"
 #include "dataplane/resp/resp.h"
 #include "dataplane/server.h"
@@ -61,9 +69,12 @@ struct sl_admin_params {
 	struct sl_worker *workers;
 	struct sl_server *servers;
 	unsigned n_workers;
-	int xdp_stats_fd;    /* the pinned per-CPU stats map, or -1 */
-	unsigned timeout_ms; /* per worker call; 0 = SL_ADMIN_CALL_TIMEOUT_MS */
-	uint64_t start_ms;   /* unix ms at start, for uptime */
+	int xdp_stats_fd;           /* the pinned per-CPU stats map, or -1 */
+	int xdp_caps_fd;            /* the per-prefix cap LPM map, or -1 */
+	struct sl_bpf_cfg *xdp_cfg; /* the program's mmapped config, or NULL */
+	struct sl_srccap *srccap;   /* the workers' per-source caps, or NULL */
+	unsigned timeout_ms;        /* per worker call; 0 = SL_ADMIN_CALL_TIMEOUT_MS */
+	uint64_t start_ms;          /* unix ms at start, for uptime */
 	/* Egress pacing as configured (CONFIG GET/SET conn-rate-mbps, port-rate-mbps):
 	 * port 0 = 95% of link_speed_mbps, -1 = off; conn 0 = off. */
 	long long conn_rate_mbps;

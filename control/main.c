@@ -408,7 +408,7 @@ static int run_kernel(const struct sl_config *cfg)
 	char err[ERRLEN], dev[32], ip[INET_ADDRSTRLEN];
 
 	snprintf(dev, sizeof(dev), "kernel-%lld", cfg->port);
-	struct sl_admin_params ap = {.transport = "kernel", .xdp_stats_fd = -1};
+	struct sl_admin_params ap = {.transport = "kernel", .xdp_stats_fd = -1, .xdp_caps_fd = -1};
 	struct sl_admin *admin;
 
 	if (sl_instance_lock(&lock, cfg->run_dir, cfg->instance, dev, err, sizeof(err)) != 0)
@@ -459,6 +459,7 @@ int main(int argc, char **argv)
 	static struct sl_port_conf pconf;
 	static struct sl_port port;
 	static struct sl_xdp xdp;
+	static struct sl_srccap srccap; /* per-source counts and caps, all workers */
 	struct sl_instance_lock lock;
 	static struct sl_engine_shared shared;
 	struct sl_worker *workers = NULL;
@@ -639,6 +640,10 @@ int main(int argc, char **argv)
 			      RTE_CACHE_LINE_SIZE);
 	if (workers == NULL || servers == NULL)
 		die("cannot allocate worker state");
+	rc = sl_srccap_init(&srccap, (uint32_t)cfg.maxclients_per_source,
+			    (unsigned)cfg.source_prefix);
+	if (rc != 0)
+		die("cannot allocate the per-source connection table: %s", strerror(-rc));
 	sl_store_config_default(&sc);
 	sc.n_parts = (unsigned)cfg.workers;
 	sc.maxmemory = (uint64_t)cfg.maxmemory;
@@ -677,10 +682,9 @@ int main(int argc, char **argv)
 		sp.protected_mode = cfg.protected_mode;
 		sp.acl_configured = &acl_configured;
 		sp.echo = cfg.app == 1;
-		sp.per_source_cap = (uint32_t)cfg.maxclients_per_source;
+		sp.srccap = &srccap;
 		sp.pace_conn_bps = (uint64_t)cfg.conn_rate_mbps * 1000000 / 8;
 		sp.pace_port_bps = port_pace_bps(&cfg, &port);
-		sp.source_prefix = (uint8_t)cfg.source_prefix;
 		sp.output_budget = (uint64_t)cfg.output_memory_budget;
 		/* TIME-WAIT and handshakes need room beyond the clients served. */
 		sp.max_conns = (uint32_t)(cfg.maxclients + cfg.maxclients / 2 + 1024);
@@ -736,6 +740,9 @@ int main(int argc, char **argv)
 		ap.servers = servers;
 		ap.n_workers = w;
 		ap.xdp_stats_fd = pconf.kind == SL_PORT_AF_XDP ? xdp.stats_fd : -1;
+		ap.xdp_caps_fd = pconf.kind == SL_PORT_AF_XDP ? xdp.caps_fd : -1;
+		ap.xdp_cfg = pconf.kind == SL_PORT_AF_XDP ? xdp.cfg : NULL;
+		ap.srccap = &srccap;
 		shared.pace_port_mbps = cfg.port_rate_mbps;
 		shared.pace_conn_mbps = cfg.conn_rate_mbps;
 		shared.port_link_mbps = port.link_speed_mbps;
@@ -823,6 +830,7 @@ int main(int argc, char **argv)
 		sl_server_deinit(&servers[w]);
 	sl_store_destroy(&store);
 	sl_mesh_destroy(&mesh);
+	sl_srccap_deinit(&srccap);
 	if (pconf.kind == SL_PORT_AF_XDP)
 		sl_xdp_deactivate(&xdp);
 	sl_port_teardown(&port);

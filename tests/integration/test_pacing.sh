@@ -47,27 +47,49 @@ ctl_says() { # ctl_says PATTERN ARGS...: sluicectl ARGS prints a line matching P
 	ctl "$@" | grep -Eq "$pat"
 }
 check "sluice starts unpaced per connection" sl_start
-check "sluicectl config set conn-rate-mbps 16" ctl_says OK config set conn-rate-mbps 16
-check "sluicectl config get shows it" ctl_says "(^|[^0-9])16$" config get conn-rate-mbps
+check "sluicectl pacing conn 16" ctl_says OK pacing conn 16
+check "sluicectl pacing shows it" ctl_says "^conn_rate_mbps:16$" pacing
+check "sluicectl config get shows it too" ctl_says "(^|[^0-9])16$" config get conn-rate-mbps
+check "sluicectl pacing conn rejects a negative rate" \
+	bash -c "! $(printf '%q ' "$SLUICECTL") --instance $SL_INSTANCE --run-dir $SLUICE_RUN_DIR pacing conn -5 2>&1 | grep -q OK"
 check "INFO sluice shows the pacing state" \
 	bash -c "redis-cli -h $SL_ADDR info sluice | tr -d '\r' | grep -q '^pacing:port_rate_mbps=[0-9]*,conn_rate_mbps=16,link_mbps='"
 out=$(timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 4194304 1)
 echo "# after a live set to 16 Mbit/s, one GET of 4 MiB: $out"
 check "the live cap holds the next transfer back (at least 1.8 s), intact" \
 	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { exit !($(field "$out" seconds) >= 1.8) }'"
-ctl config set conn-rate-mbps 16 >/dev/null
+ctl pacing conn 16 >/dev/null
 rm -f "$SLUICE_RUN_DIR/started"
 timeout 60 python3 "$PROBE" $SL_ADDR 6379 big2 8388608 1 "$SLUICE_RUN_DIR/started" \
 	>"$SLUICE_RUN_DIR/inflight.out" &
 probe=$!
 for _ in $(seq 300); do [ -e "$SLUICE_RUN_DIR/started" ] && break; sleep 0.1; done
 sleep 1
-ctl config set conn-rate-mbps 0 >/dev/null
+ctl pacing conn off >/dev/null
 wait $probe
 out=$(cat "$SLUICE_RUN_DIR/inflight.out")
 echo "# 8 MiB at 16 Mbit/s (4.2 s paced), cap lifted 1 s into the transfer: $out"
 check "lifting the cap speeds up the transfer in flight (done well before 4.2 s), intact" \
 	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { s = $(field "$out" seconds); exit !(s >= 0.9 && s < 3.5) }'"
+# The port rate, live: four parallel 1 MiB replies held to 8 Mbit/s together
+# (4 MiB: 4.2 s) finish early once the default (95% of the link) is back.
+check "sluicectl pacing port 8" ctl_says OK pacing port 8
+check "sluicectl pacing shows the port rate in effect" ctl_says "^port_rate_effective_mbps:8$" pacing
+rm -f "$SLUICE_RUN_DIR/started"
+timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 1048576 4 "$SLUICE_RUN_DIR/started" \
+	>"$SLUICE_RUN_DIR/port.out" &
+probe=$!
+for _ in $(seq 300); do [ -e "$SLUICE_RUN_DIR/started" ] && break; sleep 0.1; done
+sleep 0.5
+ctl pacing port default >/dev/null
+wait $probe
+out=$(cat "$SLUICE_RUN_DIR/port.out")
+echo "# four GETs of 1 MiB at port rate 8 Mbit/s (4.2 s paced), default back 0.5 s in: $out"
+check "lifting the port rate speeds up the transfers in flight (done well before 4.2 s), intact" \
+	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { s = $(field "$out" seconds); exit !(s >= 0.4 && s < 3.5) }'"
+check "sluicectl pacing shows the default port rate" ctl_says "^port_rate_mbps:0$" pacing
+check "sluicectl pacing counts sends held back" \
+	bash -c "$(printf '%q ' "$SLUICECTL") --instance $SL_INSTANCE --run-dir $SLUICE_RUN_DIR pacing | awk -F: '/_paced_sends:/ && \$2 > 0 {ok = 1} END {exit !ok}'"
 sl_stop TERM
 
 check "sluice starts with port-rate-mbps -1 (no pacing)" sl_start --port-rate-mbps -1

@@ -14,6 +14,8 @@
  *   sluicectl [...] clients list | clients kill ID|IP:PORT
  *   sluicectl [...] config get NAME | config set NAME VALUE...
  *   sluicectl [...] top [--count N | --once]
+ *   sluicectl [...] caps [get] | caps set global|source|PREFIX N [SLACK] | caps del PREFIX
+ *   sluicectl [...] pacing | pacing conn MBPS|off | pacing port MBPS|default|off
  *
  * Policy changes write the pinned maps directly and take effect on the next
  * packet: no restart, no RPC. The config array is changed through its mmap,
@@ -316,6 +318,14 @@ static int admin_print(const struct ctl *c, int argc, const char *const *argv)
 	case '_':
 		printf("(nil)\n");
 		break;
+	case '$':
+		/* Text (CAPS, PACING, CLIENTS LIST): lines without their CR. */
+		for (i = 0; i < r.len; i++)
+			if (r.str[i] != '\r')
+				putchar(r.str[i]);
+		if (r.len > 0 && r.str[r.len - 1] != '\n')
+			putchar('\n');
+		break;
 	default:
 		fwrite(r.str, 1, r.len, stdout);
 		if (r.len > 0 && r.str[r.len - 1] != '\n')
@@ -377,6 +387,60 @@ static int cmd_config(const struct ctl *c, int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "sluicectl: usage: config get NAME | config set NAME VALUE...\n");
+	return 2;
+}
+
+/* caps [get] | caps set global|source|PREFIX N [SLACK] | caps del PREFIX */
+static int cmd_caps(const struct ctl *c, int argc, char **argv)
+{
+	if (argc == 0 || (argc == 1 && strcmp(argv[0], "get") == 0)) {
+		const char *req[] = {"CAPS", "GET"};
+
+		return admin_print(c, 2, req);
+	}
+	if ((argc == 3 || (argc == 4 && strcmp(argv[1], "source") == 0)) &&
+	    strcmp(argv[0], "set") == 0) {
+		const char *req[] = {"CAPS", "SET", argv[1], argv[2], argc == 4 ? argv[3] : NULL};
+
+		return admin_print(c, argc + 1, req);
+	}
+	if (argc == 2 && strcmp(argv[0], "del") == 0) {
+		const char *req[] = {"CAPS", "DEL", argv[1]};
+
+		return admin_print(c, 3, req);
+	}
+	fprintf(stderr, "sluicectl: usage: caps [get] | caps set global N | caps set source N "
+			"[SLACK] | caps set A.B.C.D[/LEN] N | caps del A.B.C.D[/LEN]\n");
+	return 2;
+}
+
+/* pacing | pacing conn MBPS | pacing port MBPS|default|off */
+static int cmd_pacing(const struct ctl *c, int argc, char **argv)
+{
+	if (argc == 0) {
+		const char *req[] = {"PACING"};
+
+		return admin_print(c, 1, req);
+	}
+	if (argc == 2 && (strcmp(argv[0], "conn") == 0 || strcmp(argv[0], "port") == 0)) {
+		int port = strcmp(argv[0], "port") == 0;
+		const char *v = argv[1];
+
+		if (port && strcmp(v, "default") == 0)
+			v = "0";
+		else if (port && strcmp(v, "off") == 0)
+			v = "-1";
+		else if (!port && strcmp(v, "off") == 0)
+			v = "0";
+		{
+			const char *req[] = {"CONFIG", "SET",
+					     port ? "port-rate-mbps" : "conn-rate-mbps", v};
+
+			return admin_print(c, 4, req);
+		}
+	}
+	fprintf(stderr, "sluicectl: usage: pacing | pacing conn MBPS|off | pacing port "
+			"MBPS|default|off\n");
 	return 2;
 }
 
@@ -826,11 +890,21 @@ static void usage(FILE *out)
 		     "           who may open connections (longest prefix wins)\n"
 		     "  overload on|off   shed every new connection at XDP\n"
 		     "  syn-rate RATE [BURST]   SYNs per second per source (0 = unlimited)\n"
-		     "  conn-cap CAP [SLACK]    connections per source; XDP sheds at CAP+SLACK\n"
+		     "  conn-cap CAP [SLACK]    XDP only: shed SYNs of a source at CAP+SLACK\n"
+		     "  caps [get]              connection caps: global, per source, per prefix\n"
+		     "  caps set global N       maxclients (Redis's error beyond it)\n"
+		     "  caps set source N [SLACK]  connections per source (exact in the\n"
+		     "           dataplane, XDP sheds at N+SLACK); 0 = none\n"
+		     "  caps set A.B.C.D[/LEN] N   per-source cap for sources in the prefix\n"
+		     "  caps del A.B.C.D[/LEN]  the prefix goes back to the source cap\n"
+		     "  pacing                  egress rates configured and in effect\n"
+		     "  pacing conn MBPS|off    per-connection rate (Mbit/s)\n"
+		     "  pacing port MBPS|default|off  per-port rate (default 95%% of link)\n"
 		     "  clients list            every worker's clients (CLIENT LIST format)\n"
 		     "  clients kill ID|IP:PORT close a client\n"
 		     "  config get NAME | config set NAME VALUE...\n"
-		     "           live options: maxclients, client-output-buffer-limit\n"
+		     "           live options: maxclients, client-output-buffer-limit,\n"
+		     "           conn-rate-mbps, port-rate-mbps\n"
 		     "  top [--count N | --once]  per worker requests/s, connections, output\n"
 		     "           memory, and XDP decisions/s, refreshed every second\n"
 		     "Map changes apply at once through the pinned maps; clients, config and top\n"
@@ -889,6 +963,10 @@ int main(int argc, char **argv)
 		return cmd_config(&c, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "top") == 0)
 		return cmd_top(&c, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "caps") == 0)
+		return cmd_caps(&c, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "pacing") == 0)
+		return cmd_pacing(&c, argc - i - 1, argv + i + 1);
 	fprintf(stderr, "sluicectl: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;

@@ -269,6 +269,9 @@ static void test_clear_path(void **state)
 	remove_tmpdir();
 }
 
+/* The per-source caps the next new_admin hands over (NULL: none). */
+static struct sl_srccap *next_srccap;
+
 static struct sl_admin *new_admin(struct sl_worker *w, struct sl_server *s, unsigned n)
 {
 	struct sl_admin_params p = {0};
@@ -283,6 +286,8 @@ static struct sl_admin *new_admin(struct sl_worker *w, struct sl_server *s, unsi
 	p.servers = s;
 	p.n_workers = n;
 	p.xdp_stats_fd = -1;
+	p.xdp_caps_fd = -1;
+	p.srccap = next_srccap;
 	p.timeout_ms = 1000;
 	a = sl_admin_create(&p, err, sizeof(err));
 	if (a == NULL)
@@ -520,6 +525,66 @@ static void test_config_live(void **state)
 	fixture_down(&f);
 }
 
+/* CAPS: the global cap through maxclients, the per-source default and the
+ * per-prefix rules, each reaching the table the workers consult. */
+static void test_caps(void **state)
+{
+	struct sl_srccap caps;
+	struct fixture f;
+	char *r;
+
+	(void)state;
+	assert_int_equal(sl_srccap_init(&caps, 0, 32), 0);
+	next_srccap = &caps;
+	fixture_up(&f);
+	next_srccap = NULL;
+	r = exec(f.a, "CAPS");
+	assert_non_null(strstr(r, "global:10000\r\n"));
+	assert_non_null(strstr(r, "source_prefix:32\r\nsource:0\r\n"));
+	assert_null(strstr(r, "prefix:1"));
+	free(r);
+	expect_reply(f.a, "CAPS SET global 300", "+OK\r\n");
+	assert_int_equal(f.shared.maxclients, 300);
+	expect_reply(f.a, "CAPS SET source 7", "+OK\r\n");
+	assert_int_equal(sl_srccap_limit(&caps, 0xc6120101), 7); /* 198.18.1.1 */
+	expect_reply(f.a, "CAPS SET 198.18.1.0/24 2", "+OK\r\n");
+	expect_reply(f.a, "CAPS SET 198.18.1.9 0", "+OK\r\n");
+	assert_int_equal(sl_srccap_limit(&caps, 0xc6120101), 2);
+	assert_int_equal(sl_srccap_limit(&caps, 0xc6120109), 0);
+	assert_int_equal(sl_srccap_limit(&caps, 0xc6120201), 7);
+	r = exec(f.a, "caps get");
+	assert_non_null(strstr(r, "global:300\r\n"));
+	assert_non_null(strstr(r, "source:7\r\n"));
+	assert_non_null(strstr(r, "prefix:198.18.1.0/24 2\r\n"));
+	assert_non_null(strstr(r, "prefix:198.18.1.9/32 0\r\n"));
+	free(r);
+	expect_reply(f.a, "CAPS DEL 198.18.1.0/24", "+OK\r\n");
+	assert_int_equal(sl_srccap_limit(&caps, 0xc6120101), 7);
+	expect_reply(f.a, "CAPS DEL 198.18.1.0/24", "-ERR no cap for 198.18.1.0/24\r\n");
+	expect_reply(f.a, "CAPS SET 198.18.300.0/24 1",
+		     "-ERR expected GLOBAL, SOURCE or a prefix A.B.C.D[/LEN], got "
+		     "'198.18.300.0/24'\r\n");
+	expect_reply(f.a, "CAPS SET 198.18.1.0/33 1",
+		     "-ERR expected GLOBAL, SOURCE or a prefix A.B.C.D[/LEN], got "
+		     "'198.18.1.0/33'\r\n");
+	expect_reply(f.a, "CAPS SET source -1",
+		     "-ERR the cap must be an integer between 0 and 1000000 (0 = no cap)\r\n");
+	expect_reply(f.a, "CAPS SET global 0",
+		     "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - "
+		     "argument must be between 1 and 1000000 inclusive\r\n");
+	expect_reply(f.a, "CAPS SET", "-ERR wrong number of arguments for 'caps|set' command\r\n");
+	expect_reply(f.a, "CAPS SET 198.18.1.0/24 1 2",
+		     "-ERR wrong number of arguments for 'caps|set' command\r\n");
+	expect_reply(f.a, "CAPS nope", "-ERR unknown subcommand 'nope'. Try GET, SET, DEL.\r\n");
+	r = exec(f.a, "PACING");
+	assert_non_null(strstr(r, "conn_rate_mbps:0\r\n"));
+	assert_non_null(strstr(r, "port_rate_mbps:0\r\n"));
+	free(r);
+	expect_reply(f.a, "PACING x", "-ERR wrong number of arguments for 'pacing' command\r\n");
+	fixture_down(&f);
+	sl_srccap_deinit(&caps);
+}
+
 static void test_stats_and_status(void **state)
 {
 	struct fixture f;
@@ -651,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_commands_without_workers),
 		cmocka_unit_test(test_clients_list_and_kill),
 		cmocka_unit_test(test_config_live),
+		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_stats_and_status),
 		cmocka_unit_test(test_auth_limit),
 	};
