@@ -250,14 +250,30 @@ static void drain_workers(struct sl_worker *workers, unsigned n)
 	}
 }
 
-/* Control-thread housekeeping: tells the dataplane whether an ACL exists. */
+/* The XDP decisions as INFO sluice shows them (copied by watch_acl). */
+static uint64_t xdp_info[SL_XDP_STAT__MAX];
+static const char *const xdp_info_names[SL_XDP_STAT__MAX] = {
+	[SL_XDP_PASS_INACTIVE] = "pass_inactive",   [SL_XDP_PASS_OTHER] = "pass_other",
+	[SL_XDP_PASS_MALFORMED] = "pass_malformed", [SL_XDP_REDIRECT_ARP] = "redirect_arp",
+	[SL_XDP_REDIRECT_IPV4] = "redirect_ipv4",   [SL_XDP_REDIRECT_SYN] = "redirect_syn",
+	[SL_XDP_DROP_OVERLOAD] = "drop_overload",   [SL_XDP_DROP_ACL] = "drop_acl",
+	[SL_XDP_DROP_SYN_RATE] = "drop_syn_rate",   [SL_XDP_DROP_CONN_CAP] = "drop_conn_cap",
+};
+
+/* Control-thread housekeeping every 100 ms: tells the dataplane whether an
+ * ACL exists, and copies the XDP decision counters for INFO. */
 static void watch_acl(void *arg)
 {
 	const struct sl_xdp *x = arg;
 	struct sl_bpf_acl_key k;
+	uint64_t v[SL_XDP_STAT__MAX];
+	unsigned i;
 
 	atomic_store_explicit(&acl_configured, bpf_map_get_next_key(x->acl_fd, NULL, &k) == 0,
 			      memory_order_relaxed);
+	if (sl_xdp_read_stats(x->stats_fd, v) == 0)
+		for (i = 0; i < SL_XDP_STAT__MAX; i++)
+			__atomic_store_n(&xdp_info[i], v[i], __ATOMIC_RELAXED);
 }
 
 /* INFO dataplane's TCP counters of one worker (ctx: its struct sl_server). */
@@ -282,7 +298,7 @@ static void read_tcp_stats(const void *ctx, uint64_t *out, unsigned n)
  * Returns the per-worker array for the caller to free once workers stopped.
  */
 static struct sl_info_worker *publish_info(struct sl_engine_shared *sh, struct sl_worker *workers,
-					   struct sl_server *servers, unsigned n)
+					   struct sl_server *servers, unsigned n, bool xdp)
 {
 	static const char *drop_names[SL_NET_DROP__MAX];
 	static const char *tcp_names[SL_INFO_MAX_COUNTERS];
@@ -321,10 +337,17 @@ static struct sl_info_worker *publish_info(struct sl_engine_shared *sh, struct s
 		iw[i].query_mem = &servers[i].stats.query_mem;
 		iw[i].obuf_peak = servers[i].stats.obuf_peak;
 		iw[i].obuf_peak_sec = servers[i].stats.obuf_peak_sec;
+		iw[i].paused_now = &servers[i].stats.paused_now;
+		iw[i].pauses = &servers[i].stats.paused;
 	}
 	dp.n_workers = n;
 	dp.tsc_hz = rte_get_tsc_hz();
 	dp.workers = iw;
+	if (xdp) {
+		dp.xdp = xdp_info;
+		dp.xdp_names = xdp_info_names;
+		dp.n_xdp = SL_XDP_STAT__MAX;
+	}
 	sh->dataplane = &dp;
 	return iw;
 }
@@ -658,7 +681,8 @@ int main(int argc, char **argv)
 	}
 	engine_settings(&cfg, &shared, "dpdk");
 	sl_engine_shared_set_store_config(&shared, &sc);
-	info_view = publish_info(&shared, workers, servers, (unsigned)cfg.workers);
+	info_view = publish_info(&shared, workers, servers, (unsigned)cfg.workers,
+				 pconf.kind == SL_PORT_AF_XDP);
 	install_signals();
 
 	w = 0;

@@ -798,7 +798,7 @@ static uint64_t conn_mem(const struct sl_server_conn *c)
 static void sweep_clients(struct sl_server *s)
 {
 	struct sl_engine_shared *sh = s->eng.shared;
-	uint64_t limit = sh->maxmemory_clients, total = 0;
+	uint64_t limit = sh->maxmemory_clients, total = 0, paused = 0;
 	struct sl_server_conn *c, *next;
 
 	s->obuf_sweep_ms = s->now_ms;
@@ -811,7 +811,9 @@ static void sweep_clients(struct sl_server *s)
 			continue;
 		}
 		total += conn_mem(c);
+		paused += c->paused || c->budget_paused;
 	}
+	s->stats.paused_now = paused;
 	if (limit == 0)
 		return;
 	limit /= sl_store_n_parts(s->eng.store);

@@ -81,11 +81,12 @@ struct sl_server_seg;
 struct sl_server_stats {
 	uint64_t accepted;
 	uint64_t closed;
-	uint64_t aborted;             /* closed at once: protocol limit or no memory */
-	uint64_t paused;              /* times input was paused by backpressure */
-	uint64_t conn_nomem;          /* connections refused: no memory for a client */
-	uint64_t rejected;            /* connections refused: maxclients reached */
-	uint64_t denied;              /* connections refused: protected mode */
+	uint64_t aborted;    /* closed at once: protocol limit or no memory */
+	uint64_t paused;     /* times input was paused by backpressure */
+	uint64_t paused_now; /* connections not taking input (backpressure or budget), last sweep */
+	uint64_t conn_nomem; /* connections refused: no memory for a client */
+	uint64_t rejected;   /* connections refused: maxclients reached */
+	uint64_t denied;     /* connections refused: protected mode */
 	uint64_t obuf_disconnections; /* closed by client-output-buffer-limit */
 	uint64_t source_rejected;     /* connections refused: maxclients-per-source */
 	uint64_t budget_pauses;       /* times a connection stopped taking input: output budget */

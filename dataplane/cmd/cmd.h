@@ -71,12 +71,19 @@ struct sl_info_worker {
 	 * i = second % SL_INFO_OBUF_SLOTS (unix seconds); NULL: not tracked. */
 	const uint64_t *obuf_peak;
 	const uint64_t *obuf_peak_sec;
+	const uint64_t *paused_now; /* connections not taking input (sampled every 100 ms) */
+	const uint64_t *pauses;     /* times a connection was paused by backpressure */
 };
 
 struct sl_info_dataplane {
 	unsigned n_workers;
 	uint64_t tsc_hz; /* of the cycle counters; 0: none are kept */
 	const struct sl_info_worker *workers;
+	/* The XDP program's decisions, n_xdp counters named xdp_names[i], copied
+	 * from its map by the control thread every 100 ms; NULL: no XDP. */
+	const uint64_t *xdp;
+	const char *const *xdp_names;
+	unsigned n_xdp;
 };
 
 /*

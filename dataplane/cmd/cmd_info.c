@@ -474,6 +474,25 @@ static void info_sluice(struct text *t, const struct sl_engine *e, const struct 
 			    ? (long long)e->shared->port_link_mbps * 95 / 100
 			    : e->shared->pace_port_mbps,
 		    e->shared->pace_conn_mbps, e->shared->port_link_mbps);
+	if (e->shared->dataplane != NULL) {
+		const struct sl_info_dataplane *dp = e->shared->dataplane;
+		uint64_t now = 0, pauses = 0;
+		unsigned i;
+
+		for (i = 0; i < dp->n_workers; i++) {
+			now += peek(dp->workers[i].paused_now);
+			pauses += peek(dp->workers[i].pauses);
+		}
+		add(t, "paused_connections:%llu\r\nbackpressure_pauses:%llu\r\n",
+		    (unsigned long long)now, (unsigned long long)pauses);
+		if (dp->xdp != NULL) {
+			add(t, "xdp:");
+			for (i = 0; i < dp->n_xdp; i++)
+				add(t, "%s%s=%llu", i > 0 ? "," : "", dp->xdp_names[i],
+				    (unsigned long long)peek(&dp->xdp[i]));
+			add(t, "\r\n");
+		}
+	}
 	add(t, "output_memory:used=%llu,peak=%llu,budget=%llu,pauses=%llu\r\n",
 	    (unsigned long long)e->out_mem, (unsigned long long)e->out_mem_peak,
 	    (unsigned long long)e->out_budget, (unsigned long long)e->out_budget_pauses);

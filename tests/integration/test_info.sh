@@ -117,6 +117,14 @@ check "mem_clients_normal counts the connected client's buffers ($mem bytes)" \
 check "INFO default leaves the dataplane section out; INFO all has it" bash -c "
 	! redis-cli -h $SL_ADDR info | grep -q '^# Dataplane' &&
 	redis-cli -h $SL_ADDR info all | grep -q '^# Dataplane'"
+# A client that stops reading is paused (its input waits), shown live in INFO
+# sluice, and resumed once it reads; every reply arrives whole.
+out=$(timeout 60 python3 "$ROOT/tests/integration/pause_probe.py" "$SL_ADDR" 6379)
+echo "# 40 pipelined GETs of 1 MiB, not read for 0.6 s: $out"
+check "INFO sluice shows the non-reading client paused, then not" \
+	bash -c "echo '$out' | grep -Eq '^during=1 pauses=[1-9][0-9]* after=0 intact=1$'"
+check "INFO sluice shows the XDP program's decisions (SYNs redirected)" \
+	bash -c "redis-cli -h $SL_ADDR info sluice | tr -d '\r' | grep -Eq '^xdp:.*redirect_syn=[1-9]'"
 check "sluice exits 0 on SIGTERM" sl_stop TERM
 
 # --- the kernel transport: requests and connections only ---
