@@ -80,36 +80,6 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-/* HugePages_Free from /proc/meminfo, or -1 when it cannot be read. */
-static long free_hugepages(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	long n = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-static int hugetlbfs_mounted(void)
-{
-	FILE *f = fopen("/proc/mounts", "r");
-	char line[512];
-	int found = 0;
-
-	if (f == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, " hugetlbfs ") != NULL;
-	fclose(f);
-	return found;
-}
-
 static void default_xdp_prog(char *buf, size_t len)
 {
 	char exe[PATH_MAX];
@@ -551,12 +521,12 @@ int main(int argc, char **argv)
 		snprintf(pconf.xdp_prog, sizeof(pconf.xdp_prog), "%s", cfg.xdp_prog);
 	else
 		default_xdp_prog(pconf.xdp_prog, sizeof(pconf.xdp_prog));
-	if (!cfg.no_huge && (free_hugepages() <= 0 || !hugetlbfs_mounted()))
+	if (!cfg.no_huge && (sl_port_free_hugepages() <= 0 || !sl_port_hugetlbfs_mounted()))
 		die("no free hugepages (HugePages_Free is %ld%s): reserve some with "
 		    "'echo 512 > /proc/sys/vm/nr_hugepages' and 'mount -t hugetlbfs nodev "
 		    "/dev/hugepages' (deploy/testbed.sh up does both), or start with --no-huge",
-		    free_hugepages() < 0 ? 0 : free_hugepages(),
-		    hugetlbfs_mounted() ? "" : ", and no hugetlbfs is mounted");
+		    sl_port_free_hugepages() < 0 ? 0 : sl_port_free_hugepages(),
+		    sl_port_hugetlbfs_mounted() ? "" : ", and no hugetlbfs is mounted");
 	if (pconf.kind == SL_PORT_AF_XDP && cfg.no_huge)
 		sl_log(SL_LOG_WARNING,
 		       "af_xdp with --no-huge: transmission can stall under large replies "

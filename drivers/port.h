@@ -94,6 +94,12 @@ int sl_port_setup(struct sl_port *port, const struct sl_port_conf *conf, struct 
 /* Stops and closes the device (af_xdp: the PMD detaches its XDP program). */
 void sl_port_teardown(struct sl_port *port);
 
+/* Before EAL init, to choose between huge pages and --no-huge: HugePages_Free
+ * from /proc/meminfo (-1 when unreadable), and whether a hugetlbfs is
+ * mounted. Any thread. */
+long sl_port_free_hugepages(void);
+int sl_port_hugetlbfs_mounted(void);
+
 extern const struct sl_port_ops sl_port_af_xdp_ops;
 extern const struct sl_port_ops sl_port_tap_ops;
 extern const struct sl_port_ops sl_port_pci_ops;

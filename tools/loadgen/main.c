@@ -987,35 +987,6 @@ static int first_cpu(void)
 	return 0;
 }
 
-static long free_hugepages(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	long n = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-static int hugetlbfs_mounted(void)
-{
-	FILE *f = fopen("/proc/mounts", "r");
-	char line[512];
-	int found = 0;
-
-	if (f == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, " hugetlbfs ") != NULL;
-	fclose(f);
-	return found;
-}
-
 /* EAL argument strings; rte_eal_init may reorder its argv, so the
  * allocations are remembered here and freed after rte_eal_cleanup. */
 static char *eal_strs[MAX_EAL_ARGS];
@@ -1050,8 +1021,8 @@ static void eal_setup(struct lg *g, const char *argv0, struct sl_port_conf *pc)
 	push(eal, &n, "--lcores");
 	snprintf(buf, sizeof(buf), "0@%d", o->cpu >= 0 ? o->cpu : first_cpu());
 	push(eal, &n, buf);
-	if (o->no_huge == 1 ||
-	    (o->no_huge == -1 && (free_hugepages() * 2 < mem_mb || !hugetlbfs_mounted()))) {
+	if (o->no_huge == 1 || (o->no_huge == -1 && (sl_port_free_hugepages() * 2 < mem_mb ||
+						     !sl_port_hugetlbfs_mounted()))) {
 		push(eal, &n, "--no-huge");
 		push(eal, &n, "-m");
 		snprintf(buf, sizeof(buf), "%ld", mem_mb);
