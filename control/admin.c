@@ -843,7 +843,7 @@ static void caps_set(struct sl_admin *a, const struct sl_resp_arg *argv, uint32_
 		     struct sl_resp_out *out)
 {
 	char what[64], v[32], v2[32];
-	uint32_t cap, slack = 0, net;
+	uint32_t cap, slack = SL_BPF_CONN_SLACK_DEFAULT, net;
 	unsigned len;
 	int rc;
 
@@ -874,9 +874,7 @@ static void caps_set(struct sl_admin *a, const struct sl_resp_arg *argv, uint32_
 	if (strcasecmp(what, "source") == 0) {
 		sl_srccap_set_default(a->p.srccap, cap);
 		if (a->p.xdp_cfg != NULL) {
-			if (argc == 5)
-				__atomic_store_n(&a->p.xdp_cfg->conn_slack, slack,
-						 __ATOMIC_RELAXED);
+			__atomic_store_n(&a->p.xdp_cfg->conn_slack, slack, __ATOMIC_RELAXED);
 			__atomic_store_n(&a->p.xdp_cfg->conn_cap, cap, __ATOMIC_RELEASE);
 			xdp_cfg_bump(a->p.xdp_cfg);
 		}

@@ -20,7 +20,7 @@
  *                                conn-rate-mbps, port-rate-mbps
  *   CAPS [GET]                   global, per-source and per-prefix connection caps
  *   CAPS SET GLOBAL <n>          maxclients
- *   CAPS SET SOURCE <n> [slack]  per-source cap (dataplane exact, XDP + slack)
+ *   CAPS SET SOURCE <n> [slack]  per-source cap (dataplane exact, XDP + slack, 16)
  *   CAPS SET <prefix> <n>        per-source cap for sources inside the prefix
  *   CAPS DEL <prefix>            back to the SOURCE cap
  *   PACING                       rates configured and in effect, pacer counters

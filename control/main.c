@@ -621,6 +621,13 @@ int main(int argc, char **argv)
 		sl_instance_unlock(&lock);
 		die("%s", err);
 	}
+	if (pconf.kind == SL_PORT_AF_XDP && cfg.maxclients_per_source > 0) {
+		/* The XDP half of the per-source cap, as `sluicectl caps set source` sets it. */
+		xdp.cfg->conn_slack = SL_BPF_CONN_SLACK_DEFAULT;
+		__atomic_store_n(&xdp.cfg->conn_cap, (uint32_t)cfg.maxclients_per_source,
+				 __ATOMIC_RELEASE);
+		__atomic_fetch_add(&xdp.cfg->generation, 1, __ATOMIC_RELEASE);
+	}
 
 	memset(&iface, 0, sizeof(iface));
 	iface.mac = port.mac;

@@ -62,6 +62,10 @@
 
 #define SL_BPF_ACL_MAX     4096
 #define SL_BPF_CAPS_MAX    64 /* = SL_SRCCAP_RULES, the dataplane's rule table */
+/* conn_slack when an operator gives none: room for the sketch's overestimate
+ * and for the dataplane to answer a few connections past the cap with
+ * Redis's error before XDP starts shedding their SYNs. */
+#define SL_BPF_CONN_SLACK_DEFAULT 16
 #define SL_BPF_SYN_SOURCES 65536
 #define SL_BPF_SKETCH_ROWS 4
 #define SL_BPF_SKETCH_COLS 4096 /* power of two */

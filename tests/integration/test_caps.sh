@@ -76,6 +76,9 @@ check "XDP sheds the 4th SYN from .3 (3 served, 1 unanswered)" \
 check "the shed SYNs are counted (xdp_drop_conn_cap grew)" test "${shed1:-0}" -gt "${shed0:-0}"
 
 # The global cap: the load's 4 connections count, so maxclients 8 leaves 4.
+check "caps set source 5 without a slack: XDP sheds at 5 + 16" ctl_says '^OK$' caps set source 5
+check "caps shows the default slack" \
+	bash -c "$(printf '%q ' "${CTL[@]}") caps | tr '\n' ' ' | grep -q 'source:5 .*xdp_source:5 xdp_slack:16'"
 check "caps set source 0 (no per-source cap)" ctl_says '^OK$' caps set source 0
 check "caps set global 8 (live)" ctl_says '^OK$' caps set global 8
 check "config get maxclients agrees" ctl_says '^maxclients 8$' config get maxclients

@@ -894,7 +894,7 @@ static void usage(FILE *out)
 		     "  caps [get]              connection caps: global, per source, per prefix\n"
 		     "  caps set global N       maxclients (Redis's error beyond it)\n"
 		     "  caps set source N [SLACK]  connections per source (exact in the\n"
-		     "           dataplane, XDP sheds at N+SLACK); 0 = none\n"
+		     "           dataplane, XDP sheds at N+SLACK, SLACK 16 if not given)\n"
 		     "  caps set A.B.C.D[/LEN] N   per-source cap for sources in the prefix\n"
 		     "  caps del A.B.C.D[/LEN]  the prefix goes back to the source cap\n"
 		     "  pacing                  egress rates configured and in effect\n"
