@@ -222,10 +222,9 @@ static enum sl_resp_status fail(struct sl_resp_parser *p, enum sl_resp_err err)
  *   rejected by their own limit at 64 KiB ("too big inline request", "too big
  *   mbulk/bulk count string");
  * - the rest of one read (16 KiB, PROTO_IOBUF_LEN).
- * The limit cannot be set below 1 MiB (CONFIG SET and the start option, as
- * in Redis), so lines, small arguments and read sizes together never reach
- * it: only one big argument does, and it does exactly when len + 2 > limit,
- * once enough of it has arrived. The declared length says so before the
+ * CONFIG SET refuses a limit under 1 MiB, as Redis does, so lines, small
+ * arguments and read sizes together never reach it: only one big argument does, and it does exactly
+ * when len + 2 > limit, once enough of it has arrived. The declared length says so before the
  * payload does, and it does not depend on how the stream is segmented, so
  * the verdict is taken at the "$<len>" line (and before a buffer of that
  * size is allocated). The only client Redis treats differently is one that
@@ -234,13 +233,13 @@ static enum sl_resp_status fail(struct sl_resp_parser *p, enum sl_resp_err err)
  * parse them (blocked or paused client); sluice stops reading such a
  * connection instead, so its bytes wait in the TCP window.
  *
- * With a limit under 64 KiB (only reachable by setting the struct directly,
- * as the unit tests do) lines are still bounded by max_line alone: the rule
+ * With a smaller limit (set in the struct directly: the unit tests, the
+ * admin socket's 64 KiB) lines are still bounded by max_line alone: the rule
  * is about declared bulk lengths only. A request's total size is not bounded
  * by this limit (Redis serves an MSET of two 600 kB values under a 1 MB
  * limit); what bounds it is proto-max-bulk-len per argument, the multibulk
- * count limit, and maxmemory-clients, which counts the input a connection
- * holds for its unfinished request.
+ * count limit, and maxmemory-clients, for which the dataplane counts the
+ * input segments an unfinished request holds (server.c conn_mem).
  */
 static bool over_query_buf(const struct sl_resp_limits *lim, int64_t ll)
 {
