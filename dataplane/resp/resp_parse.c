@@ -758,17 +758,30 @@ fast_request(struct sl_resp_parser *p, const char *buf, size_t len, size_t *used
 	uint32_t max_line = lim->max_line;
 	bool auth = (p->flags & F_AUTH) != 0;
 	size_t pos, u;
-	int64_t n, ll;
+	int64_t n, ll, max_ll;
 	uint32_t i;
 
 	if (!fast_count(buf, len, '*', max_line, &n, &u) || n <= 0 || n > (int64_t)p->argv_cap ||
 	    n > lim->max_mbulk || (!auth && n > (int64_t)lim->unauth_mbulk))
 		return false;
+	/* The three length limits folded into one bound, kept in a register
+	 * (the stores to argv may alias the limits): which of them a length
+	 * breaks only matters for the error, and the state machine reports it. */
+	max_ll = lim->max_bulk_len;
+	if (!auth && (int64_t)lim->unauth_bulk < max_ll)
+		max_ll = (int64_t)lim->unauth_bulk;
+	if (lim->max_query_buf != 0) {
+		uint64_t q = lim->max_query_buf;
+		int64_t qmax = q < 2                         ? -1
+			       : q - 2 > (uint64_t)INT64_MAX ? INT64_MAX
+							     : (int64_t)(q - 2);
+
+		if (qmax < max_ll)
+			max_ll = qmax;
+	}
 	pos = u;
 	for (i = 0; i < (uint32_t)n; i++) {
-		if (!fast_count(buf + pos, len - pos, '$', max_line, &ll, &u) ||
-		    ll > lim->max_bulk_len || (!auth && ll > (int64_t)lim->unauth_bulk) ||
-		    over_query_buf(lim, ll))
+		if (!fast_count(buf + pos, len - pos, '$', max_line, &ll, &u) || ll > max_ll)
 			return false;
 		pos += u;
 		/* payload and the two bytes after it */

@@ -834,6 +834,13 @@ static void test_parse_query_buf_limit(void **state)
 	assert_int_equal(sl_resp_parser_errcode(&p), SL_RESP_ERR_QUERY_BUF_LIMIT);
 	sl_resp_parser_deinit(&p);
 	assert_int_equal(ca.live, 0);
+
+	/* Limits under a CRLF: with 2 only empty bulks pass, with 1 none. */
+	lim.max_query_buf = 2;
+	check_all_splits(BIN("*2\r\n$0\r\n\r\n$0\r\n\r\n"), true, &lim, "[ ]AGAIN", true);
+	check_all_splits(BIN("*2\r\n$0\r\n\r\n$1\r\na\r\n"), true, &lim, "ERR:#10", true);
+	lim.max_query_buf = 1;
+	check_all_splits(BIN("*1\r\n$0\r\n\r\n"), true, &lim, "ERR:#10", true);
 }
 
 static void test_parse_nomem(void **state)
