@@ -82,7 +82,12 @@ enum sl_resp_err {
 	SL_RESP_ERR_NOMEM,           /* close without a reply */
 };
 
-/* Limits; sl_resp_limits_default() fills in Redis's defaults. */
+/*
+ * Limits; sl_resp_limits_default() fills in Redis's defaults. max_query_buf
+ * bounds one bulk argument, "$<len>" with len + 2 over it fails with
+ * SL_RESP_ERR_QUERY_BUF_LIMIT; it does not bound a whole request
+ * (resp_parse.c over_query_buf says why that is Redis's verdict).
+ */
 struct sl_resp_limits {
 	int64_t max_bulk_len;   /* proto-max-bulk-len */
 	int64_t max_mbulk;      /* largest multibulk count (INT_MAX in Redis) */
@@ -186,8 +191,10 @@ const char *sl_resp_parser_error(const struct sl_resp_parser *p);
 enum sl_resp_err sl_resp_parser_errcode(const struct sl_resp_parser *p);
 
 /*
- * Bytes of input consumed for the request in progress (what Redis compares
- * with client-query-buffer-limit), and heap bytes the parser holds.
+ * Bytes of input consumed for the request in progress (0 between requests:
+ * then no argument points into input; CLIENT LIST qbuf), and heap bytes the
+ * parser holds. Neither is compared with client-query-buffer-limit, which
+ * applies to each bulk argument's declared length.
  */
 uint64_t sl_resp_parser_buffered(const struct sl_resp_parser *p);
 uint64_t sl_resp_parser_mem(const struct sl_resp_parser *p);

@@ -205,18 +205,45 @@ static enum sl_resp_status fail(struct sl_resp_parser *p, enum sl_resp_err err)
 }
 
 /*
- * client-query-buffer-limit: a request (counted from its first byte, empty
- * ones included) may not grow past the limit. Checking the running count
- * after every step makes the verdict independent of the segmentation.
+ * client-query-buffer-limit, as Redis 7.0 applies it, decided on the length a
+ * bulk argument declares: "$<len>" with len + 2 (the payload and its CRLF)
+ * over the limit closes the connection without a reply (0 = no limit).
+ *
+ * Why this is Redis's verdict. Redis (readQueryFromClient) compares the
+ * length of its query buffer with the limit after each read, before parsing
+ * it. That buffer never holds a whole request: every complete argument has
+ * already moved out into argv and the parsed bytes are trimmed away. What it
+ * can hold is
+ * - the unfinished part of one argument: for an argument of 32 KiB or more
+ *   (PROTO_MBULK_BIG_ARG) a buffer of exactly len + 2 bytes, and reads sized
+ *   so as not to pass it, so the buffer reaches len + 2 when the argument is
+ *   complete; a smaller argument stays under 32 KiB + 2;
+ * - one unfinished line: an inline request, a "*<n>" or a "$<n>" line,
+ *   rejected by their own limit at 64 KiB ("too big inline request", "too big
+ *   mbulk/bulk count string");
+ * - the rest of one read (16 KiB, PROTO_IOBUF_LEN).
+ * CONFIG SET refuses a limit under 1 MiB, as Redis does, so lines, small
+ * arguments and read sizes together never reach it: only one big argument does, and it does exactly
+ * when len + 2 > limit, once enough of it has arrived. The declared length says so before the
+ * payload does, and it does not depend on how the stream is segmented, so
+ * the verdict is taken at the "$<len>" line (and before a buffer of that
+ * size is allocated). The only client Redis treats differently is one that
+ * declares such an argument and never sends it: Redis waits, sluice closes.
+ * Redis also lets its buffer grow with pipelined requests while it does not
+ * parse them (blocked or paused client); sluice stops reading such a
+ * connection instead, so its bytes wait in the TCP window.
+ *
+ * With a smaller limit (set in the struct directly: the unit tests, the
+ * admin socket's 64 KiB) lines are still bounded by max_line alone: the rule
+ * is about declared bulk lengths only. A request's total size is not bounded
+ * by this limit (Redis serves an MSET of two 600 kB values under a 1 MB
+ * limit); what bounds it is proto-max-bulk-len per argument, the multibulk
+ * count limit, and maxmemory-clients, for which the dataplane counts the
+ * input segments an unfinished request holds (server.c conn_mem).
  */
-static bool over_query_buf(struct sl_resp_parser *p)
+static bool over_query_buf(const struct sl_resp_limits *lim, int64_t ll)
 {
-	uint64_t max = p->limits->max_query_buf;
-
-	if (max == 0 || p->req_bytes <= max)
-		return false;
-	fail(p, SL_RESP_ERR_QUERY_BUF_LIMIT);
-	return true;
+	return lim->max_query_buf != 0 && (uint64_t)ll + 2 > lim->max_query_buf;
 }
 
 static int push_arg(struct sl_resp_parser *p, const char *ptr, size_t len, uint32_t flags)
@@ -629,6 +656,8 @@ static enum sl_resp_status judge_bulk(struct sl_resp_parser *p, bool ok, int64_t
 		return fail(p, SL_RESP_ERR_INVALID_BULK_LEN);
 	if (ll > (int64_t)p->limits->unauth_bulk && !(p->flags & F_AUTH))
 		return fail(p, SL_RESP_ERR_UNAUTH_BULK_LEN);
+	if (over_query_buf(p->limits, ll))
+		return fail(p, SL_RESP_ERR_QUERY_BUF_LIMIT);
 	p->bulk_len = ll;
 	p->bulk_have = 0;
 	p->state = ST_BULK_BODY;
@@ -729,16 +758,30 @@ fast_request(struct sl_resp_parser *p, const char *buf, size_t len, size_t *used
 	uint32_t max_line = lim->max_line;
 	bool auth = (p->flags & F_AUTH) != 0;
 	size_t pos, u;
-	int64_t n, ll;
+	int64_t n, ll, max_ll;
 	uint32_t i;
 
 	if (!fast_count(buf, len, '*', max_line, &n, &u) || n <= 0 || n > (int64_t)p->argv_cap ||
 	    n > lim->max_mbulk || (!auth && n > (int64_t)lim->unauth_mbulk))
 		return false;
+	/* The three length limits folded into one bound, kept in a register
+	 * (the stores to argv may alias the limits): which of them a length
+	 * breaks only matters for the error, and the state machine reports it. */
+	max_ll = lim->max_bulk_len;
+	if (!auth && (int64_t)lim->unauth_bulk < max_ll)
+		max_ll = (int64_t)lim->unauth_bulk;
+	if (lim->max_query_buf != 0) {
+		uint64_t q = lim->max_query_buf;
+		int64_t qmax = q < 2                         ? -1
+			       : q - 2 > (uint64_t)INT64_MAX ? INT64_MAX
+							     : (int64_t)(q - 2);
+
+		if (qmax < max_ll)
+			max_ll = qmax;
+	}
 	pos = u;
 	for (i = 0; i < (uint32_t)n; i++) {
-		if (!fast_count(buf + pos, len - pos, '$', max_line, &ll, &u) ||
-		    ll > lim->max_bulk_len || (!auth && ll > (int64_t)lim->unauth_bulk))
+		if (!fast_count(buf + pos, len - pos, '$', max_line, &ll, &u) || ll > max_ll)
 			return false;
 		pos += u;
 		/* payload and the two bytes after it */
@@ -749,8 +792,6 @@ fast_request(struct sl_resp_parser *p, const char *buf, size_t len, size_t *used
 		p->argv[i].flags = 0;
 		pos += (size_t)ll + 2;
 	}
-	if (lim->max_query_buf != 0 && pos > lim->max_query_buf)
-		return false;
 	p->argc = (uint32_t)n;
 	*used = pos;
 	return true;
@@ -792,8 +833,8 @@ void sl_resp_parser_bulk_commit(struct sl_resp_parser *p, size_t n)
 	p->req_bytes += n;
 	if (p->bulk_have == p->bulk_len)
 		bulk_done(p, p->bulk_buf, true);
-	/* An error here is reported by the next sl_resp_parse. */
-	over_query_buf(p);
+	/* bulk_done fails only for want of memory: the next sl_resp_parse
+	 * reports it. */
 }
 
 char *sl_resp_parser_take_arg(struct sl_resp_parser *p, uint32_t i)
@@ -879,8 +920,6 @@ parse_general(struct sl_resp_parser *p, const char *buf, size_t len, size_t *con
 			p->req_bytes += pos - before;
 			if (st == SL_RESP_ERROR)
 				goto out_error;
-			if (over_query_buf(p))
-				goto out_error;
 			if (st == SL_RESP_OK) {
 				p->state = ST_START;
 				if (p->argc > 0)
@@ -950,8 +989,6 @@ parse_general(struct sl_resp_parser *p, const char *buf, size_t len, size_t *con
 				if (--p->mbulk_left == 0) {
 					p->req_bytes += pos - before;
 					p->state = ST_START;
-					if (over_query_buf(p))
-						goto out_error;
 					goto out_ok;
 				}
 			}
@@ -961,7 +998,7 @@ parse_general(struct sl_resp_parser *p, const char *buf, size_t len, size_t *con
 			break;
 		}
 		p->req_bytes += pos - before;
-		if (p->state == ST_ERROR || over_query_buf(p))
+		if (p->state == ST_ERROR)
 			goto out_error;
 	}
 	*consumed = pos;

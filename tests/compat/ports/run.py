@@ -39,12 +39,6 @@ PORT_TIMEOUT = 90  # seconds per port, then it fails
 # issue 7 names the fix.
 SLUICE = ("sluice-kernel", "sluice-dpdk")
 KNOWN_GAPS = {
-    ("querybuf", "client-query-buffer-limit bounds the query buffer, not the whole request"): (
-        SLUICE,
-        "sluice's parser counts client-query-buffer-limit over the whole pending request "
-        "(dataplane/resp/resp_parse.c over_query_buf), Redis over its query buffer, from which "
-        "complete arguments have moved out: an MSET of two 600 kB values with a 1 MB limit "
-        "closes the client"),
 }
 
 

@@ -426,19 +426,38 @@ static void test_parse_small_limits(void **state)
 		{"*4\r\n", 0, true, "ERR:Protocol error: invalid multibulk length"},
 		{"*3\r\n", 0, false, "ERR:Protocol error: unauthenticated multibulk length"},
 		{"*2\r\n", 0, false, "AGAIN"},
-		{"*1\r\n$40\r\n", 0, true, "AGAIN"},
+		/* $40 is within proto-max-bulk-len (40) but 40 + 2 passes the
+		 * query buffer limit (32, below); $41 is judged invalid first */
+		{"*1\r\n$40\r\n", 0, true, "ERR:#10"},
 		{"*1\r\n$41\r\n", 0, true, "ERR:Protocol error: invalid bulk length"},
 		{"*1\r\n$9\r\n", 0, false, "ERR:Protocol error: unauthenticated bulk length"},
 		{"*2\r\n$8\r\n01234567\r\n$8\r\nabcdefgh\r\n", 0, false,
 		 "[01234567 abcdefgh]AGAIN"},
 		{BIN("x\0yyyyyyyyyyyyyy"), false, "AGAIN"},
 		{BIN("x\0yyyyyyyyyyyyyyy"), false, "ERR:Protocol error: too big inline request"},
-		/* client-query-buffer-limit 32: a request may be 32 bytes (closed
-		 * without a reply beyond that: error code 10) */
+		/* client-query-buffer-limit 32: one bulk may declare 30 bytes (30
+		 * and its CRLF make 32); 31 closes without a reply (error code 10)
+		 * as soon as its "$" line is in, whatever follows. The request's
+		 * total is not limited. */
 		{"*2\r\n$8\r\n01234567\r\n$8\r\nabcdefgh\r\n", 0, true, "[01234567 abcdefgh]AGAIN"},
-		{"*2\r\n$8\r\n01234567\r\n$9\r\nabcdefghi\r\n", 0, true, "ERR:#10"},
-		{"*1\r\n$40\r\n01234567890123456789012", 0, true, "AGAIN"},
+		{"*2\r\n$8\r\n01234567\r\n$9\r\nabcdefghi\r\n", 0, true,
+		 "[01234567 abcdefghi]AGAIN"},
+		{"*1\r\n$30\r\n012345678901234567890123456789\r\n", 0, true,
+		 "[012345678901234567890123456789]AGAIN"},
+		{"*1\r\n$31\r\n", 0, true, "ERR:#10"},
+		{"*1\r\n$31\r\n0123456789012345678901234567890\r\n", 0, true, "ERR:#10"},
+		{"*1\r\n$40\r\n01234567890123456789012", 0, true, "ERR:#10"},
 		{"*1\r\n$40\r\n012345678901234567890123", 0, true, "ERR:#10"},
+		{"*3\r\n$30\r\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n$"
+		 "30\r\nbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n$"
+		 "30\r\ncccccccccccccccccccccccccccccc\r\n",
+		 0, true,
+		 "[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
+		 "cccccccccccccccccccccccccccccc]AGAIN"},
+		{"*2\r\n$3\r\nSET\r\n$31\r\n", 0, true, "ERR:#10"},
+		{"*1\r\n$4\r\nPING\r\n*1\r\n$31\r\n", 0, true, "[PING]ERR:#10"},
+		/* before AUTH the tighter bulk limit (8) is judged first */
+		{"*1\r\n$31\r\n", 0, false, "ERR:Protocol error: unauthenticated bulk length"},
 		{"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nPING\n", 0,
 		 false, "[PING]AGAIN"},
 	};
@@ -457,6 +476,13 @@ static void test_parse_small_limits(void **state)
 
 		check_all_splits(cases[i].in, len, cases[i].auth, &lim, cases[i].expect, true);
 	}
+	/* 0 means no query buffer limit: proto-max-bulk-len (40) alone bounds a
+	 * bulk. */
+	lim.max_query_buf = 0;
+	check_all_splits(BIN("*1\r\n$40\r\n0123456789012345678901234567890123456789\r\n"), true,
+			 &lim, "[0123456789012345678901234567890123456789]AGAIN", true);
+	check_all_splits(BIN("*1\r\n$41\r\n"), true, &lim,
+			 "ERR:Protocol error: invalid bulk length", true);
 }
 
 /*
@@ -516,10 +542,6 @@ static void test_parse_fast_path_edges(void **state)
 		{"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", 0, true, "[a b c]AGAIN"},
 		{"*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n", 0, true,
 		 "ERR:Protocol error: invalid multibulk length"},
-		/* client-query-buffer-limit 38: 38 bytes pass, 40 close (code 10) */
-		{"*2\r\n$12\r\n0123456789ab\r\n$9\r\n012345678\r\n", 0, true,
-		 "[0123456789ab 012345678]AGAIN"},
-		{"*2\r\n$12\r\n0123456789ab\r\n$10\r\n0123456789\r\n", 0, true, "ERR:#10"},
 	};
 
 	(void)state;
@@ -546,10 +568,89 @@ static void test_parse_fast_path_edges(void **state)
 	lim.max_bulk_len = 12;
 	lim.unauth_mbulk = 2;
 	lim.unauth_bulk = 8;
-	lim.max_query_buf = 38;
 	for (size_t i = 0; i < sizeof(limited) / sizeof(limited[0]); i++)
 		check_all_splits(limited[i].in, strlen(limited[i].in), limited[i].auth, &lim,
 				 limited[i].expect, true);
+}
+
+/* "$<n>\r\n<n bytes of c>\r\n" appended to *b (nothing when n is 0). */
+static void sb_bulk(struct strbuf *b, size_t n, char c)
+{
+	char head[32];
+	char *s;
+
+	if (n == 0)
+		return;
+	snprintf(head, sizeof(head), "$%zu\r\n", n);
+	s = repeat(c, n, head, "\r\n");
+	sb_str(b, s);
+	free(s);
+}
+
+/*
+ * client-query-buffer-limit 100, Redis 7.0's rule as resp_parse.c states it:
+ * a bulk argument whose declared length plus its CRLF passes the limit closes
+ * the connection without a reply (code 10), judged on its "$" line; a
+ * request whose arguments together pass the limit is served. Each input is
+ * checked whole in one segment (the fast path takes the complete requests),
+ * split at every boundary, byte by byte and at random points (the state
+ * machine): the verdict is always the same.
+ */
+static void test_parse_query_buf_rule(void **state)
+{
+	/* input: prefix, bulk of n1 'A's, mid, bulk of n2 'B's, suffix;
+	 * expect: %s = the n1 'A's, then %s = the n2 'B's */
+	static const struct {
+		const char *prefix;
+		size_t n1;
+		const char *mid;
+		size_t n2;
+		const char *suffix;
+		const char *expect;
+	} cases[] = {
+		/* two 60-byte values: 124 bytes of arguments, each 62 <= 100 */
+		{"*2\r\n", 60, "", 60, "", "[%s %s]AGAIN"},
+		/* 98 + 2 = 100 is the most one argument may have; MSET-shaped */
+		{"*1\r\n", 98, "", 0, "", "[%s]AGAIN"},
+		{"*5\r\n$4\r\nMSET\r\n$1\r\na\r\n", 98, "$1\r\nb\r\n", 98, "",
+		 "[MSET a %s b %s]AGAIN"},
+		/* the limit is per argument, not per request or connection */
+		{"*1\r\n", 98, "*1\r\n", 98, "", "[%s][%s]AGAIN"},
+		/* 99 + 2 > 100, however much of it is there */
+		{"*1\r\n", 99, "", 0, "", "ERR:#10"},
+		{"*1\r\n$99\r\n", 0, "", 0, "", "ERR:#10"},
+		{"*1\r\n$99\r\nab", 0, "", 0, "", "ERR:#10"},
+		{"*2\r\n$3\r\nGET\r\n$1000\r\n", 0, "", 0, "", "ERR:#10"},
+		{"*2\r\n", 60, "", 99, "", "ERR:#10"},
+		{"*1\r\n", 98, "*1\r\n", 99, "", "[%s]ERR:#10"},
+		/* other limits are judged first: the length's validity */
+		{"*1\r\n$1000x\r\n", 0, "", 0, "", "ERR:Protocol error: invalid bulk length"},
+	};
+	struct sl_resp_limits lim;
+
+	(void)state;
+	sl_resp_limits_default(&lim);
+	lim.max_query_buf = 100;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *a = repeat('A', cases[i].n1, "", "");
+		char *b = repeat('B', cases[i].n2, "", "");
+		struct strbuf in = {0};
+		size_t elen = strlen(cases[i].expect) + cases[i].n1 + cases[i].n2 + 1;
+		char *expect = malloc(elen);
+
+		assert_non_null(expect);
+		sb_str(&in, cases[i].prefix);
+		sb_bulk(&in, cases[i].n1, 'A');
+		sb_str(&in, cases[i].mid);
+		sb_bulk(&in, cases[i].n2, 'B');
+		sb_str(&in, cases[i].suffix);
+		snprintf(expect, elen, cases[i].expect, a, b);
+		check_all_splits(in.p, in.len, true, &lim, expect, true);
+		free(a);
+		free(b);
+		free(in.p);
+		free(expect);
+	}
 }
 
 /*
@@ -569,7 +670,8 @@ static void test_parse_random_streams(void **state)
 	lim.max_mbulk = 5;
 	lim.unauth_mbulk = 3;
 	lim.unauth_bulk = 6;
-	lim.max_query_buf = 60;
+	/* under max_bulk_len + 2, so that a "$1x" line can pass it */
+	lim.max_query_buf = 12;
 	for (int iter = 0; iter < 3000; iter++) {
 		size_t len = rnd() % sizeof(in);
 		bool auth = rnd() & 1;
@@ -674,29 +776,71 @@ static void test_parse_big_bulk_dest(void **state)
 	free(val);
 }
 
+/*
+ * The query buffer limit is judged on the "$" line, before any of the
+ * payload and before a buffer for it is allocated: an over-limit big
+ * argument costs no memory. Lines are bounded by their own limit only.
+ */
 static void test_parse_query_buf_limit(void **state)
 {
+	struct counting_alloc ca = {0};
+	struct sl_resp_alloc_ops ops = {ca_alloc, ca_free, &ca};
 	struct sl_resp_limits lim;
 	struct sl_resp_parser p;
-	char buf[300];
+	static const char over[] = "*2\r\n$3\r\nSET\r\n$1048575\r\n";
+	static const char under[] = "*2\r\n$3\r\nSET\r\n$1048574\r\n";
+	static const char line[] = "SET key 0123456789abcdef\r\n";
 	size_t used;
 
 	(void)state;
 	sl_resp_limits_default(&lim);
-	lim.max_query_buf = 100;
-	sl_resp_parser_init(&p, &lim, NULL);
+	lim.max_query_buf = 1024 * 1024; /* the least CONFIG SET accepts */
+	sl_resp_parser_init(&p, &lim, &ops);
 	sl_resp_parser_set_auth(&p, true);
-	memset(buf, 'v', sizeof(buf));
-	assert_int_equal(sl_resp_parse(&p, "*1\r\n$1000\r\n", 11, &used), SL_RESP_AGAIN);
-	assert_int_equal(sl_resp_parse(&p, buf, 80, &used), SL_RESP_AGAIN);
-	assert_int_equal(sl_resp_parser_buffered(&p), 91);
-	assert_int_equal(sl_resp_parse(&p, buf, 10, &used), SL_RESP_ERROR);
+	/* 1048574 + 2 = the limit: its buffer is taken at once (big argument) */
+	assert_int_equal(sl_resp_parse(&p, under, strlen(under), &used), SL_RESP_AGAIN);
+	assert_int_equal(used, strlen(under));
+	assert_int_equal(sl_resp_parser_mem(&p), 1048574);
+	assert_int_equal(sl_resp_parser_buffered(&p), strlen(under));
+	sl_resp_parser_deinit(&p);
+	assert_int_equal(ca.live, 0);
+
+	/* one byte more: closed at its "$" line, nothing allocated */
+	ca.calls = 0;
+	sl_resp_parser_init(&p, &lim, &ops);
+	sl_resp_parser_set_auth(&p, true);
+	assert_int_equal(sl_resp_parse(&p, over, strlen(over), &used), SL_RESP_ERROR);
+	assert_int_equal(used, strlen(over));
 	assert_int_equal(sl_resp_parser_errcode(&p), SL_RESP_ERR_QUERY_BUF_LIMIT);
 	assert_null(sl_resp_parser_error(&p)); /* closed without a reply */
+	assert_int_equal(sl_resp_parser_mem(&p), 0);
+	assert_int_equal(ca.calls, 0);
 	/* errors are sticky */
 	assert_int_equal(sl_resp_parse(&p, "PING\r\n", 6, &used), SL_RESP_ERROR);
 	assert_int_equal(used, 0);
 	sl_resp_parser_deinit(&p);
+	assert_int_equal(ca.live, 0);
+
+	/* An inline line longer than the limit: only max_line bounds it. */
+	lim.max_query_buf = 8;
+	sl_resp_parser_init(&p, &lim, &ops);
+	assert_int_equal(sl_resp_parse(&p, line, strlen(line), &used), SL_RESP_OK);
+	assert_int_equal(p.argc, 3);
+	assert_int_equal(p.argv[2].len, 16);
+	/* a bulk: "$6" passes (6 + 2 = 8), "$7" does not */
+	assert_int_equal(sl_resp_parse(&p, "*1\r\n$6\r\nabcdef\r\n", 16, &used), SL_RESP_OK);
+	assert_int_equal(p.argv[0].len, 6);
+	assert_int_equal(sl_resp_parse(&p, "*1\r\n$7\r\n", 9, &used), SL_RESP_ERROR);
+	assert_int_equal(sl_resp_parser_errcode(&p), SL_RESP_ERR_QUERY_BUF_LIMIT);
+	sl_resp_parser_deinit(&p);
+	assert_int_equal(ca.live, 0);
+
+	/* Limits under a CRLF: with 2 only empty bulks pass, with 1 none. */
+	lim.max_query_buf = 2;
+	check_all_splits(BIN("*2\r\n$0\r\n\r\n$0\r\n\r\n"), true, &lim, "[ ]AGAIN", true);
+	check_all_splits(BIN("*2\r\n$0\r\n\r\n$1\r\na\r\n"), true, &lim, "ERR:#10", true);
+	lim.max_query_buf = 1;
+	check_all_splits(BIN("*1\r\n$0\r\n\r\n"), true, &lim, "ERR:#10", true);
 }
 
 static void test_parse_nomem(void **state)
@@ -1348,6 +1492,7 @@ int main(void)
 		cmocka_unit_test(test_parse_line_limits),
 		cmocka_unit_test(test_parse_small_limits),
 		cmocka_unit_test(test_parse_fast_path_edges),
+		cmocka_unit_test(test_parse_query_buf_rule),
 		cmocka_unit_test(test_parse_random_streams),
 		cmocka_unit_test(test_parse_in_place),
 		cmocka_unit_test(test_parse_big_bulk_dest),
