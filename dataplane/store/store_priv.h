@@ -124,7 +124,7 @@ struct pinset {
 	uint32_t free_head;           /* record number + 1 */
 	uint32_t index[PIN_INDEX];
 	struct pin_rec rec[SL_STORE_PIN_SLOTS];
-};
+} SL_CACHE_ALIGNED; /* aligned_alloc wants a multiple of the alignment */
 
 struct reader {
 	_Atomic uint64_t seen; /* UINT64_MAX = offline */
