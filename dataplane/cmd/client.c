@@ -255,12 +255,12 @@ static void unpin_value(void *arg, const void *ptr, size_t len)
 	sl_store_unpin(&pin);
 }
 
-void reply_value(struct sl_client *c, const struct sl_store_value *v)
+void reply_value_large(struct sl_client *c, const struct sl_store_value *v)
 {
 	struct sl_store_pin pin;
 
 	/* Pinning fails on a full pin table (or a non-raw value): copy then. */
-	if (v->len >= SL_STORE_PIN_MIN && sl_store_pin(c->eng->store, c->eng->self, v, &pin) == 0) {
+	if (sl_store_pin(c->eng->store, c->eng->self, v, &pin) == 0) {
 		check(c, sl_resp_write_bulk_ref(&c->out, v->ptr, v->len, unpin_value, pin.ref));
 		return;
 	}
