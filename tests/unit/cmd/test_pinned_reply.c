@@ -295,6 +295,130 @@ static void test_reply_off_releases(void **state)
 	sl_client_deinit(&c);
 }
 
+/* ---- with the mesh: a client waiting behind a shipped write ---- */
+
+struct mfx {
+	struct sl_store *store;
+	struct sl_mesh *mesh;
+	struct sl_engine_shared shared;
+	struct sl_engine eng[2];
+};
+
+static void mfx_init(struct mfx *f)
+{
+	struct sl_store_config sc;
+
+	memset(f, 0, sizeof(*f));
+	sl_store_config_default(&sc);
+	sc.n_parts = 2;
+	f->store = sl_store_create(&sc);
+	assert_non_null(f->store);
+	f->mesh = sl_mesh_create(2, 1024);
+	assert_non_null(f->mesh);
+	sl_engine_shared_defaults(&f->shared);
+	sl_engine_shared_set_store_config(&f->shared, &sc);
+	f->shared.start_ms = NOW_MS;
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(sl_store_reader_online(f->store, i), 0);
+		assert_int_equal(sl_engine_init(&f->eng[i], f->store, i, &f->shared), 0);
+		assert_int_equal(sl_engine_attach_mesh(&f->eng[i], f->mesh), 0);
+	}
+}
+
+static void mfx_deinit(struct mfx *f)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		sl_engine_deinit(&f->eng[i]);
+		sl_store_reader_offline(f->store, i);
+	}
+	sl_mesh_destroy(&f->mesh);
+	sl_store_destroy(&f->store);
+}
+
+/* Both workers poll, announce quiescent states and maintain, n rounds;
+ * clients answered are resumed. */
+static void mfx_pump(struct mfx *f, unsigned n)
+{
+	for (unsigned r = 0; r < n; r++) {
+		for (unsigned w = 0; w < 2; w++) {
+			struct sl_client *ready[8];
+			unsigned k = sl_engine_poll(&f->eng[w], NOW_MS, ready, 8);
+
+			for (unsigned i = 0; i < k; i++)
+				assert_int_equal(sl_client_resume(ready[i], NOW_MS), 0);
+			sl_store_quiescent(f->store, w);
+			sl_store_maintain(f->store, w, NOW_MS);
+		}
+	}
+}
+
+static uint64_t mstat(struct mfx *f, unsigned part, size_t off)
+{
+	struct sl_store_stats st;
+
+	sl_store_part_stats(f->store, part, &st);
+	return *(uint64_t *)((char *)&st + off);
+}
+#define MSTAT(f, part, fld) mstat((f), (part), offsetof(struct sl_store_stats, fld))
+
+/* Worker 0's client GETs a 1 MiB value of partition 1, then SETs the key
+ * (shipped to worker 1, the client waits) and GETs it again. The first
+ * reply stays unsent while worker 1 overwrites the item and both workers
+ * pass many quiescent states: it still carries the old value. A second
+ * client with a pinned reply goes away while it waits: its pin is
+ * released. */
+static void test_mesh_waiting_client(void **state)
+{
+	static uint8_t v1[MIB], out[MIB + 256];
+	struct mfx f;
+	struct sl_client c, gone;
+	char k[32], req[256];
+	bool held;
+	size_t off, got;
+
+	(void)state;
+	mfx_init(&f);
+	for (unsigned i = 0;; i++) {
+		snprintf(k, sizeof(k), "mesh:%u", i);
+		if (sl_store_part_of(f.store, sl_store_hash(k, strlen(k))) == 1)
+			break;
+	}
+	pattern(v1, MIB, 11);
+	struct sl_store_set_opts o = {0, 0};
+	assert_int_equal(sl_store_set(f.store, 1, k, strlen(k), v1, MIB, &o, NOW_MS, NULL), 0);
+	sl_client_init(&c, &f.eng[0], "127.0.0.1:50010", NOW_MS);
+	snprintf(req, sizeof(req), "GET %s\r\nSET %s new\r\nGET %s\r\n", k, k, k);
+	assert_int_equal(sl_client_input(&c, req, strlen(req), NOW_MS, &held), 0);
+	assert_true(sl_client_waiting(&c));
+	assert_int_equal(MSTAT(&f, 1, pinned), 1);
+	mfx_pump(&f, 50);
+	assert_false(sl_client_waiting(&c));
+	assert_int_equal(MSTAT(&f, 1, pinned_retired), 1);
+	got = read_out(&c, out, sizeof(out), 100000);
+	off = expect_bulk(out, got, v1, MIB);
+	assert_true(got - off == strlen("+OK\r\n$3\r\nnew\r\n"));
+	assert_memory_equal(out + off, "+OK\r\n$3\r\nnew\r\n", got - off);
+	mfx_pump(&f, 2);
+	assert_int_equal(MSTAT(&f, 1, pinned), 0);
+	assert_int_equal(MSTAT(&f, 1, pinned_retired), 0);
+	sl_client_deinit(&c);
+
+	/* a waiting client with a pinned reply goes away */
+	assert_int_equal(sl_store_set(f.store, 1, k, strlen(k), v1, MIB, &o, NOW_MS, NULL), 0);
+	sl_client_init(&gone, &f.eng[0], "127.0.0.1:50011", NOW_MS);
+	snprintf(req, sizeof(req), "GET %s\r\nDEL %s\r\n", k, k);
+	assert_int_equal(sl_client_input(&gone, req, strlen(req), NOW_MS, &held), 0);
+	assert_true(sl_client_waiting(&gone));
+	assert_int_equal(MSTAT(&f, 1, pinned), 1);
+	sl_client_deinit(&gone);
+	mfx_pump(&f, 10);
+	assert_int_equal(MSTAT(&f, 1, keys), 0); /* the DEL ran, acknowledged to nobody */
+	assert_int_equal(MSTAT(&f, 1, pinned), 0);
+	assert_int_equal(MSTAT(&f, 1, pinned_retired), 0);
+	assert_int_equal(MSTAT(&f, 1, retired_pending), 0);
+	mfx_deinit(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_close_releases),
 		cmocka_unit_test(test_mget_getrange_getdel),
 		cmocka_unit_test(test_reply_off_releases),
+		cmocka_unit_test(test_mesh_waiting_client),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
