@@ -244,6 +244,29 @@ void reply_bulk(struct sl_client *c, const void *p, size_t len)
 	check(c, sl_resp_write_bulk(&c->out, p, len));
 }
 
+/* sl_resp_release_fn: the writer is done with a pinned value. Runs on the
+ * client's worker, whichever partition the item belongs to. */
+static void unpin_value(void *arg, const void *ptr, size_t len)
+{
+	struct sl_store_pin pin = {arg};
+
+	(void)ptr;
+	(void)len;
+	sl_store_unpin(&pin);
+}
+
+void reply_value_large(struct sl_client *c, const struct sl_store_value *v)
+{
+	struct sl_store_pin pin;
+
+	/* Pinning fails on a full pin table (or a non-raw value): copy then. */
+	if (sl_store_pin(c->eng->store, c->eng->self, v, &pin) == 0) {
+		check(c, sl_resp_write_bulk_ref(&c->out, v->ptr, v->len, unpin_value, pin.ref));
+		return;
+	}
+	check(c, sl_resp_write_bulk(&c->out, v->ptr, v->len));
+}
+
 void reply_null(struct sl_client *c)
 {
 	check(c, sl_resp_write_null(&c->out));

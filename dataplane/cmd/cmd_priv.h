@@ -101,6 +101,19 @@ void reply_errorf(struct sl_client *c, const char *fmt, ...) __attribute__((form
 void reply_ok(struct sl_client *c);
 void reply_int(struct sl_client *c, int64_t v);
 void reply_bulk(struct sl_client *c, const void *p, size_t len);
+/* A string value read from the store (borrowed view v, valid in this loop
+ * iteration): values of SL_STORE_PIN_MIN bytes and more are pinned and sent
+ * by reference, unpinned when sent or when the client goes (no copy into
+ * output chunks; output memory still counts them); others are copied. */
+void reply_value_large(struct sl_client *c, const struct sl_store_value *v);
+static inline void reply_value(struct sl_client *c, const struct sl_store_value *v)
+{
+	/* the small-value path stays what it was: one call, no pin */
+	if (sl_unlikely(v->len >= SL_STORE_PIN_MIN))
+		reply_value_large(c, v);
+	else
+		reply_bulk(c, v->ptr, v->len);
+}
 void reply_null(struct sl_client *c);
 void reply_status(struct sl_client *c, const char *s);
 void reply_array_len(struct sl_client *c, uint64_t n);

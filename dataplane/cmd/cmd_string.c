@@ -28,7 +28,7 @@ static int get_generic(struct sl_client *c, const struct sl_resp_arg *key)
 
 	count_lookup(c, rc == 0);
 	if (rc == 0)
-		reply_bulk(c, v.ptr, v.len);
+		reply_value(c, &v);
 	else if (rc == -ENOENT)
 		reply_null(c);
 	else
@@ -256,7 +256,7 @@ void cmd_getex(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 	}
 	if (exp != 0 && expire_ms_or_reply(c, &argv[exp], flags, "getex", &at) != 0)
 		return;
-	reply_bulk(c, v.ptr, v.len);
+	reply_value(c, &v);
 	if (exp != 0)
 		sl_store_expire(STR(c), SELF(c), argv[1].ptr, argv[1].len, at, 0, NOW(c));
 	else if (flags & OPT_PERSIST)
@@ -275,7 +275,7 @@ void cmd_mget(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc
 		count_lookup(c, rc == 0);
 		/* MGET answers nil for a key of another type, not WRONGTYPE. */
 		if (rc == 0)
-			reply_bulk(c, v.ptr, v.len);
+			reply_value(c, &v);
 		else
 			reply_null(c);
 	}
@@ -382,7 +382,7 @@ void cmd_getrange(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t 
 	if (rc != 0)
 		reply_store_error(c, rc);
 	else
-		reply_bulk(c, v.ptr, v.len);
+		reply_value(c, &v);
 }
 
 void cmd_setrange(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)

@@ -444,6 +444,139 @@ static void free_item_now(struct part *p, struct item *it, bool was_retired)
 	part_free_flags(p, it, item_size(it), 0, was_retired);
 }
 
+/* --- pins (store.h "pins"; layout in store_priv.h) ----------------------------- */
+
+static inline bool item_pinnable(const struct item *it)
+{
+	return it->type == SL_STORE_T_STRING && it->enc == SL_STORE_ENC_RAW &&
+	       it->vlen >= SL_STORE_PIN_MIN;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Held for a few dozen instructions: never around a free or an allocation. */
+static void pin_lock(struct pinset *ps)
+{
+	while (atomic_exchange_explicit(&ps->lock, 1, memory_order_acquire) != 0)
+		while (RD(ps->lock) != 0)
+			cpu_relax();
+}
+
+static void pin_unlock(struct pinset *ps)
+{
+	REL(ps->lock, 0);
+}
+
+static inline uint32_t pin_home(const struct item *it)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)it >> 4) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & (PIN_INDEX - 1);
+}
+
+/* Under the lock: the record of it, or NULL; *slot = its index slot, or the
+ * empty slot where it would go. Terminates: the index is at most half full. */
+static struct pin_rec *pin_find(struct pinset *ps, const struct item *it, uint32_t *slot)
+{
+	for (uint32_t i = pin_home(it);; i = (i + 1) & (PIN_INDEX - 1)) {
+		uint32_t r = ps->index[i];
+		*slot = i;
+		if (r == 0)
+			return NULL;
+		if (ps->rec[r - 1].it == it)
+			return &ps->rec[r - 1];
+	}
+}
+
+/* Under the lock: drop the record from the index (backward-shift deletion,
+ * so lookups never meet tombstones) and put it on the free list. */
+static void pin_rec_free(struct pinset *ps, struct pin_rec *r)
+{
+	uint32_t i, j;
+	pin_find(ps, r->it, &i);
+	for (j = (i + 1) & (PIN_INDEX - 1); ps->index[j] != 0; j = (j + 1) & (PIN_INDEX - 1)) {
+		uint32_t home = pin_home(ps->rec[ps->index[j] - 1].it);
+		/* the entry at j may fill the hole at i if i lies on its probe path */
+		if (((j - home) & (PIN_INDEX - 1)) >= ((j - i) & (PIN_INDEX - 1))) {
+			ps->index[i] = ps->index[j];
+			i = j;
+		}
+	}
+	ps->index[i] = 0;
+	r->it = NULL;
+	r->count = 0;
+	r->retired = 0;
+	r->next = ps->free_head;
+	ps->free_head = (uint32_t)(r - ps->rec) + 1;
+	WR(ps->live, RD(ps->live) - 1);
+}
+
+static struct pinset *pinset_new(void)
+{
+	struct pinset *ps = aligned_alloc(SL_CACHE_LINE, sizeof(*ps));
+	if (ps == NULL)
+		return NULL;
+	memset(ps, 0, sizeof(*ps));
+	for (uint32_t i = 0; i < SL_STORE_PIN_SLOTS; i++) {
+		ps->rec[i].set = ps;
+		ps->rec[i].next = i + 1 < SL_STORE_PIN_SLOTS ? i + 2 : 0;
+	}
+	ps->free_head = 1;
+	return ps;
+}
+
+/* Owner, at the end of its grace period (reclaim or flush's lazy free):
+ * true when it is pinned; then the pin table owns the free (pins_collect).
+ * The unlocked `live` hint is safe: a reader pins before its next quiescent
+ * state, which the owner has seen (acquire) before reclaiming, so a pin of
+ * this item is visible here. */
+static bool pin_keep(struct part *p, struct item *it)
+{
+	struct pinset *ps = p->pins;
+	if (sl_likely(!item_pinnable(it) || RD(ps->live) == 0))
+		return false;
+	uint32_t slot;
+	pin_lock(ps);
+	struct pin_rec *r = pin_find(ps, it, &slot);
+	if (r != NULL)
+		r->retired = 1;
+	pin_unlock(ps);
+	if (r == NULL)
+		return false;
+	OWN_ADD(p->pinned_retired, 1);
+	return true;
+}
+
+#define PIN_COLLECT_STEP 32
+
+/* Owner housekeeping: free retired items whose last pin went away (bounded;
+ * the items are freed after the lock is dropped). */
+static void pins_collect(struct part *p)
+{
+	struct pinset *ps = p->pins;
+	struct item *batch[PIN_COLLECT_STEP];
+	unsigned n = 0;
+	if (sl_likely(RD(ps->zombie_head) == 0))
+		return;
+	pin_lock(ps);
+	while (n < PIN_COLLECT_STEP && RD(ps->zombie_head) != 0) {
+		struct pin_rec *r = &ps->rec[RD(ps->zombie_head) - 1];
+		WR(ps->zombie_head, r->next);
+		batch[n++] = r->it;
+		pin_rec_free(ps, r);
+	}
+	pin_unlock(ps);
+	for (unsigned i = 0; i < n; i++) {
+		free_item_now(p, batch[i], true);
+		OWN_SUB(p->pending, 1);
+		OWN_SUB(p->pinned_retired, 1);
+	}
+}
+
 /* A reclaimed table goes to the lazy list; its buckets (and, for a flushed
  * table, its items) are freed LAZY_BUCKETS_STEP buckets at a time. */
 static void lazy_push(struct part *p, struct table *t)
@@ -459,6 +592,10 @@ static void lazy_push(struct part *p, struct table *t)
 
 static void deep_free_item(struct part *p, struct item *it)
 {
+	if (pin_keep(p, it)) {
+		OWN_ADD(p->pending, 1); /* until pins_collect frees it */
+		return;
+	}
 	if (it->type == SL_STORE_T_HASH && it->enc == SL_STORE_ENC_TABLE)
 		sl_store_hobj_free_now(p, it);
 	free_item_now(p, it, true);
@@ -502,6 +639,8 @@ static void reclaim_one(struct part *p, struct retire *r)
 {
 	switch ((enum retire_kind)r->kind) {
 	case RK_ITEM:
+		if (pin_keep(p, r->ptr))
+			return; /* still pending until its last unpin */
 		free_item_now(p, r->ptr, true);
 		break;
 	case RK_MEM:
@@ -924,6 +1063,7 @@ static size_t fmt_i64(char *buf, int64_t v)
 
 static inline void view_item(struct item *it, struct sl_store_value *out)
 {
+	out->item = it;
 	out->type = it->type;
 	out->enc = it->enc;
 	if (it->enc == SL_STORE_ENC_INT) {
@@ -1229,6 +1369,7 @@ int sl_store_set(struct sl_store *s, unsigned self, const void *key, size_t klen
 		} else {
 			old_out->type = SL_STORE_T_NONE;
 			old_out->ptr = NULL;
+			old_out->item = NULL;
 			old_out->len = 0;
 		}
 	}
@@ -1564,6 +1705,7 @@ unsigned sl_store_get_bulk(struct sl_store *s, const struct sl_store_key *keys, 
 			values[i].len = it->vlen;
 			values[i].type = SL_STORE_T_STRING;
 			values[i].enc = SL_STORE_ENC_RAW;
+			values[i].item = it;
 		} else {
 			view_item(it, &values[i]);
 		}
@@ -1604,6 +1746,7 @@ int sl_store_getrange(struct sl_store *s, const void *key, size_t klen, int64_t 
 	out->len = 0;
 	out->type = SL_STORE_T_STRING;
 	out->enc = SL_STORE_ENC_RAW;
+	out->item = NULL;
 	if (it == NULL)
 		return 0;
 	if (it->type != SL_STORE_T_STRING)
@@ -1632,7 +1775,65 @@ int sl_store_getrange(struct sl_store *s, const void *key, size_t klen, int64_t 
 empty:
 	out->ptr = (const uint8_t *)"";
 	out->len = 0;
+	out->item = NULL;
 	return 0;
+}
+
+/* --- pins: the API (the table's mechanics are next to the reclaim code) ---------- */
+
+int sl_store_pin(struct sl_store *s, unsigned rid, const struct sl_store_value *v,
+		 struct sl_store_pin *pin)
+{
+	if (rid >= s->n_readers || RD(s->readers[rid].seen) == UINT64_MAX)
+		return -EINVAL;
+	struct item *it = (struct item *)(uintptr_t)v->item;
+	if (it == NULL || !item_pinnable(it))
+		return -EINVAL;
+	const uint8_t *val = item_val(it);
+	if (v->ptr < val || v->len > it->vlen || (size_t)(v->ptr - val) > it->vlen - v->len)
+		return -EINVAL;
+	struct pinset *ps = s->parts[part_index(s, key_hash(item_key(it), it->klen))].pins;
+	uint32_t slot;
+	pin_lock(ps);
+	struct pin_rec *r = pin_find(ps, it, &slot);
+	if (r == NULL) {
+		if (ps->free_head == 0) {
+			pin_unlock(ps);
+			return -ENOSPC;
+		}
+		r = &ps->rec[ps->free_head - 1];
+		ps->free_head = r->next;
+		r->it = it;
+		r->count = 0;
+		r->retired = 0;
+		r->next = 0;
+		ps->index[slot] = (uint32_t)(r - ps->rec) + 1;
+		WR(ps->live, RD(ps->live) + 1);
+	}
+	r->count++;
+	pin_unlock(ps);
+	pin->ref = r;
+	return 0;
+}
+
+void sl_store_unpin(struct sl_store_pin *pin)
+{
+	struct pin_rec *r = pin->ref;
+	if (r == NULL)
+		return;
+	struct pinset *ps = r->set;
+	pin_lock(ps);
+	if (--r->count == 0) {
+		if (r->retired) {
+			/* the owner's reclaim already came by: the owner frees it */
+			r->next = RD(ps->zombie_head);
+			WR(ps->zombie_head, (uint32_t)(r - ps->rec) + 1);
+		} else {
+			pin_rec_free(ps, r);
+		}
+	}
+	pin_unlock(ps);
+	pin->ref = NULL;
 }
 
 /* --- SCAN (Redis's reverse-binary cursor, per partition) ------------------------- */
@@ -1730,6 +1931,7 @@ int sl_store_randomkey(struct sl_store *s, uint64_t seed, uint64_t now_ms,
 				key->len = it->klen;
 				key->type = it->type;
 				key->enc = SL_STORE_ENC_RAW;
+				key->item = NULL;
 				return 0;
 			}
 		}
@@ -1811,6 +2013,7 @@ void sl_store_maintain(struct sl_store *s, unsigned self, uint64_t now_ms)
 {
 	struct part *p = &s->parts[self];
 	reclaim(s, p);
+	pins_collect(p);
 	lazy_step(p, LAZY_BUCKETS_STEP);
 	resize_step(p, s->cfg.resize_step * 4);
 	expire_step(s, p, now_ms);
@@ -1829,6 +2032,8 @@ void sl_store_part_stats(const struct sl_store *s, unsigned part, struct sl_stor
 	st->evicted = RD(p->evicted);
 	st->retired_pending = RD(p->pending);
 	st->meta_bytes = RD(p->meta);
+	st->pinned = p->pins != NULL ? RD(p->pins->live) : 0;
+	st->pinned_retired = RD(p->pinned_retired);
 }
 
 int sl_store_part_jemalloc_bytes(struct sl_store *s, unsigned part, uint64_t *bytes)
@@ -1917,6 +2122,11 @@ struct sl_store *sl_store_create(const struct sl_store_config *c)
 		}
 		p->mflags = MALLOCX_ARENA(p->arena) | MALLOCX_TCACHE(p->tcache);
 		p->rng = 0x2545f4914f6cdd1dull * (i + 1);
+		p->pins = pinset_new();
+		if (p->pins == NULL) {
+			errno = ENOMEM;
+			goto err;
+		}
 		struct table *t = table_alloc(p, s->cfg.initial_buckets);
 		if (t == NULL) {
 			errno = ENOMEM;
@@ -1947,6 +2157,14 @@ void sl_store_destroy(struct sl_store **sp)
 				reclaim_one(p, &p->rq[p->rq_head & (p->rq_cap - 1)]);
 			while (lazy_step(p, UINT_MAX))
 				;
+			/* pins still held (a caller bug, see store.h): their items go too */
+			for (unsigned j = 0; j < SL_STORE_PIN_SLOTS; j++) {
+				struct pin_rec *r = &p->pins->rec[j];
+				if (r->it != NULL && r->retired) {
+					free_item_now(p, r->it, true);
+					r->it = NULL;
+				}
+			}
 			struct table *t = RD(p->cur);
 			part_free_flags(p, t, table_bytes(t->mask + 1), TABLE_FLAGS, false);
 			if (p->rq != NULL)
@@ -1962,6 +2180,8 @@ void sl_store_destroy(struct sl_store **sp)
 #endif
 		}
 	}
+	for (unsigned i = 0; s->parts != NULL && i < s->n_parts; i++)
+		free(s->parts[i].pins);
 	free(s->parts);
 	free(s->readers);
 	free(s);

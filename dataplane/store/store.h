@@ -101,6 +101,7 @@ struct sl_store_value {
 	uint8_t type; /* enum sl_store_type */
 	uint8_t enc;  /* enum sl_store_enc */
 	char ibuf[24];
+	const void *item; /* private: the string item ptr points into (sl_store_pin), or NULL */
 };
 
 /* A key for bulk lookup; hash is filled by the caller with sl_store_hash. */
@@ -141,6 +142,8 @@ struct sl_store_stats {
 	uint64_t evicted;         /* keys removed by maxmemory */
 	uint64_t retired_pending; /* retired objects (items, tables...) not yet freed */
 	uint64_t meta_bytes;      /* the retire queue's own array (inside alloc_bytes) */
+	uint64_t pinned;          /* items of this partition pinned now (sl_store_pin) */
+	uint64_t pinned_retired;  /* of them, retired items kept alive only by pins */
 };
 
 /* Fill c with Redis-like defaults (one partition). */
@@ -150,7 +153,8 @@ void sl_store_config_default(struct sl_store_config *c);
  * (main lcore, before workers start). Returns NULL with errno set. */
 struct sl_store *sl_store_create(const struct sl_store_config *c);
 
-/* Destroy a store and every item. No reader may be online. *s is NULLed. */
+/* Destroy a store and every item. No reader may be online and no pin may be
+ * held (see sl_store_unpin). *s is NULLed. */
 void sl_store_destroy(struct sl_store **s);
 
 unsigned sl_store_n_parts(const struct sl_store *s);
@@ -241,6 +245,60 @@ void sl_store_part_stats(const struct sl_store *s, unsigned part, struct sl_stor
  * flushing its tcache). Slow path: call on the owner lcore, or while the
  * owner is idle. 0 or -EIO. */
 int sl_store_part_jemalloc_bytes(struct sl_store *s, unsigned part, uint64_t *bytes);
+
+/* --- pins: values that outlive a grace period ------------------------------ */
+
+/*
+ * A borrowed view lasts until the reader's next quiescent state. A reply
+ * that must send a large value to a slow client lasts much longer, and
+ * copying the value into output memory is what pinning avoids: a pin keeps
+ * the item the view points into allocated and unchanged, whatever happens
+ * to its key (overwrite, DEL, expiry, eviction, FLUSHALL), until it is
+ * unpinned. Readers pin without waiting for anyone: each partition keeps a
+ * small pin table (SL_STORE_PIN_SLOTS items, a spinlock, a count per item)
+ * that only large string values ever enter, so the small value path never
+ * sees it. The owner, when a retired item's grace period is over, keeps a
+ * pinned item instead of freeing it and frees it at the first
+ * sl_store_maintain after its last unpin; until then it still counts in
+ * alloc_bytes and retired_pending (used_bytes dropped when it was retired,
+ * as for any retired item). Integer-encoded strings, hash fields and views
+ * shorter than SL_STORE_PIN_MIN are never pinned: copy them.
+ */
+/* 16 KiB, measured with tests/perf/engine/bench_bigget (CPU per GET reply
+ * drained through a send window): a reference costs the same as a copy at
+ * 4 KiB, 5% less at 8 KiB and 44% less at 16 KiB, where a copy first needs a
+ * second output chunk; below it a reference also holds more output memory
+ * than replies packed into a shared chunk, and would crowd the pin table. */
+#define SL_STORE_PIN_MIN   (16u * 1024) /* smallest value (item vlen) a pin accepts */
+#define SL_STORE_PIN_SLOTS 2048         /* distinct pinned items per partition */
+
+/* A held pin: opaque; valid from a successful sl_store_pin to sl_store_unpin. */
+struct sl_store_pin {
+	void *ref;
+};
+
+/*
+ * Pin the item that view v points into. v: borrowed, filled by sl_store_get
+ * or sl_store_getrange (or sl_store_get_bulk) on reader rid, which must be
+ * online and must not have announced a quiescent state since the lookup (the
+ * view is still valid). After 0, v->ptr[0..v->len) stays valid and
+ * unchanged until sl_store_unpin(pin), on any thread, even across quiescent
+ * states and reader_offline. Any thread that is an online reader. No
+ * allocation, no syscall; a short spinlock on the item's partition.
+ * 0; -EINVAL: not a raw string item of at least SL_STORE_PIN_MIN bytes, or
+ * rid offline; -ENOSPC: the partition's pin table is full (copy instead).
+ */
+int sl_store_pin(struct sl_store *s, unsigned rid, const struct sl_store_value *v,
+		 struct sl_store_pin *pin);
+
+/*
+ * Release a pin taken by sl_store_pin; pin->ref is NULLed. Any thread, online
+ * or not; never blocks on the owner (the owner frees a retired item at its
+ * next sl_store_maintain). Every pin must be released before
+ * sl_store_destroy: destroy frees the items of pins still held, and an
+ * unpin after it is a use after free.
+ */
+void sl_store_unpin(struct sl_store_pin *pin);
 
 /* --- writes: owner lcore only (self = caller's partition) ------------------ */
 /* Every write returns -EXDEV without doing anything if the key's partition is

@@ -500,6 +500,7 @@ int sl_store_hget(struct sl_store *s, const void *key, size_t klen, const void *
 		return -EPROTOTYPE;
 	out->type = SL_STORE_T_STRING;
 	out->enc = SL_STORE_ENC_RAW;
+	out->item = NULL; /* hash fields are not pinned */
 	return field_get(it, field, flen, out);
 }
 

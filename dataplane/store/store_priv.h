@@ -99,6 +99,33 @@ struct evpool_entry {
 	unsigned char key[EVPOOL_KEY];
 };
 
+/* Pin table of one partition (sl_store_pin). Records never move while
+ * pinned, so a pin's handle is its record; an open-addressing index (record
+ * number + 1, 0 = empty, linear probing, backward-shift deletion) finds the
+ * record of an item. Everything but `live` and `zombie_head` hints is read
+ * and written under `lock` only. A record whose item the owner has reclaimed
+ * (retired = 1) and whose count reached 0 waits on the zombie list for the
+ * owner to free the item. */
+#define PIN_INDEX (2 * SL_STORE_PIN_SLOTS) /* power of two, load <= 50% */
+
+struct pin_rec {
+	struct item *it;    /* NULL = free */
+	struct pinset *set; /* the record's table (unpin from any thread) */
+	uint32_t count;     /* pins held */
+	uint32_t retired;   /* the owner's reclaim found it pinned: owner frees */
+	uint32_t next;      /* free list or zombie list: record number + 1 */
+	uint32_t pad;
+};
+
+struct pinset {
+	_Atomic uint32_t lock;
+	_Atomic uint32_t zombie_head; /* record number + 1; read unlocked as a hint */
+	_Atomic uint64_t live;        /* records in use; read unlocked as a hint */
+	uint32_t free_head;           /* record number + 1 */
+	uint32_t index[PIN_INDEX];
+	struct pin_rec rec[SL_STORE_PIN_SLOTS];
+} SL_CACHE_ALIGNED; /* aligned_alloc wants a multiple of the alignment */
+
 struct reader {
 	_Atomic uint64_t seen; /* UINT64_MAX = offline */
 } SL_CACHE_ALIGNED;
@@ -118,7 +145,9 @@ struct part {
 	_Atomic uint64_t evicted;
 	_Atomic uint64_t pending;
 	_Atomic uint64_t meta;
-	_Atomic uint64_t nbuckets; /* of cur, for stats without touching the table */
+	_Atomic uint64_t nbuckets;       /* of cur, for stats without touching the table */
+	_Atomic uint64_t pinned_retired; /* retired items kept for pins (owner-written) */
+	struct pinset *pins;             /* set at create; any thread under its lock */
 
 	/* owner only, from here on */
 	unsigned arena;

@@ -1412,6 +1412,370 @@ static void test_ship_two_threads(void **state)
 	done(&s);
 }
 
+/* --- pins: large values that outlive grace periods -------------------------------- */
+
+#define PIN_VLEN 100000 /* > SL_STORE_PIN_MIN; a jemalloc large size class */
+
+/* The pattern a pinned value must still hold: independent of the store. */
+static void pin_pattern(uint8_t *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((i * 7 + seed * 13 + (i >> 9)) & 0xff);
+}
+
+static void set_raw(struct sl_store *s, const char *k, const void *v, size_t vl, uint64_t at,
+		    uint64_t now)
+{
+	struct sl_store_set_opts o = {.flags = 0, .expire_at_ms = at};
+	assert_int_equal(sl_store_set(s, owner(s, k), k, strlen(k), v, vl, &o, now, NULL), 0);
+}
+
+static void part_stats(struct sl_store *s, unsigned part, struct sl_store_stats *st)
+{
+	sl_store_part_stats(s, part, st);
+}
+
+enum pin_action { PA_OVERWRITE, PA_DEL, PA_EXPIRE, PA_EVICT, PA_FLUSH };
+
+/* Pin the value of "pinned", make it go away by `act`, run many grace
+ * periods: the pinned bytes still equal the pattern. Unpin: the item is
+ * freed at the next maintenance, and memory drops by at least its size
+ * (also by jemalloc's own count). */
+static void pin_case(enum pin_action act)
+{
+	uint64_t maxmem = act == PA_EVICT ? 6 * PIN_VLEN : 0;
+	struct sl_store *s =
+		mk(1, maxmem, act == PA_EVICT ? SL_STORE_ALLKEYS_RANDOM : SL_STORE_NOEVICTION);
+	static uint8_t want[PIN_VLEN], other[PIN_VLEN];
+	struct sl_store_value v;
+	struct sl_store_pin pin;
+	struct sl_store_stats st, st2;
+	uint64_t je1, je2, now = NOW;
+	const char *k = "pinned";
+
+	pin_pattern(want, sizeof(want), 1);
+	pin_pattern(other, sizeof(other), 2);
+	set_raw(s, k, want, sizeof(want), act == PA_EXPIRE ? NOW + 1000 : 0, now);
+	assert_int_equal(sl_store_get(s, k, strlen(k), now, &v), 0);
+	assert_int_equal(v.len, PIN_VLEN);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pin), 0);
+	const uint8_t *ptr = v.ptr;
+	part_stats(s, 0, &st);
+	assert_int_equal(st.pinned, 1);
+	assert_int_equal(st.pinned_retired, 0);
+
+	switch (act) {
+	case PA_OVERWRITE:
+		set_raw(s, k, other, sizeof(other), 0, now);
+		break;
+	case PA_DEL:
+		assert_int_equal(sl_store_del(s, 0, k, strlen(k), now), 0);
+		break;
+	case PA_EXPIRE:
+		/* active expiry only: no lookup of the key by the owner */
+		now = NOW + 2000;
+		for (int i = 0; i < 1000 && TOTAL(s, expired) == 0; i++)
+			settle(s, now, 1);
+		assert_int_equal(TOTAL(s, expired), 1);
+		break;
+	case PA_EVICT:
+		for (int i = 0; i < 64 && sl_store_exists(s, k, strlen(k), now); i++) {
+			char kk[32];
+			snprintf(kk, sizeof(kk), "filler:%d", i);
+			set_raw(s, kk, other, sizeof(other), 0, now);
+			settle(s, now, 1);
+		}
+		assert_false(sl_store_exists(s, k, strlen(k), now));
+		assert_true(TOTAL(s, evicted) >= 1);
+		break;
+	case PA_FLUSH:
+		assert_int_equal(sl_store_flush(s, 0), 0);
+		break;
+	}
+	/* many grace periods and maintenance rounds (flush: lazy free done) */
+	settle(s, now, 200);
+	part_stats(s, 0, &st);
+	assert_int_equal(st.pinned, 1);
+	assert_int_equal(st.pinned_retired, 1);
+	assert_true(st.retired_pending >= 1);
+	assert_memory_equal(ptr, want, PIN_VLEN);
+	if (act == PA_OVERWRITE) {
+		/* readers see the new value */
+		assert_int_equal(sl_store_get(s, k, strlen(k), now, &v), 0);
+		assert_int_equal(v.len, PIN_VLEN);
+		assert_memory_equal(v.ptr, other, PIN_VLEN);
+	} else {
+		assert_false(sl_store_exists(s, k, strlen(k), now));
+	}
+	assert_int_equal(sl_store_part_jemalloc_bytes(s, 0, &je1), 0);
+
+	sl_store_unpin(&pin);
+	assert_null(pin.ref);
+	settle(s, now, 3);
+	part_stats(s, 0, &st2);
+	assert_int_equal(st2.pinned, 0);
+	assert_int_equal(st2.pinned_retired, 0);
+	assert_int_equal(st2.retired_pending, st.retired_pending - 1);
+	assert_int_equal(sl_store_part_jemalloc_bytes(s, 0, &je2), 0);
+	/* the item (16-byte header, key, value) left both counts; jemalloc's
+	 * large size classes round up by less than a quarter */
+	uint64_t item = 16 + strlen(k) + PIN_VLEN;
+	uint64_t freed = st.alloc_bytes - st2.alloc_bytes;
+	assert_true(freed >= item && freed <= item + item / 4 + 4096);
+	assert_int_equal(je1 - je2, freed);
+	done(&s);
+}
+
+static void test_pin_overwrite(void **state)
+{
+	(void)state;
+	pin_case(PA_OVERWRITE);
+}
+
+static void test_pin_del(void **state)
+{
+	(void)state;
+	pin_case(PA_DEL);
+}
+
+static void test_pin_expire(void **state)
+{
+	(void)state;
+	pin_case(PA_EXPIRE);
+}
+
+static void test_pin_evict(void **state)
+{
+	(void)state;
+	pin_case(PA_EVICT);
+}
+
+static void test_pin_flush(void **state)
+{
+	(void)state;
+	pin_case(PA_FLUSH);
+}
+
+/* Unpinned before the key goes: nothing waits, the item is reclaimed by the
+ * ordinary grace period; a live pinned key unpinned leaves the key intact. */
+static void test_pin_unpin_live(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	static uint8_t want[PIN_VLEN];
+	struct sl_store_value v, v2;
+	struct sl_store_pin a, b;
+	struct sl_store_stats st;
+
+	pin_pattern(want, sizeof(want), 3);
+	set_raw(s, "k", want, sizeof(want), 0, NOW);
+	assert_int_equal(sl_store_get(s, "k", 1, NOW, &v), 0);
+	assert_int_equal(sl_store_get(s, "k", 1, NOW, &v2), 0);
+	/* two pins of one item share one entry */
+	assert_int_equal(sl_store_pin(s, 0, &v, &a), 0);
+	assert_int_equal(sl_store_pin(s, 0, &v2, &b), 0);
+	part_stats(s, 0, &st);
+	assert_int_equal(st.pinned, 1);
+	sl_store_unpin(&a);
+	assert_int_equal(sl_store_del(s, 0, "k", 1, NOW), 0);
+	settle(s, NOW, 50);
+	/* one pin left: still intact */
+	assert_memory_equal(v2.ptr, want, PIN_VLEN);
+	part_stats(s, 0, &st);
+	assert_int_equal(st.pinned, 1);
+	assert_int_equal(st.pinned_retired, 1);
+	sl_store_unpin(&b);
+	sl_store_unpin(&b); /* a released pin is a no-op */
+	settle(s, NOW, 2);
+	part_stats(s, 0, &st);
+	assert_int_equal(st.pinned, 0);
+	assert_int_equal(st.pinned_retired, 0);
+	assert_int_equal(st.retired_pending, 0);
+
+	/* pinned and unpinned while live: the key and its value stay */
+	set_raw(s, "k2", want, sizeof(want), 0, NOW);
+	assert_int_equal(sl_store_get(s, "k2", 2, NOW, &v), 0);
+	assert_int_equal(sl_store_pin(s, 0, &v, &a), 0);
+	sl_store_unpin(&a);
+	settle(s, NOW, 5);
+	assert_int_equal(sl_store_get(s, "k2", 2, NOW, &v), 0);
+	assert_memory_equal(v.ptr, want, PIN_VLEN);
+	part_stats(s, 0, &st);
+	assert_int_equal(st.pinned, 0);
+	assert_int_equal(st.retired_pending, 0);
+	done(&s);
+}
+
+/* What a pin refuses: short values, counters, hash fields, views that are
+ * not the store's, an offline reader. A GETRANGE view of a large value is
+ * accepted. */
+static void test_pin_refusals(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	static uint8_t big[SL_STORE_PIN_MIN], want[PIN_VLEN];
+	struct sl_store_value v;
+	struct sl_store_pin pin = {NULL};
+
+	memset(big, 'x', sizeof(big));
+	set_raw(s, "short", big, SL_STORE_PIN_MIN - 1, 0, NOW);
+	assert_int_equal(sl_store_get(s, "short", 5, NOW, &v), 0);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pin), -EINVAL);
+	set_raw(s, "edge", big, SL_STORE_PIN_MIN, 0, NOW);
+	assert_int_equal(sl_store_get(s, "edge", 4, NOW, &v), 0);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pin), 0);
+	sl_store_unpin(&pin);
+	assert_int_equal(set(s, "n", "12345", 0, 0), 0);
+	assert_int_equal(sl_store_get(s, "n", 1, NOW, &v), 0);
+	assert_int_equal(v.enc, SL_STORE_ENC_INT);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pin), -EINVAL);
+	struct sl_store_field f = {"f", 1, big, sizeof(big)};
+	unsigned added;
+	assert_int_equal(sl_store_hset(s, 0, "h", 1, &f, 1, NOW, &added), 0);
+	assert_int_equal(sl_store_hget(s, "h", 1, "f", 1, NOW, &v), 0);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pin), -EINVAL);
+
+	pin_pattern(want, sizeof(want), 4);
+	set_raw(s, "big", want, sizeof(want), 0, NOW);
+	assert_int_equal(sl_store_get(s, "big", 3, NOW, &v), 0);
+	struct sl_store_value forged = v;
+	forged.ptr = want; /* not inside the item */
+	assert_int_equal(sl_store_pin(s, 0, &forged, &pin), -EINVAL);
+	forged = v;
+	forged.len = v.len + 1;
+	assert_int_equal(sl_store_pin(s, 0, &forged, &pin), -EINVAL);
+	sl_store_reader_offline(s, 0);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pin), -EINVAL);
+	assert_int_equal(sl_store_reader_online(s, 0), 0);
+
+	/* GETRANGE 1000..60999 of the value */
+	assert_int_equal(sl_store_getrange(s, "big", 3, 1000, 60999, NOW, &v), 0);
+	assert_int_equal(v.len, 60000);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pin), 0);
+	assert_int_equal(sl_store_del(s, 0, "big", 3, NOW), 0);
+	settle(s, NOW, 20);
+	assert_memory_equal(v.ptr, want + 1000, 60000);
+	sl_store_unpin(&pin);
+	settle(s, NOW, 2);
+	assert_int_equal(TOTAL(s, pinned), 0);
+	assert_int_equal(TOTAL(s, retired_pending), 0);
+	done(&s);
+}
+
+/* The pin table holds SL_STORE_PIN_SLOTS distinct items; one more is
+ * refused with -ENOSPC (the caller copies), and a slot freed is reusable. */
+static void test_pin_table_full(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(1, 0, SL_STORE_NOEVICTION);
+	static uint8_t val[SL_STORE_PIN_MIN];
+	static struct sl_store_pin pins[SL_STORE_PIN_SLOTS + 1];
+	struct sl_store_value v;
+	char k[32];
+
+	memset(val, 'p', sizeof(val));
+	for (unsigned i = 0; i <= SL_STORE_PIN_SLOTS; i++) {
+		snprintf(k, sizeof(k), "full:%u", i);
+		set_raw(s, k, val, sizeof(val), 0, NOW);
+		assert_int_equal(sl_store_get(s, k, strlen(k), NOW, &v), 0);
+		assert_int_equal(sl_store_pin(s, 0, &v, &pins[i]),
+				 i < SL_STORE_PIN_SLOTS ? 0 : -ENOSPC);
+	}
+	assert_int_equal(TOTAL(s, pinned), SL_STORE_PIN_SLOTS);
+	/* delete every other key, unpin all in a scattered order */
+	for (unsigned i = 0; i < SL_STORE_PIN_SLOTS; i += 2) {
+		snprintf(k, sizeof(k), "full:%u", i);
+		assert_int_equal(sl_store_del(s, 0, k, strlen(k), NOW), 0);
+	}
+	settle(s, NOW, 3);
+	assert_int_equal(TOTAL(s, pinned_retired), SL_STORE_PIN_SLOTS / 2);
+	snprintf(k, sizeof(k), "full:%u", SL_STORE_PIN_SLOTS);
+	assert_int_equal(sl_store_get(s, k, strlen(k), NOW, &v), 0);
+	sl_store_unpin(&pins[7]);
+	assert_int_equal(sl_store_pin(s, 0, &v, &pins[SL_STORE_PIN_SLOTS]), 0);
+	for (unsigned i = 0; i < SL_STORE_PIN_SLOTS; i++)
+		sl_store_unpin(&pins[(i * 1031) % SL_STORE_PIN_SLOTS]);
+	sl_store_unpin(&pins[SL_STORE_PIN_SLOTS]);
+	settle(s, NOW, SL_STORE_PIN_SLOTS / 32 + 2);
+	assert_int_equal(TOTAL(s, pinned), 0);
+	assert_int_equal(TOTAL(s, pinned_retired), 0);
+	assert_int_equal(TOTAL(s, retired_pending), 0);
+	assert_int_equal(TOTAL(s, keys), SL_STORE_PIN_SLOTS / 2 + 1);
+	done(&s);
+}
+
+struct unpin_arg {
+	struct sl_store_pin *pins;
+	unsigned n;
+};
+
+static void *unpin_thread(void *arg)
+{
+	struct unpin_arg *a = arg;
+	for (unsigned i = 0; i < a->n; i++)
+		sl_store_unpin(&a->pins[i]);
+	return NULL;
+}
+
+/* Two partitions: reader 0 pins values of partition 1's keys; partition
+ * 1's owner overwrites them; a thread that is no reader at all unpins;
+ * partition 1's owner then frees them. */
+static void test_pin_remote_unpin_other_thread(void **state)
+{
+	(void)state;
+	struct sl_store *s = mk(2, 0, SL_STORE_NOEVICTION);
+	static uint8_t want[4][PIN_VLEN], other[PIN_VLEN];
+	struct sl_store_pin pins[4];
+	const uint8_t *ptrs[4];
+	char keys[4][32];
+	unsigned n = 0;
+	struct sl_store_stats st;
+
+	pin_pattern(other, sizeof(other), 9);
+	for (unsigned i = 0; n < 4 && i < 1000; i++) {
+		snprintf(keys[n], sizeof(keys[n]), "remote:%u", i);
+		if (owner(s, keys[n]) != 1)
+			continue;
+		struct sl_store_value v;
+		pin_pattern(want[n], PIN_VLEN, 20 + n);
+		set_raw(s, keys[n], want[n], PIN_VLEN, 0, NOW);
+		assert_int_equal(sl_store_get(s, keys[n], strlen(keys[n]), NOW, &v), 0);
+		assert_int_equal(sl_store_pin(s, 0, &v, &pins[n]), 0);
+		ptrs[n] = v.ptr;
+		n++;
+	}
+	assert_int_equal(n, 4);
+	part_stats(s, 1, &st);
+	assert_int_equal(st.pinned, 4);
+	part_stats(s, 0, &st);
+	assert_int_equal(st.pinned, 0);
+	for (unsigned i = 0; i < 4; i++)
+		set_raw(s, keys[i], other, PIN_VLEN, 0, NOW);
+	settle(s, NOW, 100);
+	for (unsigned i = 0; i < 4; i++)
+		assert_memory_equal(ptrs[i], want[i], PIN_VLEN);
+	part_stats(s, 1, &st);
+	assert_int_equal(st.pinned_retired, 4);
+	uint64_t pending = st.retired_pending, alloc = st.alloc_bytes;
+
+	pthread_t th;
+	struct unpin_arg a = {pins, 4};
+	assert_int_equal(pthread_create(&th, NULL, unpin_thread, &a), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	settle(s, NOW, 2);
+	part_stats(s, 1, &st);
+	assert_int_equal(st.pinned, 0);
+	assert_int_equal(st.pinned_retired, 0);
+	assert_int_equal(st.retired_pending, pending - 4);
+	assert_true(alloc - st.alloc_bytes >= 4ull * (PIN_VLEN + 16));
+	for (unsigned i = 0; i < 4; i++) {
+		struct sl_store_value v;
+		assert_int_equal(sl_store_get(s, keys[i], strlen(keys[i]), NOW, &v), 0);
+		assert_memory_equal(v.ptr, other, PIN_VLEN);
+	}
+	done(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1444,6 +1808,15 @@ int main(void)
 		cmocka_unit_test(test_randomkey),
 		cmocka_unit_test(test_ship_program_order),
 		cmocka_unit_test(test_ship_two_threads),
+		cmocka_unit_test(test_pin_overwrite),
+		cmocka_unit_test(test_pin_del),
+		cmocka_unit_test(test_pin_expire),
+		cmocka_unit_test(test_pin_evict),
+		cmocka_unit_test(test_pin_flush),
+		cmocka_unit_test(test_pin_unpin_live),
+		cmocka_unit_test(test_pin_refusals),
+		cmocka_unit_test(test_pin_table_full),
+		cmocka_unit_test(test_pin_remote_unpin_other_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
