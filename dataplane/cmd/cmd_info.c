@@ -168,6 +168,8 @@ static void sum_store(struct sl_store *store, struct sl_store_stats *tot)
 		tot->expired += st.expired;
 		tot->evicted += st.evicted;
 		tot->retired_pending += st.retired_pending;
+		tot->pinned += st.pinned;
+		tot->pinned_retired += st.pinned_retired;
 	}
 }
 
@@ -493,6 +495,8 @@ static void info_sluice(struct text *t, const struct sl_engine *e, const struct 
 			add(t, "\r\n");
 		}
 	}
+	add(t, "pinned_values:%llu\r\npinned_retired:%llu\r\n", (unsigned long long)st->pinned,
+	    (unsigned long long)st->pinned_retired);
 	add(t, "output_memory:used=%llu,peak=%llu,budget=%llu,pauses=%llu\r\n",
 	    (unsigned long long)e->out_mem, (unsigned long long)e->out_mem_peak,
 	    (unsigned long long)e->out_budget, (unsigned long long)e->out_budget_pauses);

@@ -8,7 +8,8 @@ waits 0.6 s and reads INFO sluice on a second connection (the reader is
 paused: its replies pass the output high watermark), then reads all 40
 replies, checks every byte, waits 0.5 s and reads INFO again. Prints
 "during=<paused_connections> pauses=<backpressure_pauses> after=<paused_connections>
-intact=<0|1>".
+intact=<0|1> pinned=<pinned_values during>,<after>" (the unsent replies hold the
+1 MiB value by reference: one pinned item while they wait, none after).
 """
 import socket
 import sys
@@ -59,9 +60,10 @@ def main():
     intact = bytes(got) == want * N
     time.sleep(0.5)
     after = info(host, port)
-    print("during=%d pauses=%d after=%d intact=%d" % (
+    print("during=%d pauses=%d after=%d intact=%d pinned=%d,%d" % (
         field(during, "paused_connections"), field(during, "backpressure_pauses"),
-        field(after, "paused_connections"), int(intact)))
+        field(after, "paused_connections"), int(intact),
+        field(during, "pinned_values"), field(after, "pinned_values")))
 
 
 if __name__ == "__main__":

@@ -122,7 +122,9 @@ check "INFO default leaves the dataplane section out; INFO all has it" bash -c "
 out=$(timeout 60 python3 "$ROOT/tests/integration/pause_probe.py" "$SL_ADDR" 6379)
 echo "# 40 pipelined GETs of 1 MiB, not read for 0.6 s: $out"
 check "INFO sluice shows the non-reading client paused, then not" \
-	bash -c "echo '$out' | grep -Eq '^during=1 pauses=[1-9][0-9]* after=0 intact=1$'"
+	bash -c "echo '$out' | grep -Eq '^during=1 pauses=[1-9][0-9]* after=0 intact=1 '"
+check "INFO sluice counts the value the waiting replies hold by reference (pinned 1, then 0)" \
+	bash -c "echo '$out' | grep -Eq ' pinned=1,0$'"
 check "INFO sluice shows the XDP program's decisions (SYNs redirected)" \
 	bash -c "redis-cli -h $SL_ADDR info sluice | tr -d '\r' | grep -Eq '^xdp:.*redirect_syn=[1-9]'"
 check "sluice exits 0 on SIGTERM" sl_stop TERM

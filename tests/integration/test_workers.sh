@@ -87,7 +87,11 @@ KLOG=$SLUICE_RUN_DIR/kernel.log
 	--instance t-workers-k </dev/null >"$KLOG" 2>&1 &
 KPID=$!
 STARTED_PIDS+=("$KPID")
-for _ in $(seq 100); do redis-cli -p $KPORT ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
+# Ready once it answers and has logged its start line (written after the listeners open).
+for _ in $(seq 100); do
+	redis-cli -p $KPORT ping 2>/dev/null | grep -q PONG && grep -q "Ready" "$KLOG" && break
+	sleep 0.05
+done
 check "transport kernel starts with 2 workers" grep -q "2 worker(s)" "$KLOG"
 out=$(timeout 180 python3 "$ROOT/tests/integration/workers_probe.py" 127.0.0.1 $KPORT 24 40 16 2>&1)
 rc=$?

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,7 +111,7 @@ static void remove_tmpdir(void)
 
 struct player {
 	struct sl_worker *w;
-	volatile int stop;
+	atomic_int stop;
 	pthread_t thread;
 };
 
@@ -154,7 +155,7 @@ static struct sl_worker *new_worker(void)
 struct probe {
 	pthread_t ran_on;
 	int runs;
-	volatile int hold; /* non-zero: spin (a stuck worker) */
+	atomic_int hold; /* non-zero: spin (a stuck worker) */
 };
 
 static void probe_fn(struct sl_worker *w, void *arg)
