@@ -60,15 +60,15 @@
 #define SL_BPF_PIN_SYN   "syn"
 #define SL_BPF_PIN_CONNS "conns"
 
-#define SL_BPF_ACL_MAX     4096
-#define SL_BPF_CAPS_MAX    64 /* = SL_SRCCAP_RULES, the dataplane's rule table */
+#define SL_BPF_ACL_MAX  4096
+#define SL_BPF_CAPS_MAX 64 /* = SL_SRCCAP_RULES, the dataplane's rule table */
 /* conn_slack when an operator gives none: room for the sketch's overestimate
  * and for the dataplane to answer a few connections past the cap with
  * Redis's error before XDP starts shedding their SYNs. */
 #define SL_BPF_CONN_SLACK_DEFAULT 16
-#define SL_BPF_SYN_SOURCES 65536
-#define SL_BPF_SKETCH_ROWS 4
-#define SL_BPF_SKETCH_COLS 4096 /* power of two */
+#define SL_BPF_SYN_SOURCES        65536
+#define SL_BPF_SKETCH_ROWS        4
+#define SL_BPF_SKETCH_COLS        4096 /* power of two */
 
 /* sl_bpf_cfg.flags */
 #define SL_BPF_CFG_F_ACTIVE           0x1 /* service_ip is valid: redirect traffic for it */

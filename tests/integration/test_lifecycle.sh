@@ -29,7 +29,7 @@ check "after kill -9 the pins remain" test -e "/sys/fs/bpf/sluice/$SL_INSTANCE/p
 
 check "start after kill -9 succeeds" sl_start
 check "... detaching the stale program" grep -q "detached stale sluice XDP program" "$SL_LOG"
-check "... removing the stale pins (program and its 5 maps)" grep -q "removed 6 stale pin(s)" "$SL_LOG"
+check "... removing the stale pins (program and its 6 maps)" grep -q "removed 7 stale pin(s)" "$SL_LOG"
 check "... and answers ping" \
 	bash -c "ping -c 3 -W 2 -I $SLUICE_HOST_IF $SL_ADDR | grep -q '3 received'"
 check "... and ARP" bash -c "arping -c 1 -w 3 -I $SLUICE_HOST_IF $SL_ADDR >/dev/null"
