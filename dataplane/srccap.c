@@ -191,6 +191,25 @@ void sl_srccap_set_default(struct sl_srccap *c, uint32_t cap)
 	write_end(c);
 }
 
+/* Index of the rule for net/len (net masked), or c->n_rules. Control thread. */
+static unsigned rule_index(const struct sl_srccap *c, uint32_t net, unsigned len)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_rules; i++)
+		if (c->rules[i].len == len && c->rules[i].net == net)
+			break;
+	return i;
+}
+
+/* Rule i becomes (net, len, cap), inside a write section. */
+static void rule_store(struct sl_srccap *c, unsigned i, uint32_t net, unsigned len, uint32_t cap)
+{
+	__atomic_store_n(&c->rules[i].net, net, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->rules[i].len, (uint8_t)len, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->rules[i].cap, cap, __ATOMIC_RELEASE);
+}
+
 int sl_srccap_set_rule(struct sl_srccap *c, uint32_t net, unsigned len, uint32_t cap)
 {
 	unsigned i;
@@ -198,15 +217,11 @@ int sl_srccap_set_rule(struct sl_srccap *c, uint32_t net, unsigned len, uint32_t
 	if (len > 32)
 		return -EINVAL;
 	net &= prefix_mask(len);
-	for (i = 0; i < c->n_rules; i++)
-		if (c->rules[i].len == len && c->rules[i].net == net)
-			break;
+	i = rule_index(c, net, len);
 	if (i == SL_SRCCAP_RULES)
 		return -ENOSPC;
 	write_begin(c);
-	__atomic_store_n(&c->rules[i].net, net, __ATOMIC_RELEASE);
-	__atomic_store_n(&c->rules[i].len, (uint8_t)len, __ATOMIC_RELEASE);
-	__atomic_store_n(&c->rules[i].cap, cap, __ATOMIC_RELEASE);
+	rule_store(c, i, net, len, cap);
 	if (i == c->n_rules)
 		__atomic_store_n(&c->n_rules, i + 1, __ATOMIC_RELEASE);
 	write_end(c);
@@ -220,15 +235,11 @@ int sl_srccap_del_rule(struct sl_srccap *c, uint32_t net, unsigned len)
 	if (len > 32)
 		return -EINVAL;
 	net &= prefix_mask(len);
-	for (i = 0; i < c->n_rules; i++)
-		if (c->rules[i].len == len && c->rules[i].net == net)
-			break;
+	i = rule_index(c, net, len);
 	if (i == c->n_rules)
 		return -ENOENT;
 	write_begin(c);
-	__atomic_store_n(&c->rules[i].net, c->rules[last].net, __ATOMIC_RELEASE);
-	__atomic_store_n(&c->rules[i].len, c->rules[last].len, __ATOMIC_RELEASE);
-	__atomic_store_n(&c->rules[i].cap, c->rules[last].cap, __ATOMIC_RELEASE);
+	rule_store(c, i, c->rules[last].net, c->rules[last].len, c->rules[last].cap);
 	__atomic_store_n(&c->n_rules, last, __ATOMIC_RELEASE);
 	write_end(c);
 	return 0;

@@ -46,6 +46,21 @@ ctl_says() { # ctl_says PATTERN ARGS...: sluicectl ARGS prints a line matching P
 	shift
 	ctl "$@" | grep -Eq "$pat"
 }
+# change_in_flight SECONDS "SLUICECTL ARGS" KEY SIZE CONNS: runs the probe,
+# and SECONDS after its GETs went out runs sluicectl ARGS; prints its result.
+change_in_flight() {
+	local after=$1 change=$2 probe
+	shift 2
+	rm -f "$SLUICE_RUN_DIR/started"
+	timeout 60 python3 "$PROBE" $SL_ADDR 6379 "$@" "$SLUICE_RUN_DIR/started" \
+		>"$SLUICE_RUN_DIR/inflight.out" &
+	probe=$!
+	for _ in $(seq 300); do [ -e "$SLUICE_RUN_DIR/started" ] && break; sleep 0.1; done
+	sleep "$after"
+	ctl $change >/dev/null
+	wait $probe
+	cat "$SLUICE_RUN_DIR/inflight.out"
+}
 check "sluice starts unpaced per connection" sl_start
 check "sluicectl pacing conn 16" ctl_says OK pacing conn 16
 check "sluicectl pacing shows it" ctl_says "^conn_rate_mbps:16$" pacing
@@ -59,15 +74,7 @@ echo "# after a live set to 16 Mbit/s, one GET of 4 MiB: $out"
 check "the live cap holds the next transfer back (at least 1.8 s), intact" \
 	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { exit !($(field "$out" seconds) >= 1.8) }'"
 ctl pacing conn 16 >/dev/null
-rm -f "$SLUICE_RUN_DIR/started"
-timeout 60 python3 "$PROBE" $SL_ADDR 6379 big2 8388608 1 "$SLUICE_RUN_DIR/started" \
-	>"$SLUICE_RUN_DIR/inflight.out" &
-probe=$!
-for _ in $(seq 300); do [ -e "$SLUICE_RUN_DIR/started" ] && break; sleep 0.1; done
-sleep 1
-ctl pacing conn off >/dev/null
-wait $probe
-out=$(cat "$SLUICE_RUN_DIR/inflight.out")
+out=$(change_in_flight 1 "pacing conn off" big2 8388608 1)
 echo "# 8 MiB at 16 Mbit/s (4.2 s paced), cap lifted 1 s into the transfer: $out"
 check "lifting the cap speeds up the transfer in flight (done well before 4.2 s), intact" \
 	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { s = $(field "$out" seconds); exit !(s >= 0.9 && s < 3.5) }'"
@@ -75,15 +82,7 @@ check "lifting the cap speeds up the transfer in flight (done well before 4.2 s)
 # (4 MiB: 4.2 s) finish early once the default (95% of the link) is back.
 check "sluicectl pacing port 8" ctl_says OK pacing port 8
 check "sluicectl pacing shows the port rate in effect" ctl_says "^port_rate_effective_mbps:8$" pacing
-rm -f "$SLUICE_RUN_DIR/started"
-timeout 60 python3 "$PROBE" $SL_ADDR 6379 big 1048576 4 "$SLUICE_RUN_DIR/started" \
-	>"$SLUICE_RUN_DIR/port.out" &
-probe=$!
-for _ in $(seq 300); do [ -e "$SLUICE_RUN_DIR/started" ] && break; sleep 0.1; done
-sleep 0.5
-ctl pacing port default >/dev/null
-wait $probe
-out=$(cat "$SLUICE_RUN_DIR/port.out")
+out=$(change_in_flight 0.5 "pacing port default" big 1048576 4)
 echo "# four GETs of 1 MiB at port rate 8 Mbit/s (4.2 s paced), default back 0.5 s in: $out"
 check "lifting the port rate speeds up the transfers in flight (done well before 4.2 s), intact" \
 	bash -c "[ $(field "$out" intact) = 1 ] && awk 'BEGIN { s = $(field "$out" seconds); exit !(s >= 0.4 && s < 3.5) }'"
