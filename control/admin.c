@@ -795,7 +795,11 @@ static void xdp_cfg_bump(struct sl_bpf_cfg *cfg)
 	__atomic_fetch_add(&cfg->generation, 1, __ATOMIC_RELEASE);
 }
 
-/* CAPS: the global cap, the default per-source cap, the per-prefix rules. */
+/*
+ * CAPS: the global cap, the default per-source cap, the per-prefix rules.
+ * The kernel transport (no workers here) has no global line: its maxclients
+ * and connected_clients are CONFIG GET maxclients and INFO on the data port.
+ */
 static void caps_get(struct sl_admin *a, struct sl_resp_out *out)
 {
 	struct sl_srccap_rule rules[SL_SRCCAP_RULES];
@@ -864,11 +868,19 @@ static void caps_set(struct sl_admin *a, const struct sl_resp_arg *argv, uint32_
 			wrong_args(out, "caps|set");
 			return;
 		}
+		if (a->p.n_workers == 0) {
+			/* The kernel transport: the engine's shared settings are not here. */
+			reply_err(out,
+				  "-ERR the global cap of the %s transport is maxclients: use "
+				  "CONFIG SET maxclients %s on the data port",
+				  a->p.transport != NULL ? a->p.transport : "kernel", v);
+			return;
+		}
 		config_set(a, &name, &val, out);
 		return;
 	}
 	if (a->p.srccap == NULL) {
-		reply_err(out, "-ERR per-source caps need the dpdk transport");
+		reply_err(out, "-ERR this sluice has no per-source cap table");
 		return;
 	}
 	if (strcasecmp(what, "source") == 0) {

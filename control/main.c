@@ -393,12 +393,15 @@ static void engine_settings(const struct sl_config *cfg, struct sl_engine_shared
 static int run_kernel(const struct sl_config *cfg)
 {
 	static struct sl_engine_shared shared;
+	static struct sl_srccap srccap; /* per-source counts and caps, all workers */
 	struct sl_kernel_conf kc = {0};
+	struct sl_kernel_limits lim;
 	struct sl_store_config sc;
 	struct sl_instance_lock lock;
 	struct sl_store *store;
 	struct sl_kernel *k;
 	char err[ERRLEN], dev[32], ip[INET_ADDRSTRLEN];
+	int rc;
 
 	snprintf(dev, sizeof(dev), "kernel-%lld", cfg->port);
 	struct sl_admin_params ap = {.transport = "kernel", .xdp_stats_fd = -1, .xdp_caps_fd = -1};
@@ -419,12 +422,18 @@ static int run_kernel(const struct sl_config *cfg)
 		die("cannot create the store: %s", strerror(errno));
 	engine_settings(cfg, &shared, "kernel");
 	sl_engine_shared_set_store_config(&shared, &sc);
+	rc = sl_srccap_init(&srccap, (uint32_t)cfg->maxclients_per_source,
+			    (unsigned)cfg->source_prefix);
+	if (rc != 0)
+		die("cannot allocate the per-source connection table: %s", strerror(-rc));
 	kc.bind_addr = cfg->bind;
 	kc.port = (uint16_t)cfg->port;
 	kc.workers = (unsigned)cfg->workers;
 	kc.protected_mode = cfg->protected_mode;
 	kc.store = store;
 	kc.shared = &shared;
+	kc.srccap = &srccap;
+	ap.srccap = &srccap;
 	install_signals();
 	k = sl_kernel_start(&kc, err, sizeof(err));
 	if (k == NULL) {
@@ -438,7 +447,13 @@ static int run_kernel(const struct sl_config *cfg)
 	sl_log(SL_LOG_NOTICE, "Ready to accept connections");
 	wait_for_signal(admin, NULL, NULL);
 	sl_admin_destroy(&admin);
+	sl_kernel_limits_get(k, &lim);
+	sl_log(SL_LOG_NOTICE,
+	       "kernel transport: %" PRIu64 " connections rejected by maxclients, %" PRIu64
+	       " by maxclients-per-source, %" PRIu64 " clients evicted by maxmemory-clients",
+	       lim.rejected, lim.source_rejected, lim.evicted);
 	sl_kernel_stop(&k);
+	sl_srccap_deinit(&srccap);
 	sl_store_destroy(&store);
 	sl_instance_unlock(&lock);
 	sl_log(SL_LOG_NOTICE, "sluice is now ready to exit, bye bye...");

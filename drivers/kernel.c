@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dataplane/srccap.h"
 #include "drivers/kernel.h"
 
 #define SEG_SIZE (16 * 1024)
@@ -32,7 +33,7 @@
 #define MAX_EVENTS   64
 #define READS_PER_EV 4
 #define TICK_MS      10
-#define PRESS_MS     200 /* see sweep_obuf */
+#define PRESS_MS     200 /* see sweep_clients */
 
 struct seg {
 	struct seg *next;
@@ -45,6 +46,8 @@ struct kconn {
 	bool paused;            /* input not read: output over the high watermark */
 	bool want_out;          /* EPOLLOUT registered */
 	bool no_pause;          /* writes before it reads: not paused until it reads */
+	bool counted;           /* admitted in the per-source caps (conf.srccap) */
+	uint32_t rip;           /* peer address, host order */
 	uint64_t drained_ms;    /* the client last took reply bytes */
 	uint64_t soft_since_ms; /* output above the soft limit since; 0 = not */
 	struct seg *rbuf;
@@ -71,7 +74,9 @@ struct sl_kernel {
 	struct sl_kernel_conf conf;
 	atomic_int stop;
 	atomic_uint nclients;
-	atomic_ullong rejected;
+	atomic_ullong rejected;        /* maxclients */
+	atomic_ullong source_rejected; /* maxclients-per-source and prefix caps */
+	atomic_ullong evicted;         /* maxmemory-clients */
 	atomic_ullong obuf_disconnections;
 	unsigned started;
 	struct kworker *w;
@@ -132,6 +137,8 @@ static void free_segs(struct kworker *w, struct seg *s)
 static void conn_close(struct kworker *w, struct kconn *c)
 {
 	atomic_fetch_sub(&w->k->nclients, 1);
+	if (c->counted)
+		sl_srccap_release(w->k->conf.srccap, c->rip);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	sl_client_deinit(&c->client);
@@ -302,12 +309,48 @@ static void conn_resume(struct kworker *w, struct kconn *c, uint64_t now)
 }
 
 /*
- * Redis's clientsCron check of the output limits: a client that stopped
- * reading gets no more flushes, so without this its soft limit would never
- * fire. Every SL_CLIENT_OBUF_SWEEP_MS.
+ * A client's memory as maxmemory-clients counts it (as the DPDK path's
+ * conn_mem): its connection and client structures, unsent replies, the
+ * pending input the engine keeps and the input segments it holds. Bytes
+ * queued in the kernel's socket buffers are not ours and not counted.
  */
-static void sweep_obuf(struct kworker *w, uint64_t now)
+static uint64_t conn_mem(const struct kconn *c)
 {
+	uint64_t m = sizeof(*c) + sl_resp_out_mem(&c->client.out) + c->client.pend_len;
+	const struct seg *g;
+
+	if (c->rbuf != NULL)
+		m += sizeof(*c->rbuf);
+	for (g = c->held; g != NULL; g = g->next)
+		m += sizeof(*g);
+	return m;
+}
+
+/*
+ * Closes c at once with a reset (SO_LINGER 0): its unsent replies, in our
+ * chain and in the socket's send buffer, are dropped, as the DPDK path's
+ * abort does.
+ */
+static void conn_reset(struct kworker *w, struct kconn *c)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(w, c);
+}
+
+/*
+ * Redis's clientsCron, every SL_CLIENT_OBUF_SWEEP_MS: the output limits of
+ * every client (one that stopped reading gets no more flushes, so its soft
+ * limit would never fire otherwise), then maxmemory-clients: while this
+ * worker's clients hold more than its share (the limit / workers), the
+ * client holding the most (not CLIENT NO-EVICT) is evicted, as Redis's
+ * evictClients does.
+ */
+static void sweep_clients(struct kworker *w, uint64_t now)
+{
+	struct sl_engine_shared *sh = w->k->conf.shared;
+	uint64_t limit = sh->maxmemory_clients, total = 0;
 	struct kconn *c, *next;
 
 	w->obuf_sweep_ms = now;
@@ -331,6 +374,30 @@ static void sweep_obuf(struct kworker *w, uint64_t now)
 			c->no_pause = true;
 			update_events(w, c);
 		}
+		total += conn_mem(c);
+	}
+	if (limit == 0)
+		return;
+	limit /= w->k->conf.workers;
+	while (total > limit) {
+		struct kconn *big = NULL;
+		uint64_t most = 0, m;
+
+		for (c = w->conns; c != NULL; c = c->next) {
+			if (c->client.flags & SL_CLIENT_NO_EVICT)
+				continue;
+			m = conn_mem(c);
+			if (big == NULL || m > most) {
+				most = m;
+				big = c;
+			}
+		}
+		if (big == NULL)
+			return;
+		total -= most;
+		atomic_fetch_add_explicit(&w->k->evicted, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&sh->evicted_clients, 1, memory_order_relaxed);
+		conn_reset(w, big);
 	}
 }
 
@@ -352,6 +419,7 @@ static void accept_all(struct kworker *w, uint64_t now)
 		struct epoll_event ev = {0};
 		char addr[64], ip[INET_ADDRSTRLEN];
 		struct kconn *c;
+		uint32_t rip;
 		int one = 1;
 		int fd = accept4(w->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -390,11 +458,29 @@ static void accept_all(struct kworker *w, uint64_t now)
 			close(fd);
 			continue;
 		}
+		rip = ntohl(sa.sin_addr.s_addr);
+		if (w->k->conf.srccap != NULL && !sl_srccap_admit(w->k->conf.srccap, rip)) {
+			/* The source is at its cap: the same answer as maxclients. */
+			static const char msg[] = "-ERR max number of clients reached\r\n";
+
+			if (write(fd, msg, sizeof(msg) - 1) < 0) {
+				/* the client is gone already */
+			}
+			close(fd);
+			atomic_fetch_add(&w->k->source_rejected, 1);
+			atomic_fetch_add_explicit(&w->k->conf.shared->rejected_connections, 1,
+						  memory_order_relaxed);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (c == NULL) {
+			if (w->k->conf.srccap != NULL)
+				sl_srccap_release(w->k->conf.srccap, rip);
 			close(fd);
 			continue;
 		}
+		c->rip = rip;
+		c->counted = w->k->conf.srccap != NULL;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 		snprintf(addr, sizeof(addr), "%s:%u", ip, ntohs(sa.sin_port));
@@ -472,7 +558,7 @@ static void *worker_main(void *arg)
 				wake_worker(w); /* more may be waiting: come back at once */
 		}
 		if (now - w->obuf_sweep_ms >= SL_CLIENT_OBUF_SWEEP_MS)
-			sweep_obuf(w, now);
+			sweep_clients(w, now);
 		/* Borrowed store views are not held across iterations. */
 		sl_store_quiescent(store, w->self);
 		sl_store_maintain(store, w->self, now);
@@ -612,6 +698,13 @@ void sl_kernel_stop(struct sl_kernel **kp)
 	free(k->w);
 	free(k);
 	*kp = NULL;
+}
+
+void sl_kernel_limits_get(const struct sl_kernel *k, struct sl_kernel_limits *out)
+{
+	out->rejected = atomic_load_explicit(&k->rejected, memory_order_relaxed);
+	out->source_rejected = atomic_load_explicit(&k->source_rejected, memory_order_relaxed);
+	out->evicted = atomic_load_explicit(&k->evicted, memory_order_relaxed);
 }
 
 void sl_kernel_stats(const struct sl_kernel *k, struct sl_engine_stats *out)

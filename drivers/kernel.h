@@ -11,6 +11,15 @@
  * chain. Backpressure: while a connection has more than 16 MiB of unsent
  * replies its input is not read (its TCP window closes, the client waits);
  * reading resumes below 4 MiB.
+ *
+ * Client limits, as on the DPDK path: maxclients and the per-source caps
+ * (a struct sl_srccap shared with the admin socket) at accept, answered
+ * with Redis's "max number of clients reached" and counted in INFO
+ * rejected_connections; every SL_CLIENT_OBUF_SWEEP_MS each worker checks
+ * its clients' output limits, then evicts the client holding the most
+ * memory (not CLIENT NO-EVICT) while its clients hold more than its share
+ * of maxmemory-clients (the limit / workers), counted in INFO
+ * evicted_clients. Peers are IPv4 only (the listener is AF_INET).
  */
 #ifndef SL_DRIVERS_KERNEL_H
 #define SL_DRIVERS_KERNEL_H
@@ -23,6 +32,7 @@
 #include "dataplane/store/store.h"
 
 struct sl_kernel;
+struct sl_srccap;
 
 struct sl_kernel_conf {
 	uint32_t bind_addr; /* IPv4, network byte order */
@@ -31,6 +41,9 @@ struct sl_kernel_conf {
 	int protected_mode;              /* no requirepass: loopback clients only */
 	struct sl_store *store;          /* borrowed */
 	struct sl_engine_shared *shared; /* borrowed */
+	/* Borrowed until sl_kernel_stop, or NULL (no per-source caps): every
+	 * accepted connection is admitted and released in it, from the workers. */
+	struct sl_srccap *srccap;
 };
 
 /*
@@ -42,6 +55,17 @@ struct sl_kernel *sl_kernel_start(const struct sl_kernel_conf *conf, char *err, 
 
 /* Asks the workers to stop, joins them, closes every connection. *k is NULLed. */
 void sl_kernel_stop(struct sl_kernel **k);
+
+/*
+ * Connections refused by maxclients and by the per-source caps, and clients
+ * closed by maxmemory-clients, since start (relaxed reads). Any thread.
+ */
+struct sl_kernel_limits {
+	uint64_t rejected;
+	uint64_t source_rejected;
+	uint64_t evicted;
+};
+void sl_kernel_limits_get(const struct sl_kernel *k, struct sl_kernel_limits *out);
 
 /* Sum of the workers' engine statistics (relaxed reads). */
 void sl_kernel_stats(const struct sl_kernel *k, struct sl_engine_stats *out);
