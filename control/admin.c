@@ -804,11 +804,14 @@ static void caps_get(struct sl_admin *a, struct sl_resp_out *out)
 {
 	struct sl_srccap_rule rules[SL_SRCCAP_RULES];
 	struct text t = {0};
-	const struct sl_engine_shared *sh = a->p.n_workers > 0 ? a->p.servers[0].eng.shared : NULL;
+	const struct sl_engine_shared *sh =
+		a->p.n_workers > 0 ? a->p.servers[0].eng.shared : a->p.shared;
 	unsigned i, n;
 
 	if (sh != NULL)
-		add(&t, "global:%" PRIu32 "\r\nconnected_clients:%" PRIu64 "\r\n", sh->maxclients,
+		add(&t, "global:%" PRIu32 "\r\n", sh->maxclients);
+	if (a->p.n_workers > 0)
+		add(&t, "connected_clients:%" PRIu64 "\r\n",
 		    (uint64_t)atomic_load_explicit(&sh->nclients, memory_order_relaxed));
 	if (a->p.srccap != NULL) {
 		const struct sl_srccap *c = a->p.srccap;
@@ -868,15 +871,23 @@ static void caps_set(struct sl_admin *a, const struct sl_resp_arg *argv, uint32_
 			wrong_args(out, "caps|set");
 			return;
 		}
-		if (a->p.n_workers == 0) {
-			/* The kernel transport: the engine's shared settings are not here. */
-			reply_err(out,
-				  "-ERR the global cap of the %s transport is maxclients: use "
-				  "CONFIG SET maxclients %s on the data port",
-				  a->p.transport != NULL ? a->p.transport : "kernel", v);
+		if (a->p.n_workers > 0) {
+			config_set(a, &name, &val, out);
 			return;
 		}
-		config_set(a, &name, &val, out);
+		if (a->p.shared == NULL) {
+			reply_err(out, "-ERR this sluice has no global cap to set here");
+			return;
+		}
+		/* The kernel transport reads maxclients at each accept (a plain word). */
+		if (cap < 1) {
+			reply_err(out, "-ERR CONFIG SET failed (possibly related to argument "
+				       "'maxclients') - argument must be between 1 and 1000000 "
+				       "inclusive");
+			return;
+		}
+		a->p.shared->maxclients = cap;
+		sl_resp_write_status(out, "OK", 2);
 		return;
 	}
 	if (a->p.srccap == NULL) {

@@ -73,8 +73,11 @@ struct sl_admin_params {
 	int xdp_caps_fd;            /* the per-prefix cap LPM map, or -1 */
 	struct sl_bpf_cfg *xdp_cfg; /* the program's mmapped config, or NULL */
 	struct sl_srccap *srccap;   /* the workers' per-source caps, or NULL */
-	unsigned timeout_ms;        /* per worker call; 0 = SL_ADMIN_CALL_TIMEOUT_MS */
-	uint64_t start_ms;          /* unix ms at start, for uptime */
+	/* The kernel transport's engine settings (CAPS global = maxclients), or NULL:
+	 * with workers, servers[0].eng.shared is used. */
+	struct sl_engine_shared *shared;
+	unsigned timeout_ms; /* per worker call; 0 = SL_ADMIN_CALL_TIMEOUT_MS */
+	uint64_t start_ms;   /* unix ms at start, for uptime */
 	/* Egress pacing as configured (CONFIG GET/SET conn-rate-mbps, port-rate-mbps):
 	 * port 0 = 95% of link_speed_mbps, -1 = off; conn 0 = off. */
 	long long conn_rate_mbps;

@@ -434,6 +434,7 @@ static int run_kernel(const struct sl_config *cfg)
 	kc.shared = &shared;
 	kc.srccap = &srccap;
 	ap.srccap = &srccap;
+	ap.shared = &shared;
 	install_signals();
 	k = sl_kernel_start(&kc, err, sizeof(err));
 	if (k == NULL) {

@@ -77,8 +77,17 @@ wait_clients $PORT 1
 out=$(probe $PORT 127.0.0.3:3)
 check "without the prefix, 127.0.0.3 is back to the source cap ($out)" \
 	test "$out" = "127.0.0.3 served=2 rejected=1 other=0"
-check "caps set global answers an error naming CONFIG SET maxclients" \
-	bash -c "$(printf '%q ' "$SLUICECTL" --run-dir "$DIR" --instance "k$PORT") caps set global 5 2>&1 | grep -q 'CONFIG SET maxclients'"
+check "sluicectl caps set global 3 (maxclients, live)" \
+	bash -c "$(printf '%q ' "$SLUICECTL" --run-dir "$DIR" --instance "k$PORT") caps set global 3 | grep -qx OK"
+check "caps and CONFIG GET maxclients show 3" \
+	bash -c "$(printf '%q ' "$SLUICECTL" --run-dir "$DIR" --instance "k$PORT") caps | grep -qx 'global:3' &&
+		redis-cli -p $PORT config get maxclients | tail -1 | grep -qx 3"
+wait_clients $PORT 1
+out=$(probe $PORT 127.0.0.4:2 127.0.0.5:2)
+check "the global cap holds: 3 served in all, the 4th rejected ($out)" \
+	test "$out" = "127.0.0.4 served=2 rejected=0 other=0 127.0.0.5 served=1 rejected=1 other=0"
+check "caps set global 0 is refused with Redis's range error" \
+	bash -c "$(printf '%q ' "$SLUICECTL" --run-dir "$DIR" --instance "k$PORT") caps set global 0 2>&1 | grep -q 'between 1 and 1000000'"
 
 # maxmemory-clients (8mb; one worker holds the whole share).
 check "sluice starts with transport kernel, 1 worker" start_kernel $((PORT + 1)) --workers 1
