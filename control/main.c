@@ -112,9 +112,11 @@ static void default_xdp_prog(char *buf, size_t len)
  * the registered UMEM. The kernel rejects every fill and TX descriptor that
  * points there as invalid (tx_invalid_descs): those frames are counted as
  * sent but never leave, their mbufs never complete, and the port stalls.
- * AF_XDP does no DMA from the pool's IOVAs, so on ordinary pages the pool
- * gives them up (RTE_MEMPOOL_F_NO_IOVA_CONTIG): objects are then packed with
- * no gaps, exactly as the PMD assumes. Returns NULL with rte_errno set.
+ * The PMD never uses the pool's IO addresses (the kernel maps the UMEM
+ * itself), so on ordinary pages the pool gives them up
+ * (RTE_MEMPOOL_F_NO_IOVA_CONTIG): objects are then packed with no gaps,
+ * exactly as the PMD assumes. packed selects that layout; without it, the
+ * usual rte_pktmbuf_pool_create() pool. Returns NULL with rte_errno set.
  */
 static struct rte_mempool *create_mbuf_pool(unsigned n, int packed)
 {
