@@ -30,6 +30,8 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 
 #include "control/admin.h"
 #include "control/config.h"
@@ -98,6 +100,67 @@ static void default_xdp_prog(char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "%s/sluice_xdp.o", SL_BPF_DIR);
+}
+
+/*
+ * The packet buffer pool. DPDK 22.11's af_xdp PMD registers the pool's
+ * memory with the kernel as one UMEM: from the page under the first memory
+ * chunk, populated_size objects of rte_mempool_calc_obj_size() bytes, back to
+ * back. A pool that wants IOVA-contiguous objects keeps each object inside
+ * one page; on 4 KiB pages (--no-huge) that is one 2368-byte mbuf per page,
+ * so the objects span 4096 bytes each and the upper ~40% of them lie beyond
+ * the registered UMEM. The kernel rejects every fill and TX descriptor that
+ * points there as invalid (tx_invalid_descs): those frames are counted as
+ * sent but never leave, their mbufs never complete, and the port stalls.
+ * The PMD never uses the pool's IO addresses (the kernel maps the UMEM
+ * itself), so on ordinary pages the pool gives them up
+ * (RTE_MEMPOOL_F_NO_IOVA_CONTIG): objects are then packed with no gaps,
+ * exactly as the PMD assumes. packed selects that layout; without it, the
+ * usual rte_pktmbuf_pool_create() pool. Returns NULL with rte_errno set.
+ */
+static struct rte_mempool *create_mbuf_pool(unsigned n, int packed)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = RTE_MBUF_DEFAULT_BUF_SIZE,
+		.mbuf_priv_size = 0,
+	};
+	struct rte_mempool *mp;
+	int rc;
+
+	if (!packed)
+		return rte_pktmbuf_pool_create("sl_mbufs", n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					       (int)rte_socket_id());
+	mp = rte_mempool_create_empty(
+		"sl_mbufs", n, sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE, 256,
+		sizeof(priv), (int)rte_socket_id(), RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (mp == NULL)
+		return NULL;
+	rc = rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL);
+	if (rc == 0) {
+		rte_pktmbuf_pool_init(mp, &priv);
+		rc = rte_mempool_populate_default(mp);
+	}
+	if (rc < 0) {
+		rte_mempool_free(mp);
+		rte_errno = -rc;
+		return NULL;
+	}
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+}
+
+/*
+ * 1 if the pool is laid out as the af_xdp PMD's UMEM assumes (see
+ * create_mbuf_pool): one memory chunk holding every object back to back.
+ */
+static int pool_fits_umem(const struct rte_mempool *mp)
+{
+	const struct rte_mempool_memhdr *first = STAILQ_FIRST(&mp->mem_list);
+	uint64_t need = (uint64_t)mp->populated_size *
+			rte_mempool_calc_obj_size(mp->elt_size, mp->flags, NULL);
+
+	return first != NULL && STAILQ_NEXT(first, next) == NULL && first->len >= need &&
+	       first->len < need + rte_mempool_calc_obj_size(mp->elt_size, mp->flags, NULL);
 }
 
 /*
@@ -543,11 +606,6 @@ int main(int argc, char **argv)
 		    "/dev/hugepages' (deploy/testbed.sh up does both), or start with --no-huge",
 		    sl_port_free_hugepages() < 0 ? 0 : sl_port_free_hugepages(),
 		    sl_port_hugetlbfs_mounted() ? "" : ", and no hugetlbfs is mounted");
-	if (pconf.kind == SL_PORT_AF_XDP && cfg.no_huge)
-		sl_log(SL_LOG_WARNING,
-		       "af_xdp with --no-huge: transmission can stall under large replies "
-		       "(a known issue with DPDK 22.11's AF_XDP driver on ordinary pages); reserve "
-		       "hugepages for production use (docs/operations.md)");
 	ops = sl_port_ops_get(pconf.kind);
 	if (pconf.kind == SL_PORT_AF_XDP && sl_xdp_check_bpffs(cfg.bpffs, err, sizeof(err)) != 0)
 		die("%s", err);
@@ -618,14 +676,18 @@ int main(int argc, char **argv)
 		    rte_lcore_count(), cfg.workers, cfg.workers + 1);
 	}
 
-	pool = rte_pktmbuf_pool_create("sl_mbufs", (unsigned)cfg.mbufs, 256, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	pool = create_mbuf_pool((unsigned)cfg.mbufs, pconf.kind == SL_PORT_AF_XDP && cfg.no_huge);
 	if (pool == NULL) {
 		sl_instance_unlock(&lock);
 		die("cannot allocate %lld packet buffers: %s (raise 'memory' or reserve more "
 		    "hugepages)",
 		    cfg.mbufs, rte_strerror(rte_errno));
 	}
+	if (pconf.kind == SL_PORT_AF_XDP && cfg.no_huge && !pool_fits_umem(pool))
+		sl_log(SL_LOG_WARNING,
+		       "the packet buffer pool is not one gap-free chunk, so part of it lies "
+		       "outside the AF_XDP UMEM and frames in those buffers will not be sent "
+		       "(docs/operations.md)");
 	if (sl_port_setup(&port, &pconf, pool, err, sizeof(err)) != 0) {
 		sl_instance_unlock(&lock);
 		die("%s", err);
