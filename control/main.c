@@ -676,14 +676,14 @@ int main(int argc, char **argv)
 		    rte_lcore_count(), cfg.workers, cfg.workers + 1);
 	}
 
-	pool = create_mbuf_pool((unsigned)cfg.mbufs, pconf.kind == SL_PORT_AF_XDP && cfg.no_huge);
+	pool = create_mbuf_pool((unsigned)cfg.mbufs, pconf.kind == SL_PORT_AF_XDP);
 	if (pool == NULL) {
 		sl_instance_unlock(&lock);
 		die("cannot allocate %lld packet buffers: %s (raise 'memory' or reserve more "
 		    "hugepages)",
 		    cfg.mbufs, rte_strerror(rte_errno));
 	}
-	if (pconf.kind == SL_PORT_AF_XDP && cfg.no_huge && !pool_fits_umem(pool))
+	if (pconf.kind == SL_PORT_AF_XDP && !pool_fits_umem(pool))
 		sl_log(SL_LOG_WARNING,
 		       "the packet buffer pool is not one gap-free chunk, so part of it lies "
 		       "outside the AF_XDP UMEM and frames in those buffers will not be sent "

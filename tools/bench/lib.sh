@@ -1,7 +1,7 @@
 # Shared by tools/bench/run.sh and curves.sh: source it (as root).
 
 # reserve_hugepages: hugepages for the dataplane, as deploy/testbed.sh does
-# (AF_XDP with --no-huge can stall under large replies, docs/operations.md);
+# (hugepages are what production uses, docs/operations.md);
 # huge_restore puts the previous count back (call it at exit).
 reserve_hugepages() {
 	HUGE_PREV=$(cat /proc/sys/vm/nr_hugepages)
