@@ -37,22 +37,24 @@ struct sl_server_seg {
 	char data[SEG_SIZE];
 };
 
+/* The small members sit together so the struct carries no padding (an idle
+ * connection's memory is this struct and the TCP control block). */
 struct sl_server_conn {
 	struct sl_server *srv;
 	struct sl_tcp_conn *tc;
 	struct sl_server_seg *rbuf;
 	struct sl_server_seg *held; /* segments an unfinished request still points into */
-	bool closing;               /* send what is queued, then close */
-	bool paused;                /* input not taken: output over the high watermark */
-	bool no_pause;              /* the client writes before it reads: never pause */
 	uint64_t drained_us;        /* the client last took replies (WRITABLE) */
-	bool budget_paused;         /* input not taken: the worker is over its output budget */
 	struct sl_server_conn *bp_prev, *bp_next; /* srv->budget_paused list */
 	uint64_t acct;                            /* output memory recorded in srv->budget */
 	struct sl_server_conn *next_free;
 	struct sl_server_conn *prev, *next; /* live connections */
-	uint32_t rip;                       /* peer address, host order */
 	uint64_t soft_since_ms;             /* output above the soft limit since; 0 = not */
+	uint32_t rip;                       /* peer address, host order */
+	bool closing;                       /* send what is queued, then close */
+	bool paused;                        /* input not taken: output over the high watermark */
+	bool no_pause;                      /* the client writes before it reads: never pause */
+	bool budget_paused; /* input not taken: the worker is over its output budget */
 	struct sl_client client;
 };
 
@@ -204,9 +206,8 @@ static void sketch_add(struct sl_server *s, uint32_t rip_host, int32_t d)
 static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *tc)
 {
 	struct sl_server_conn *c = s->free_conns;
-	char addr[64];
-	uint32_t rip;
-	uint16_t rport;
+	uint32_t rip, lip;
+	uint16_t rport, lport;
 
 	if (c != NULL)
 		s->free_conns = c->next_free;
@@ -218,20 +219,9 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	c->srv = s;
 	c->tc = tc;
 	c->drained_us = s->now_us;
-	sl_tcp_conn_tuple(tc, NULL, NULL, &rip, &rport);
-	snprintf(addr, sizeof(addr), "%u.%u.%u.%u:%u", rip >> 24, (rip >> 16) & 0xff,
-		 (rip >> 8) & 0xff, rip & 0xff, rport);
-	sl_client_init(&c->client, &s->eng, addr, s->now_ms);
-	{
-		uint32_t lip;
-		uint16_t lport;
-		char laddr[64];
-
-		sl_tcp_conn_tuple(tc, &lip, &lport, NULL, NULL);
-		snprintf(laddr, sizeof(laddr), "%u.%u.%u.%u:%u", lip >> 24, (lip >> 16) & 0xff,
-			 (lip >> 8) & 0xff, lip & 0xff, lport);
-		sl_client_set_local(&c->client, laddr, -1);
-	}
+	sl_tcp_conn_tuple(tc, &lip, &lport, &rip, &rport);
+	sl_client_init(&c->client, &s->eng, NULL, s->now_ms);
+	sl_client_set_ipv4(&c->client, rip, rport, lip, lport, -1);
 	c->rip = rip;
 	sketch_add(s, rip, 1);
 	s->nclients++;
