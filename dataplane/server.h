@@ -190,6 +190,10 @@ struct sl_server_params {
 	uint64_t output_budget;   /* output-memory-budget: bytes per worker, 0 = none */
 };
 
+/* Bytes of one connection's state (struct sl_server_conn, engine client
+ * included), for memory figures and tests. Any thread. */
+size_t sl_server_conn_size(void);
+
 /* Creates the TCP stack and starts listening. 0 or -errno. */
 int sl_server_init(struct sl_server *s, const struct sl_server_params *p);
 /* Closes every connection (reset), destroys the stack. */
