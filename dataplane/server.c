@@ -48,27 +48,55 @@ struct sl_server_conn {
 	uint64_t drained_us;        /* the client last took replies (WRITABLE) */
 	struct sl_server_conn *bp_prev, *bp_next; /* srv->budget_paused list */
 	uint64_t acct;                            /* output memory recorded in srv->budget */
-	struct sl_server_conn *next_free;
-	struct sl_server_conn *prev, *next; /* live connections */
-	uint64_t soft_since_ms;             /* output above the soft limit since; 0 = not */
-	uint32_t rip;                       /* peer address, host order */
-	bool closing;                       /* send what is queued, then close */
-	bool paused;                        /* input not taken: output over the high watermark */
-	bool no_pause;                      /* the client writes before it reads: never pause */
-	bool budget_paused; /* input not taken: the worker is over its output budget */
+	struct sl_server_conn *prev;              /* live connections */
+	union {
+		struct sl_server_conn *next;      /* live connections */
+		struct sl_server_conn *next_free; /* srv->free_conns, once closed */
+	};
+	uint64_t soft_since_ms; /* output above the soft limit since; 0 = not */
+	uint32_t rip;           /* peer address, host order */
+	bool closing;           /* send what is queued, then close */
+	bool paused;            /* input not taken: output over the high watermark */
+	bool no_pause;          /* the client writes before it reads: never pause */
+	bool budget_paused;     /* input not taken: the worker is over its output budget */
 	struct sl_client client;
 };
 
 /*
- * Issue 8: an idle connection under 1 KiB of resident memory. Connections
- * come from malloc (jemalloc), which rounds 513..640 bytes up to its 640-byte
- * size class; with the TCP control block that is about 1,000 bytes per idle
- * connection. A field that pushes this struct past 640 costs the next class
- * (768) for every connection.
+ * Issue 8: an idle connection under 1 KiB of resident memory. Connection
+ * state comes in slabs of CONN_SLAB, one malloc each, handed out in order
+ * and recycled through free_conns, never given back before sl_server_deinit.
+ * So a connection costs sizeof(struct sl_server_conn) exactly, not the
+ * allocator's next size class (jemalloc would round 592 bytes up to 640),
+ * and a slab's pages become resident only as connections first use them.
+ * The bound below keeps the struct where the issue left it.
  */
-#define CONN_BYTES_MAX 640
+#define CONN_SLAB      256
+#define CONN_BYTES_MAX 600
 static_assert(sizeof(struct sl_server_conn) <= CONN_BYTES_MAX,
-	      "connection state over its allocation size class");
+	      "connection state over its per-connection budget");
+
+struct sl_server_conn_slab {
+	struct sl_server_conn_slab *next;
+	unsigned used; /* conns[0..used) have been handed out */
+	struct sl_server_conn conns[CONN_SLAB];
+};
+
+/* A connection never used before, from the newest slab; NULL: no memory. */
+static struct sl_server_conn *conn_from_slab(struct sl_server *s)
+{
+	struct sl_server_conn_slab *sl = s->conn_slabs;
+
+	if (sl == NULL || sl->used == CONN_SLAB) {
+		sl = malloc(sizeof(*sl));
+		if (sl == NULL)
+			return NULL;
+		sl->next = s->conn_slabs;
+		sl->used = 0;
+		s->conn_slabs = sl;
+	}
+	return &sl->conns[sl->used++];
+}
 
 size_t sl_server_conn_size(void)
 {
@@ -229,7 +257,7 @@ static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *
 	if (c != NULL)
 		s->free_conns = c->next_free;
 	else
-		c = malloc(sizeof(*c));
+		c = conn_from_slab(s);
 	if (c == NULL)
 		return NULL;
 	memset(c, 0, offsetof(struct sl_server_conn, client));
@@ -682,17 +710,18 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 
 void sl_server_deinit(struct sl_server *s)
 {
-	struct sl_server_conn *c;
-
 	/* Destroying the stack delivers no events: release the live clients here.
 	 * The sketch is not ours to update any more (the XDP maps may be gone). */
 	s->sketch = NULL;
 	sl_tcp_destroy(&s->tcp);
 	while (s->live != NULL)
 		conn_free(s, s->live);
-	while ((c = s->free_conns) != NULL) {
-		s->free_conns = c->next_free;
-		free(c);
+	s->free_conns = NULL;
+	while (s->conn_slabs != NULL) {
+		struct sl_server_conn_slab *sl = s->conn_slabs;
+
+		s->conn_slabs = sl->next;
+		free(sl);
 	}
 	while (s->seg_cache != NULL) {
 		struct sl_server_seg *g = s->seg_cache;

@@ -542,7 +542,7 @@ static void note_command(struct sl_client *c, const struct cmd_def *cmd,
 {
 	size_t i;
 
-	c->last_cmd = (unsigned)(cmd - sl_cmd_table) + 1;
+	c->last_cmd = (uint16_t)(cmd - sl_cmd_table + 1);
 	c->last_sub[0] = '\0';
 	if (sl_unlikely(cmd->flags & CMD_CONTAINER) && argc >= 2 &&
 	    argv[1].len < sizeof(c->last_sub)) {

@@ -284,11 +284,12 @@ struct sl_client {
 	uint8_t laddr_kind;         /* ... of laddr */
 	bool cmd_error;             /* the running command replied an error (failed_calls) */
 	bool cmd_rejected;          /* ... was refused before it ran (rejected_calls, no call) */
-	/* CLIENT LIST cmd=: the last command's table index + 1 (0: none) and, for a
-	 * container command, its subcommand ("client|list"). */
-	unsigned last_cmd;
+	/* CLIENT LIST cmd=: the last command's table index + 1 (0: none; the table
+	 * has a few hundred entries) and, for a container command, its subcommand
+	 * ("client|list"). */
+	uint16_t last_cmd;
+	uint16_t cmd_sub; /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
 	char last_sub[24];
-	unsigned cmd_sub; /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
 };
 
 /*

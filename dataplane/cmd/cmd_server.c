@@ -68,7 +68,7 @@ void dispatch_sub(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t 
 
 		if (!arg_is(sub, d->name))
 			continue;
-		c->cmd_sub = sub_slot(lower, d->name);
+		c->cmd_sub = (uint16_t)sub_slot(lower, d->name);
 		if ((d->arity > 0 && argc != (uint32_t)d->arity) ||
 		    (d->arity < 0 && argc < (uint32_t)-d->arity)) {
 			c->cmd_rejected = true;
