@@ -67,7 +67,7 @@ struct sl_server_conn {
  * state comes in slabs of CONN_SLAB, one malloc each, handed out in order
  * and recycled through free_conns, never given back before sl_server_deinit.
  * So a connection costs sizeof(struct sl_server_conn) exactly, not the
- * allocator's next size class (jemalloc would round 592 bytes up to 640),
+ * allocator's next size class (jemalloc would round 576 bytes up to 640),
  * and a slab's pages become resident only as connections first use them.
  * The bound below keeps the struct where the issue left it.
  */
