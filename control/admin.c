@@ -99,8 +99,11 @@ static int describe(const struct sl_client *c, uint64_t now, char *buf, size_t s
 	uint64_t qbuf = sl_resp_parser_buffered(&c->parser);
 	uint64_t omem = sl_resp_out_mem(&c->out);
 	uint64_t argv_mem = sl_resp_parser_mem(&c->parser);
-	char cmd[64];
+	char cmd[64], addr[SL_CLIENT_ADDR_MAX], laddr[SL_CLIENT_ADDR_MAX];
 	int w;
+
+	sl_client_addr_format(c, false, addr);
+	sl_client_addr_format(c, true, laddr);
 
 	if (c->last_cmd == 0 || c->last_cmd > sl_cmd_table_len)
 		snprintf(cmd, sizeof(cmd), "NULL");
@@ -113,7 +116,7 @@ static int describe(const struct sl_client *c, uint64_t now, char *buf, size_t s
 		     " qbuf-free=0 argv-mem=%" PRIu64 " multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
 		     "omem=%" PRIu64 " tot-mem=%" PRIu64 " events=r cmd=%s user=default "
 		     "redir=-1 resp=%u\n",
-		     c->id, c->addr, c->laddr, c->fd, c->name,
+		     c->id, addr, laddr, c->fd, sl_client_name(c),
 		     (now - SL_MIN(now, c->ctime_ms)) / 1000,
 		     (now - SL_MIN(now, c->last_ms)) / 1000,
 		     (c->flags & SL_CLIENT_NO_EVICT) ? "e" : "N", qbuf, argv_mem, omem,
@@ -157,7 +160,8 @@ static void req_kill(struct sl_engine *e, struct worker_req *r)
 
 	r->killed = 0;
 	for (c = e->clients; c != NULL; c = c->reg_next) {
-		if (r->id != 0 ? c->id != r->id : strcmp(c->addr, r->addr) != 0)
+		if (r->id != 0 ? c->id != r->id
+			       : !sl_client_addr_is(c, false, r->addr, strlen(r->addr)))
 			continue;
 		if (c->flags & (SL_CLIENT_KILLED | SL_CLIENT_CLOSE_NOW))
 			continue;

@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,24 +38,70 @@ struct sl_server_seg {
 	char data[SEG_SIZE];
 };
 
+/* The small members sit together so the struct carries no padding (an idle
+ * connection's memory is this struct and the TCP control block). */
 struct sl_server_conn {
 	struct sl_server *srv;
 	struct sl_tcp_conn *tc;
 	struct sl_server_seg *rbuf;
 	struct sl_server_seg *held; /* segments an unfinished request still points into */
-	bool closing;               /* send what is queued, then close */
-	bool paused;                /* input not taken: output over the high watermark */
-	bool no_pause;              /* the client writes before it reads: never pause */
 	uint64_t drained_us;        /* the client last took replies (WRITABLE) */
-	bool budget_paused;         /* input not taken: the worker is over its output budget */
 	struct sl_server_conn *bp_prev, *bp_next; /* srv->budget_paused list */
 	uint64_t acct;                            /* output memory recorded in srv->budget */
-	struct sl_server_conn *next_free;
-	struct sl_server_conn *prev, *next; /* live connections */
-	uint32_t rip;                       /* peer address, host order */
-	uint64_t soft_since_ms;             /* output above the soft limit since; 0 = not */
+	struct sl_server_conn *prev;              /* live connections */
+	union {
+		struct sl_server_conn *next;      /* live connections */
+		struct sl_server_conn *next_free; /* srv->free_conns, once closed */
+	};
+	uint64_t soft_since_ms; /* output above the soft limit since; 0 = not */
+	uint32_t rip;           /* peer address, host order */
+	bool closing;           /* send what is queued, then close */
+	bool paused;            /* input not taken: output over the high watermark */
+	bool no_pause;          /* the client writes before it reads: never pause */
+	bool budget_paused;     /* input not taken: the worker is over its output budget */
 	struct sl_client client;
 };
+
+/*
+ * Issue 8: an idle connection under 1 KiB of resident memory. Connection
+ * state comes in slabs of CONN_SLAB, one malloc each, handed out in order
+ * and recycled through free_conns, never given back before sl_server_deinit.
+ * So a connection costs sizeof(struct sl_server_conn) exactly, not the
+ * allocator's next size class (jemalloc would round 576 bytes up to 640),
+ * and a slab's pages become resident only as connections first use them.
+ * The bound below keeps the struct where the issue left it.
+ */
+#define CONN_SLAB      256
+#define CONN_BYTES_MAX 600
+static_assert(sizeof(struct sl_server_conn) <= CONN_BYTES_MAX,
+	      "connection state over its per-connection budget");
+
+struct sl_server_conn_slab {
+	struct sl_server_conn_slab *next;
+	unsigned used; /* conns[0..used) have been handed out */
+	struct sl_server_conn conns[CONN_SLAB];
+};
+
+/* A connection never used before, from the newest slab; NULL: no memory. */
+static struct sl_server_conn *conn_from_slab(struct sl_server *s)
+{
+	struct sl_server_conn_slab *sl = s->conn_slabs;
+
+	if (sl == NULL || sl->used == CONN_SLAB) {
+		sl = malloc(sizeof(*sl));
+		if (sl == NULL)
+			return NULL;
+		sl->next = s->conn_slabs;
+		sl->used = 0;
+		s->conn_slabs = sl;
+	}
+	return &sl->conns[sl->used++];
+}
+
+size_t sl_server_conn_size(void)
+{
+	return sizeof(struct sl_server_conn);
+}
 
 /*
  * Input segments: a connection holds one only while a request is partial
@@ -204,34 +251,22 @@ static void sketch_add(struct sl_server *s, uint32_t rip_host, int32_t d)
 static struct sl_server_conn *conn_new(struct sl_server *s, struct sl_tcp_conn *tc)
 {
 	struct sl_server_conn *c = s->free_conns;
-	char addr[64];
-	uint32_t rip;
-	uint16_t rport;
+	uint32_t rip, lip;
+	uint16_t rport, lport;
 
 	if (c != NULL)
 		s->free_conns = c->next_free;
 	else
-		c = malloc(sizeof(*c));
+		c = conn_from_slab(s);
 	if (c == NULL)
 		return NULL;
 	memset(c, 0, offsetof(struct sl_server_conn, client));
 	c->srv = s;
 	c->tc = tc;
 	c->drained_us = s->now_us;
-	sl_tcp_conn_tuple(tc, NULL, NULL, &rip, &rport);
-	snprintf(addr, sizeof(addr), "%u.%u.%u.%u:%u", rip >> 24, (rip >> 16) & 0xff,
-		 (rip >> 8) & 0xff, rip & 0xff, rport);
-	sl_client_init(&c->client, &s->eng, addr, s->now_ms);
-	{
-		uint32_t lip;
-		uint16_t lport;
-		char laddr[64];
-
-		sl_tcp_conn_tuple(tc, &lip, &lport, NULL, NULL);
-		snprintf(laddr, sizeof(laddr), "%u.%u.%u.%u:%u", lip >> 24, (lip >> 16) & 0xff,
-			 (lip >> 8) & 0xff, lip & 0xff, lport);
-		sl_client_set_local(&c->client, laddr, -1);
-	}
+	sl_tcp_conn_tuple(tc, &lip, &lport, &rip, &rport);
+	sl_client_init(&c->client, &s->eng, NULL, s->now_ms);
+	sl_client_set_ipv4(&c->client, rip, rport, lip, lport, -1);
 	c->rip = rip;
 	sketch_add(s, rip, 1);
 	s->nclients++;
@@ -675,17 +710,18 @@ int sl_server_init(struct sl_server *s, const struct sl_server_params *p)
 
 void sl_server_deinit(struct sl_server *s)
 {
-	struct sl_server_conn *c;
-
 	/* Destroying the stack delivers no events: release the live clients here.
 	 * The sketch is not ours to update any more (the XDP maps may be gone). */
 	s->sketch = NULL;
 	sl_tcp_destroy(&s->tcp);
 	while (s->live != NULL)
 		conn_free(s, s->live);
-	while ((c = s->free_conns) != NULL) {
-		s->free_conns = c->next_free;
-		free(c);
+	s->free_conns = NULL;
+	while (s->conn_slabs != NULL) {
+		struct sl_server_conn_slab *sl = s->conn_slabs;
+
+		s->conn_slabs = sl->next;
+		free(sl);
 	}
 	while (s->seg_cache != NULL) {
 		struct sl_server_seg *g = s->seg_cache;

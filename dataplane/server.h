@@ -74,6 +74,7 @@
 #include "dataplane/srccap.h"
 
 struct sl_server_conn;
+struct sl_server_conn_slab;
 struct sl_server_seg;
 
 /* Per-source connection counts for maxclients-per-source (exact). */
@@ -144,6 +145,7 @@ struct sl_server {
 	uint64_t now_us; /* of the batch being processed */
 	uint64_t now_ms;
 	struct sl_server_conn *free_conns;
+	struct sl_server_conn_slab *conn_slabs; /* where connection state comes from */
 	struct sl_server_conn *live;
 	uint32_t nclients; /* this worker's (maxclients counts all: sl_engine_shared) */
 	int echo;
@@ -189,6 +191,10 @@ struct sl_server_params {
 	struct sl_srccap *srccap; /* borrowed, shared by the workers; NULL = none */
 	uint64_t output_budget;   /* output-memory-budget: bytes per worker, 0 = none */
 };
+
+/* Bytes of one connection's state (struct sl_server_conn, engine client
+ * included), for memory figures and tests. Any thread. */
+size_t sl_server_conn_size(void);
 
 /* Creates the TCP stack and starts listening. 0 or -errno. */
 int sl_server_init(struct sl_server *s, const struct sl_server_params *p);

@@ -417,7 +417,6 @@ static void accept_all(struct kworker *w, uint64_t now)
 		struct sockaddr_in sa;
 		socklen_t sl = sizeof(sa);
 		struct epoll_event ev = {0};
-		char addr[64], ip[INET_ADDRSTRLEN];
 		struct kconn *c;
 		uint32_t rip;
 		int one = 1;
@@ -482,22 +481,22 @@ static void accept_all(struct kworker *w, uint64_t now)
 		c->rip = rip;
 		c->counted = w->k->conf.srccap != NULL;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
-		snprintf(addr, sizeof(addr), "%s:%u", ip, ntohs(sa.sin_port));
 		c->fd = fd;
 		c->drained_ms = now;
 		atomic_fetch_add(&w->k->nclients, 1);
-		sl_client_init(&c->client, &w->eng, addr, now);
+		sl_client_init(&c->client, &w->eng, NULL, now);
 		{
 			struct sockaddr_in la;
 			socklen_t ll = sizeof(la);
-			char lip[INET_ADDRSTRLEN], laddr[64];
 
-			if (getsockname(fd, (struct sockaddr *)&la, &ll) == 0) {
-				inet_ntop(AF_INET, &la.sin_addr, lip, sizeof(lip));
-				snprintf(laddr, sizeof(laddr), "%s:%u", lip, ntohs(la.sin_port));
-				sl_client_set_local(&c->client, laddr, fd);
-			}
+			/* Without the local address CLIENT LIST prints laddr= empty and fd=-1. */
+			if (getsockname(fd, (struct sockaddr *)&la, &ll) == 0)
+				sl_client_set_ipv4(&c->client, ntohl(sa.sin_addr.s_addr),
+						   ntohs(sa.sin_port), ntohl(la.sin_addr.s_addr),
+						   ntohs(la.sin_port), fd);
+			else
+				sl_client_set_ipv4(&c->client, ntohl(sa.sin_addr.s_addr),
+						   ntohs(sa.sin_port), 0, 0, -1);
 		}
 		c->next = w->conns;
 		if (w->conns != NULL)

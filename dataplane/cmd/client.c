@@ -112,6 +112,108 @@ void engine_resetstat(struct sl_engine *e)
 	e->stats_epoch = atomic_load_explicit(&e->shared->stats_epoch, memory_order_relaxed);
 }
 
+/*
+ * Addresses (CLIENT LIST addr=/laddr=): the transports' IPv4 endpoints stay
+ * binary; text given by string is kept binary too when it is exactly what
+ * format_ipv4 would print for some address, so both routes print the same
+ * bytes, and any other text is copied to the heap.
+ */
+static size_t format_ipv4(uint32_t ip, uint16_t port, char *buf)
+{
+	int w = snprintf(buf, SL_CLIENT_ADDR_MAX, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff,
+			 (ip >> 8) & 0xff, ip & 0xff, port);
+
+	return w > 0 ? (size_t)w : 0;
+}
+
+/* Parses "a.b.c.d:port" loosely; the caller checks the canonical form. */
+static bool parse_ipv4(const char *s, uint32_t *ip, uint16_t *port)
+{
+	uint32_t v = 0, part;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		size_t digits = 0;
+
+		part = 0;
+		while (*s >= '0' && *s <= '9' && digits < 6) {
+			part = part * 10 + (uint32_t)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || (i < 4 && part > 255) || (i == 4 && part > 65535))
+			return false;
+		if (i < 4) {
+			v = v << 8 | part;
+			if (*s++ != (i < 3 ? '.' : ':'))
+				return false;
+		}
+	}
+	if (*s != '\0')
+		return false;
+	*ip = v;
+	*port = (uint16_t)part;
+	return true;
+}
+
+static void addr_clear(union sl_client_addr *a, uint8_t *kind)
+{
+	if (*kind == SL_CLIENT_ADDR_TEXT)
+		free(a->text);
+	memset(a, 0, sizeof(*a));
+	*kind = SL_CLIENT_ADDR_NONE;
+}
+
+static void addr_set_text(union sl_client_addr *a, uint8_t *kind, const char *s)
+{
+	char canon[SL_CLIENT_ADDR_MAX];
+	uint32_t ip;
+	uint16_t port;
+	size_t n;
+
+	addr_clear(a, kind);
+	if (s == NULL || s[0] == '\0')
+		return;
+	if (parse_ipv4(s, &ip, &port) && format_ipv4(ip, port, canon) > 0 &&
+	    strcmp(canon, s) == 0) {
+		a->v4.ip = ip;
+		a->v4.port = port;
+		*kind = SL_CLIENT_ADDR_IPV4;
+		return;
+	}
+	n = strnlen(s, SL_CLIENT_ADDR_MAX - 1);
+	a->text = malloc(n + 1);
+	if (a->text == NULL)
+		return; /* printed empty; the connection itself is unaffected */
+	memcpy(a->text, s, n);
+	a->text[n] = '\0';
+	*kind = SL_CLIENT_ADDR_TEXT;
+}
+
+size_t sl_client_addr_format(const struct sl_client *c, bool local, char *buf)
+{
+	const union sl_client_addr *a = local ? &c->laddr : &c->addr;
+	size_t n;
+
+	switch (local ? c->laddr_kind : c->addr_kind) {
+	case SL_CLIENT_ADDR_IPV4:
+		return format_ipv4(a->v4.ip, a->v4.port, buf);
+	case SL_CLIENT_ADDR_TEXT:
+		n = strlen(a->text);
+		memcpy(buf, a->text, n + 1);
+		return n;
+	default:
+		buf[0] = '\0';
+		return 0;
+	}
+}
+
+bool sl_client_addr_is(const struct sl_client *c, bool local, const char *s, size_t len)
+{
+	char buf[SL_CLIENT_ADDR_MAX];
+
+	return sl_client_addr_format(c, local, buf) == len && memcmp(buf, s, len) == 0;
+}
+
 void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, uint64_t now_ms)
 {
 	memset(c, 0, sizeof(*c));
@@ -123,7 +225,7 @@ void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, 
 		c->flags |= SL_CLIENT_AUTHENTICATED;
 		sl_resp_parser_set_auth(&c->parser, true);
 	}
-	snprintf(c->addr, sizeof(c->addr), "%s", addr != NULL ? addr : "");
+	addr_set_text(&c->addr, &c->addr_kind, addr);
 	c->fd = -1;
 	c->out_cap = UINT64_MAX;
 	c->ctime_ms = c->last_ms = now_ms;
@@ -135,10 +237,41 @@ void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, 
 	e->stats.connected_clients++;
 }
 
+void client_set_peer(struct sl_client *c, const char *addr)
+{
+	addr_set_text(&c->addr, &c->addr_kind, addr);
+}
+
 void sl_client_set_local(struct sl_client *c, const char *laddr, int fd)
 {
-	snprintf(c->laddr, sizeof(c->laddr), "%s", laddr != NULL ? laddr : "");
+	addr_set_text(&c->laddr, &c->laddr_kind, laddr);
 	c->fd = fd;
+}
+
+void sl_client_set_ipv4(struct sl_client *c, uint32_t rip, uint16_t rport, uint32_t lip,
+			uint16_t lport, int fd)
+{
+	addr_clear(&c->addr, &c->addr_kind);
+	addr_clear(&c->laddr, &c->laddr_kind);
+	c->addr.v4.ip = rip;
+	c->addr.v4.port = rport;
+	c->addr_kind = SL_CLIENT_ADDR_IPV4;
+	if (lip != 0 || lport != 0) {
+		c->laddr.v4.ip = lip;
+		c->laddr.v4.port = lport;
+		c->laddr_kind = SL_CLIENT_ADDR_IPV4;
+	}
+	c->fd = fd;
+}
+
+/* Frees what the client allocated for CLIENT LIST (mesh proxies, which are not
+ * in the registry, use it too). */
+void client_free_labels(struct sl_client *c)
+{
+	free(c->name);
+	c->name = NULL;
+	addr_clear(&c->addr, &c->addr_kind);
+	addr_clear(&c->laddr, &c->laddr_kind);
 }
 
 void sl_client_deinit(struct sl_client *c)
@@ -158,6 +291,7 @@ void sl_client_deinit(struct sl_client *c)
 	e->stats.connected_clients--;
 	sl_resp_parser_deinit(&c->parser);
 	sl_resp_out_deinit(&c->out);
+	client_free_labels(c);
 }
 
 /* ---- reply helpers ---- */
@@ -408,7 +542,7 @@ static void note_command(struct sl_client *c, const struct cmd_def *cmd,
 {
 	size_t i;
 
-	c->last_cmd = (unsigned)(cmd - sl_cmd_table) + 1;
+	c->last_cmd = (uint16_t)(cmd - sl_cmd_table + 1);
 	c->last_sub[0] = '\0';
 	if (sl_unlikely(cmd->flags & CMD_CONTAINER) && argc >= 2 &&
 	    argv[1].len < sizeof(c->last_sub)) {

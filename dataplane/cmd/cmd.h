@@ -226,24 +226,45 @@ struct sl_engine {
 #define SL_CLIENT_REPLY_SKIP_NEXT   (1u << 6) /* CLIENT REPLY SKIP: the next command */
 #define SL_CLIENT_REPLY_SKIP        (1u << 7) /* replies of the current command are dropped */
 
+/*
+ * One end of a client's connection as CLIENT LIST addr=/laddr= print it. The
+ * transports' IPv4 endpoints are kept binary and formatted "a.b.c.d:port"
+ * when printed (sl_client_addr_format), so an idle connection does not carry
+ * two 64-byte strings; any other text (a mesh proxy's "workerN", a test's
+ * label) is kept in a heap copy. Which one is held: sl_client.addr_kind and
+ * laddr_kind (enum sl_client_addr_kind).
+ */
+#define SL_CLIENT_ADDR_MAX 64  /* an address text with its NUL; longer ones are cut */
+#define SL_CLIENT_NAME_MAX 127 /* CLIENT SETNAME / HELLO SETNAME keep this many bytes */
+
+enum sl_client_addr_kind {
+	SL_CLIENT_ADDR_NONE, /* prints "" */
+	SL_CLIENT_ADDR_IPV4, /* v4 */
+	SL_CLIENT_ADDR_TEXT, /* text: heap, owned by the client */
+};
+
+union sl_client_addr {
+	struct {
+		uint32_t ip; /* host order */
+		uint16_t port;
+	} v4;
+	char *text; /* NUL-terminated, shorter than SL_CLIENT_ADDR_MAX */
+};
+
+/*
+ * Field order: the per-request fields first (parser, output, flags), then
+ * what only CLIENT LIST/KILL, INFO and the slowlog read, smallest members
+ * packed together so the struct carries no padding.
+ */
 struct sl_client {
 	uint64_t id;
 	struct sl_engine *eng;
 	struct sl_resp_parser parser;
 	struct sl_resp_out out;
 	uint32_t flags;
+	int fd; /* socket, -1 if the transport has none (DPDK) */
 	uint64_t ctime_ms;
 	uint64_t last_ms;
-	char name[128]; /* CLIENT SETNAME; empty = none */
-	char addr[64];  /* "ip:port" of the peer, for CLIENT LIST/INFO */
-	char laddr[64]; /* "ip:port" of the local end; empty = unknown */
-	int fd;         /* socket, -1 if the transport has none (DPDK) */
-	/* CLIENT LIST cmd=: the last command's table index + 1 (0: none) and, for a
-	 * container command, its subcommand ("client|list"). */
-	unsigned last_cmd;
-	char last_sub[24];
-	bool cmd_error;    /* the running command replied an error (failed_calls) */
-	bool cmd_rejected; /* ... was refused before it ran (rejected_calls, no call) */
 	/* Workers > 1 (dataplane/cmd/mesh.c): a command of this client in flight to the
 	 * worker owning its keys (NULL: none), and the input that arrived behind it. */
 	struct sl_ship_job *job;
@@ -252,9 +273,23 @@ struct sl_client {
 	uint64_t out_cap;
 	char *pend; /* input the engine holds (behind a job, or beyond out_cap) */
 	size_t pend_len;
-	char *pend_keep;  /* an earlier pend a partial request may still point into */
-	unsigned cmd_sub; /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
+	char *pend_keep; /* an earlier pend a partial request may still point into */
 	struct sl_client *reg_prev, *reg_next; /* engine registry */
+	/* CLIENT SETNAME: heap (SL_CLIENT_NAME_MAX bytes at most), NULL = none. Read it
+	 * through sl_client_name(). */
+	char *name;
+	union sl_client_addr addr;  /* the peer, for CLIENT LIST/INFO/KILL ADDR */
+	union sl_client_addr laddr; /* the local end (CLIENT KILL LADDR) */
+	uint8_t addr_kind;          /* enum sl_client_addr_kind of addr */
+	uint8_t laddr_kind;         /* ... of laddr */
+	bool cmd_error;             /* the running command replied an error (failed_calls) */
+	bool cmd_rejected;          /* ... was refused before it ran (rejected_calls, no call) */
+	/* CLIENT LIST cmd=: the last command's table index + 1 (0: none; the table
+	 * has a few hundred entries) and, for a container command, its subcommand
+	 * ("client|list"). */
+	uint16_t last_cmd;
+	uint16_t cmd_sub; /* ... is subcommand sl_subcmd_names[cmd_sub - 1]; 0: none */
+	char last_sub[24];
 };
 
 /*
@@ -280,13 +315,48 @@ void sl_engine_shared_set_store_config(struct sl_engine_shared *s,
 /*
  * Prepares a client of engine e and enters it in the worker's registry
  * (CLIENT LIST/KILL), so c must not move until sl_client_deinit, which
- * takes it out. addr is copied. Worker context only.
+ * takes it out and frees what the client allocated (its name, address
+ * texts). addr (may be NULL: unknown) is copied: a canonical "a.b.c.d:port"
+ * is kept binary, other text in a heap copy (left empty if that allocation
+ * fails). Worker context only.
  */
 void sl_client_init(struct sl_client *c, struct sl_engine *e, const char *addr, uint64_t now_ms);
 void sl_client_deinit(struct sl_client *c);
 
-/* Records the local address (copied) and socket for CLIENT LIST laddr=/fd=. */
+/*
+ * Records the local address (copied) and socket for CLIENT LIST laddr=/fd=.
+ * As with sl_client_init's addr, a canonical "a.b.c.d:port" is kept binary,
+ * other text in a heap copy (left empty if that allocation fails).
+ */
 void sl_client_set_local(struct sl_client *c, const char *laddr, int fd);
+
+/*
+ * The transports' form of the above: both ends of an IPv4 connection, host
+ * byte order, kept binary (nothing is formatted or allocated), and the socket
+ * (-1: none). lip and lport both 0: the local address is unknown (printed
+ * empty). Replaces whatever addresses c had. Worker context.
+ */
+void sl_client_set_ipv4(struct sl_client *c, uint32_t rip, uint16_t rport, uint32_t lip,
+			uint16_t lport, int fd);
+
+/*
+ * Writes c's peer address (local == false) or local address (local == true)
+ * as CLIENT LIST prints it into buf, which holds SL_CLIENT_ADDR_MAX bytes;
+ * returns its length (NUL not counted; 0 for an unknown address). c is
+ * borrowed for the call; any thread that may read c (its worker, or a
+ * mailbox call run there).
+ */
+size_t sl_client_addr_format(const struct sl_client *c, bool local, char *buf);
+
+/* Whether c's peer (or local) address prints exactly as s[0..len) (CLIENT KILL ADDR). */
+bool sl_client_addr_is(const struct sl_client *c, bool local, const char *s, size_t len);
+
+/* c's CLIENT SETNAME name, "" when it has none. Borrowed: valid until the next
+ * command of c or sl_client_deinit. */
+static inline const char *sl_client_name(const struct sl_client *c)
+{
+	return c->name != NULL ? c->name : "";
+}
 
 /*
  * Returns a client of e that CLIENT KILL flagged SL_CLIENT_KILLED, or NULL

@@ -26,7 +26,7 @@ static void client_getname(struct sl_client *c, const struct sl_resp_arg *argv, 
 {
 	(void)argv;
 	(void)argc;
-	if (c->name[0] == '\0')
+	if (c->name == NULL)
 		reply_null(c);
 	else
 		reply_bulk(c, c->name, strlen(c->name));
@@ -40,8 +40,8 @@ static void client_setname(struct sl_client *c, const struct sl_resp_arg *argv, 
 			       "characters.");
 		return;
 	}
-	client_set_name(c, &argv[2]);
-	reply_ok(c);
+	if (client_set_name(c, &argv[2]) == 0)
+		reply_ok(c);
 }
 
 /* One CLIENT LIST line, Redis 7.0 field order, ending in "\n". */
@@ -51,8 +51,11 @@ static int describe(const struct sl_client *c, const struct sl_client *self, cha
 	uint64_t qbuf = sl_resp_parser_buffered(&c->parser);
 	uint64_t omem = sl_resp_out_mem(&c->out);
 	uint64_t argv_mem = sl_resp_parser_mem(&c->parser);
-	char cmd[64];
+	char cmd[64], addr[SL_CLIENT_ADDR_MAX], laddr[SL_CLIENT_ADDR_MAX];
 	int w;
+
+	sl_client_addr_format(c, false, addr);
+	sl_client_addr_format(c, true, laddr);
 
 	if (c->last_cmd == 0)
 		snprintf(cmd, sizeof(cmd), "NULL");
@@ -65,7 +68,7 @@ static int describe(const struct sl_client *c, const struct sl_client *self, cha
 		     "sub=0 psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=0 argv-mem=%llu "
 		     "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%llu tot-mem=%llu events=r "
 		     "cmd=%s user=default redir=-1 resp=%u\n",
-		     (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name,
+		     (unsigned long long)c->id, addr, laddr, c->fd, sl_client_name(c),
 		     (unsigned long long)((now - SL_MIN(now, c->ctime_ms)) / 1000),
 		     (unsigned long long)((now - SL_MIN(now, c->last_ms)) / 1000),
 		     (c->flags & SL_CLIENT_NO_EVICT) ? "e" : "N", (unsigned long long)qbuf,
@@ -185,11 +188,6 @@ struct kill_filter {
 	int skipme;
 };
 
-static int addr_is(const char *have, const struct sl_resp_arg *want)
-{
-	return strlen(have) == want->len && memcmp(have, want->ptr, want->len) == 0;
-}
-
 static uint64_t kill_matching(struct sl_client *c, const struct kill_filter *f)
 {
 	struct sl_client *x;
@@ -198,9 +196,9 @@ static uint64_t kill_matching(struct sl_client *c, const struct kill_filter *f)
 	for (x = c->eng->clients; x != NULL; x = x->reg_next) {
 		if (f->id != 0 && x->id != f->id)
 			continue;
-		if (f->addr != NULL && !addr_is(x->addr, f->addr))
+		if (f->addr != NULL && !sl_client_addr_is(x, false, f->addr->ptr, f->addr->len))
 			continue;
-		if (f->laddr != NULL && !addr_is(x->laddr, f->laddr))
+		if (f->laddr != NULL && !sl_client_addr_is(x, true, f->laddr->ptr, f->laddr->len))
 			continue;
 		if (f->type != -1 && f->type != 0)
 			continue; /* every sluice client is "normal" */

@@ -186,12 +186,28 @@ int client_name_valid(const struct sl_resp_arg *a)
 	return 1;
 }
 
-void client_set_name(struct sl_client *c, const struct sl_resp_arg *a)
+/*
+ * The name is allocated here, off the request path (most clients never set
+ * one), cut at SL_CLIENT_NAME_MAX bytes; "" frees it. Returns 0, or -ENOMEM
+ * with the old name kept and the client marked to close.
+ */
+int client_set_name(struct sl_client *c, const struct sl_resp_arg *a)
 {
-	size_t n = a->len < sizeof(c->name) - 1 ? a->len : sizeof(c->name) - 1;
+	size_t len = a->len < SL_CLIENT_NAME_MAX ? a->len : SL_CLIENT_NAME_MAX;
+	char *n = NULL;
 
-	memcpy(c->name, a->ptr, n);
-	c->name[n] = '\0';
+	if (len > 0) {
+		n = malloc(len + 1);
+		if (n == NULL) {
+			c->flags |= SL_CLIENT_CLOSE_NOW;
+			return -ENOMEM;
+		}
+		memcpy(n, a->ptr, len);
+		n[len] = '\0';
+	}
+	free(c->name);
+	c->name = n;
+	return 0;
 }
 
 void cmd_hello(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t argc)
@@ -253,8 +269,8 @@ void cmd_hello(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 			    "same time");
 		return;
 	}
-	if (name != NULL)
-		client_set_name(c, name);
+	if (name != NULL && client_set_name(c, name) != 0)
+		return;
 	if (ver != 0)
 		sl_resp_out_set_proto(&c->out, (int)ver);
 	c->flags |= sl_resp_write_map_len(&c->out, 7) != 0 ? SL_CLIENT_CLOSE_NOW : 0;
@@ -278,7 +294,8 @@ void cmd_reset(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t arg
 {
 	(void)argv;
 	(void)argc;
-	c->name[0] = '\0';
+	free(c->name);
+	c->name = NULL;
 	/* Redis 7.0 RESET turns replies back on; CLIENT NO-EVICT stays as it was. */
 	c->flags &= ~(SL_CLIENT_REPLY_OFF | SL_CLIENT_REPLY_SKIP | SL_CLIENT_REPLY_SKIP_NEXT);
 	sl_resp_out_set_proto(&c->out, 2);

@@ -154,7 +154,11 @@ void reply_help(struct sl_client *c, const char *container, const char *const *l
 
 /* Client names (cmd_conn.c): Redis's printable-ASCII rule, and the copy. */
 int client_name_valid(const struct sl_resp_arg *a);
-void client_set_name(struct sl_client *c, const struct sl_resp_arg *a);
+int client_set_name(struct sl_client *c, const struct sl_resp_arg *a);
+/* Sets the peer address from text (as sl_client_init; mesh proxies: "workerN"). */
+void client_set_peer(struct sl_client *c, const char *addr);
+/* Frees a client's name and address texts (sl_client_deinit; mesh proxies). */
+void client_free_labels(struct sl_client *c);
 
 /* Runs cmd on c with no routing, counting it (client.c); mesh.c runs shipped requests with it. */
 void engine_execute(struct sl_client *c, const struct cmd_def *cmd, const struct sl_resp_arg *argv,

@@ -68,7 +68,7 @@ void dispatch_sub(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t 
 
 		if (!arg_is(sub, d->name))
 			continue;
-		c->cmd_sub = sub_slot(lower, d->name);
+		c->cmd_sub = (uint16_t)sub_slot(lower, d->name);
 		if ((d->arity > 0 && argc != (uint32_t)d->arity) ||
 		    (d->arity < 0 && argc < (uint32_t)-d->arity)) {
 			c->cmd_rejected = true;
@@ -351,8 +351,8 @@ struct sl_slowlog_entry {
 	uint64_t time_s;
 	uint64_t us;
 	uint32_t argc;
-	char addr[64];
-	char name[128];
+	char addr[SL_CLIENT_ADDR_MAX];
+	char name[SL_CLIENT_NAME_MAX + 1];
 	size_t len[SLOWLOG_ARGS];
 	char *arg[SLOWLOG_ARGS];
 	char bytes[]; /* the argument texts */
@@ -424,8 +424,8 @@ void slowlog_add(struct sl_client *c, const struct sl_resp_arg *argv, uint32_t a
 	x->id = e->slowlog_next_id++;
 	x->time_s = e->now_ms / 1000;
 	x->us = us;
-	snprintf(x->addr, sizeof(x->addr), "%s", c->addr);
-	snprintf(x->name, sizeof(x->name), "%s", c->name);
+	sl_client_addr_format(c, false, x->addr);
+	snprintf(x->name, sizeof(x->name), "%s", sl_client_name(c));
 	x->next = e->slowlog;
 	e->slowlog = x;
 	e->slowlog_len++;

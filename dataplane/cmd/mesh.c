@@ -232,6 +232,7 @@ int sl_engine_attach_mesh(struct sl_engine *e, struct sl_mesh *m)
 	}
 	for (i = 0; i < m->n; i++) {
 		struct sl_client *p = &e->proxies[i];
+		char label[24];
 
 		/* Not in the registry: CLIENT LIST shows only real connections. */
 		p->eng = e;
@@ -239,7 +240,8 @@ int sl_engine_attach_mesh(struct sl_engine *e, struct sl_mesh *m)
 		p->fd = -1;
 		sl_resp_parser_init(&p->parser, &e->shared->limits, NULL);
 		sl_resp_out_init(&p->out, NULL);
-		snprintf(p->addr, sizeof(p->addr), "worker%u", i);
+		snprintf(label, sizeof(label), "worker%u", i);
+		client_set_peer(p, label);
 	}
 	e->mesh = m;
 	return 0;
@@ -260,6 +262,7 @@ void mesh_engine_deinit(struct sl_engine *e)
 		}
 		sl_resp_parser_deinit(&e->proxies[i].parser);
 		sl_resp_out_deinit(&e->proxies[i].out);
+		client_free_labels(&e->proxies[i]);
 	}
 	free(e->peers);
 	free(e->proxies);

@@ -196,6 +196,8 @@ const struct cmd_def sl_cmd_table[] = {
 };
 
 const unsigned sl_cmd_table_len = sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]);
+/* sl_client.last_cmd and cmd_sub hold an index + 1 in a uint16_t. */
+_Static_assert(sizeof(sl_cmd_table) / sizeof(sl_cmd_table[0]) < 65535, "command table too long");
 
 /* Every subcommand dispatch_sub serves, for per-subcommand INFO commandstats. */
 const char *const sl_subcmd_names[] = {
@@ -210,6 +212,8 @@ const char *const sl_subcmd_names[] = {
 };
 
 const unsigned sl_subcmd_count = sizeof(sl_subcmd_names) / sizeof(sl_subcmd_names[0]);
+_Static_assert(sizeof(sl_subcmd_names) / sizeof(sl_subcmd_names[0]) < 65535,
+	       "too many subcommands");
 
 const char *sl_cmd_group_name(enum cmd_group g)
 {

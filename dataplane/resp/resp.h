@@ -117,29 +117,31 @@ struct sl_resp_arg {
 struct sl_resp_parser {
 	/* Result of the last SL_RESP_OK, valid until the next sl_resp_parse. */
 	uint32_t argc;
-	struct sl_resp_arg *argv;
 
-	/* private */
+	/* private (ordered so that the struct has no padding holes) */
 	uint32_t argv_cap;
+
+	struct sl_resp_arg *argv; /* public, with argc */
+
 	uint8_t state;
 	uint8_t flags;
 	uint8_t num_len;
 	char line_first;
 	uint32_t line_len;
 	char num[20];
+	uint32_t crlf_left;
 	int64_t mbulk_left;
 	int64_t bulk_len;
 	int64_t bulk_have;
-	uint32_t crlf_left;
-	enum sl_resp_err err;
+	uint8_t err;  /* enum sl_resp_err */
+	char err_got; /* "Protocol error: expected '$', got '<err_got>'" */
+	uint32_t line_cap;
 	char *bulk_buf;
 	char *line_buf;
-	uint32_t line_cap;
 	uint64_t req_bytes;
 	uint64_t mem;
 	const struct sl_resp_limits *limits;
-	struct sl_resp_alloc_ops ops;
-	char err_text[40]; /* "Protocol error: expected '$', got 'X'" */
+	const struct sl_resp_alloc_ops *ops;
 	struct sl_resp_arg argv_inline[SL_RESP_ARGV_INLINE];
 };
 
@@ -149,7 +151,8 @@ void sl_resp_limits_default(struct sl_resp_limits *lim);
 /*
  * Prepare a parser. lim: borrowed, must outlive the parser (it may be shared
  * by all connections of a worker and changed between calls, e.g. CONFIG SET).
- * ops: copied; NULL means malloc/free. The parser starts unauthenticated
+ * ops: borrowed, must outlive the parser (a worker passes one for all its
+ * connections); NULL means malloc/free. The parser starts unauthenticated
  * (Redis's tighter limits apply) unless sl_resp_parser_set_auth() says
  * otherwise.
  */
@@ -184,6 +187,8 @@ enum sl_resp_status sl_resp_parse(struct sl_resp_parser *p, const char *buf, siz
  * Error text to reply as "-ERR <text>\r\n" before closing, e.g.
  * "Protocol error: invalid bulk length"; NULL when there is no error or the
  * connection must be closed without a reply (query buffer limit, no memory).
+ * The text may be formatted into a per-thread buffer: it stays valid until
+ * the next sl_resp_parser_error call on the same thread.
  */
 const char *sl_resp_parser_error(const struct sl_resp_parser *p);
 
@@ -261,11 +266,12 @@ struct sl_resp_out {
 	uint32_t chunk_size;
 	uint32_t ref_min;
 	uint8_t proto; /* 2 or 3 */
-	struct sl_resp_alloc_ops ops;
+	const struct sl_resp_alloc_ops *ops;
 };
 
 /*
- * Prepare an empty writer speaking RESP2. ops: copied, NULL = malloc/free.
+ * Prepare an empty writer speaking RESP2. ops: borrowed, must outlive the
+ * writer; NULL = malloc/free.
  * Nothing is allocated until the first write.
  */
 void sl_resp_out_init(struct sl_resp_out *o, const struct sl_resp_alloc_ops *ops);

@@ -60,7 +60,7 @@ static const char *const err_texts[] = {
 	[SL_RESP_ERR_INVALID_MBULK_LEN] = "Protocol error: invalid multibulk length",
 	[SL_RESP_ERR_UNAUTH_MBULK_LEN] = "Protocol error: unauthenticated multibulk length",
 	[SL_RESP_ERR_TOO_BIG_BULK_COUNT] = "Protocol error: too big bulk count string",
-	[SL_RESP_ERR_EXPECTED_DOLLAR] = NULL, /* formatted into err_text */
+	[SL_RESP_ERR_EXPECTED_DOLLAR] = NULL, /* formatted with err_got */
 	[SL_RESP_ERR_INVALID_BULK_LEN] = "Protocol error: invalid bulk length",
 	[SL_RESP_ERR_UNAUTH_BULK_LEN] = "Protocol error: unauthenticated bulk length",
 	[SL_RESP_ERR_QUERY_BUF_LIMIT] = NULL,
@@ -80,6 +80,8 @@ static void default_free(void *ctx, void *ptr, size_t len)
 	free(ptr);
 }
 
+static const struct sl_resp_alloc_ops default_ops = {default_alloc, default_free, NULL};
+
 void sl_resp_limits_default(struct sl_resp_limits *lim)
 {
 	lim->max_bulk_len = SL_RESP_PROTO_MAX_BULK_LEN;
@@ -96,12 +98,7 @@ void sl_resp_parser_init(struct sl_resp_parser *p, const struct sl_resp_limits *
 {
 	memset(p, 0, sizeof(*p));
 	p->limits = lim;
-	if (ops != NULL) {
-		p->ops = *ops;
-	} else {
-		p->ops.alloc = default_alloc;
-		p->ops.free = default_free;
-	}
+	p->ops = ops != NULL ? ops : &default_ops;
 	p->argv = p->argv_inline;
 	p->argv_cap = SL_RESP_ARGV_INLINE;
 	p->state = ST_START;
@@ -109,7 +106,7 @@ void sl_resp_parser_init(struct sl_resp_parser *p, const struct sl_resp_limits *
 
 static void *palloc(struct sl_resp_parser *p, size_t len)
 {
-	void *m = p->ops.alloc(p->ops.ctx, len);
+	void *m = p->ops->alloc(p->ops->ctx, len);
 
 	if (m != NULL) {
 		p->mem += len;
@@ -122,7 +119,7 @@ static void pfree(struct sl_resp_parser *p, void *m, size_t len)
 {
 	if (m == NULL)
 		return;
-	p->ops.free(p->ops.ctx, m, len);
+	p->ops->free(p->ops->ctx, m, len);
 	p->mem -= len;
 }
 
@@ -177,8 +174,14 @@ const char *sl_resp_parser_error(const struct sl_resp_parser *p)
 {
 	if (p->state != ST_ERROR || p->err == SL_RESP_ERR_NONE)
 		return NULL;
-	if (p->err == SL_RESP_ERR_EXPECTED_DOLLAR)
-		return p->err_text;
+	if (p->err == SL_RESP_ERR_EXPECTED_DOLLAR) {
+		/* Formatted here rather than kept in every parser (an idle connection
+		 * would carry 40 bytes for an error it almost never has). */
+		static _Thread_local char text[40];
+
+		snprintf(text, sizeof(text), "Protocol error: expected '$', got '%c'", p->err_got);
+		return text;
+	}
 	return err_texts[p->err];
 }
 
@@ -683,8 +686,7 @@ static enum sl_resp_status end_bulk_line(struct sl_resp_parser *p, size_t avail)
 
 		if (c == '\r' || c == '\n')
 			c = ' ';
-		snprintf(p->err_text, sizeof(p->err_text), "Protocol error: expected '$', got '%c'",
-			 c);
+		p->err_got = c;
 		return fail(p, SL_RESP_ERR_EXPECTED_DOLLAR);
 	}
 	ok = !(p->flags & F_OVERLONG) && parse_ll(p->num, p->num_len, &ll);

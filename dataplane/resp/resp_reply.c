@@ -33,15 +33,12 @@ static void default_free(void *ctx, void *ptr, size_t len)
 	free(ptr);
 }
 
+static const struct sl_resp_alloc_ops default_ops = {default_alloc, default_free, NULL};
+
 void sl_resp_out_init(struct sl_resp_out *o, const struct sl_resp_alloc_ops *ops)
 {
 	memset(o, 0, sizeof(*o));
-	if (ops != NULL) {
-		o->ops = *ops;
-	} else {
-		o->ops.alloc = default_alloc;
-		o->ops.free = default_free;
-	}
+	o->ops = ops != NULL ? ops : &default_ops;
 	o->chunk_size = SL_RESP_CHUNK_BYTES;
 	o->ref_min = SL_RESP_REF_MIN;
 	o->proto = 2;
@@ -75,7 +72,7 @@ static void chunk_free(struct sl_resp_out *o, struct sl_resp_chunk *c)
 	o->mem -= chunk_mem(c);
 	if (c->ref != NULL && c->release != NULL)
 		c->release(c->release_arg, c->ref, c->ref_len);
-	o->ops.free(o->ops.ctx, c, sizeof(*c) + c->cap);
+	o->ops->free(o->ops->ctx, c, sizeof(*c) + c->cap);
 }
 
 void sl_resp_out_deinit(struct sl_resp_out *o)
@@ -104,7 +101,7 @@ static void chain(struct sl_resp_out *o, struct sl_resp_chunk *c)
 
 static struct sl_resp_chunk *chunk_new(struct sl_resp_out *o, size_t cap)
 {
-	struct sl_resp_chunk *c = o->ops.alloc(o->ops.ctx, sizeof(*c) + cap);
+	struct sl_resp_chunk *c = o->ops->alloc(o->ops->ctx, sizeof(*c) + cap);
 
 	if (c == NULL)
 		return NULL;
@@ -423,7 +420,7 @@ int sl_resp_write_errorf(struct sl_resp_out *o, const char *fmt, ...)
 		return -EINVAL;
 	if ((size_t)n >= sizeof(small)) {
 		/* A long message (e.g. an argument quoted in it): error path only. */
-		buf = o->ops.alloc(o->ops.ctx, (size_t)n + 1);
+		buf = o->ops->alloc(o->ops->ctx, (size_t)n + 1);
 		if (buf == NULL)
 			return -ENOMEM;
 		va_start(ap, fmt);
@@ -432,7 +429,7 @@ int sl_resp_write_errorf(struct sl_resp_out *o, const char *fmt, ...)
 	}
 	rc = sl_resp_write_error(o, buf, (size_t)n);
 	if (buf != small)
-		o->ops.free(o->ops.ctx, buf, (size_t)n + 1);
+		o->ops->free(o->ops->ctx, buf, (size_t)n + 1);
 	return rc;
 }
 
@@ -511,7 +508,7 @@ int sl_resp_write_bulk_ref(struct sl_resp_out *o, const void *ptr, size_t len,
 		goto out_release;
 	}
 	if (write_prefixed(o, '$', (int64_t)len) != 0) {
-		o->ops.free(o->ops.ctx, c, sizeof(*c) + c->cap);
+		o->ops->free(o->ops->ctx, c, sizeof(*c) + c->cap);
 		rc = -ENOMEM;
 		goto out_release;
 	}

@@ -629,6 +629,109 @@ static void test_client(void **state)
 	assert_true(f->cl[0].flags & SL_CLIENT_CLOSE_AFTER_REPLY);
 }
 
+/*
+ * Names and addresses are kept compactly (a heap name, binary IPv4 endpoints)
+ * but print exactly as the text they stand for: GETNAME, CLIENT LIST/INFO,
+ * CLIENT KILL ADDR/LADDR, whichever way the address was given.
+ */
+static void test_client_labels(void **state)
+{
+	struct fx *f = *state;
+	char name[201], want[512], buf[SL_CLIENT_ADDR_MAX];
+	const char *got;
+	struct sl_client x;
+	size_t i;
+	/* Text given to sl_client_init, and what CLIENT LIST must print for it. */
+	static const struct {
+		const char *given, *printed;
+	} addrs[] = {
+		{"10.1.2.3:4567", "10.1.2.3:4567"},
+		{"255.255.255.255:65535", "255.255.255.255:65535"},
+		{"0.0.0.0:0", "0.0.0.0:0"},
+		{"010.1.2.3:4567", "010.1.2.3:4567"}, /* not canonical: kept as text */
+		{"10.1.2.3:04567", "10.1.2.3:04567"},
+		{"10.1.2.3:65536", "10.1.2.3:65536"},
+		{"256.1.2.3:1", "256.1.2.3:1"},
+		{"10.1.2.3", "10.1.2.3"},
+		{"10.1.2.3:1x", "10.1.2.3:1x"},
+		{"[::1]:6379", "[::1]:6379"},
+		{"worker3", "worker3"},
+		{"", ""},
+		/* 70 bytes: cut at SL_CLIENT_ADDR_MAX - 1 = 63. */
+		{"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij",
+		 "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc"},
+	};
+
+	/* CLIENT SETNAME keeps SL_CLIENT_NAME_MAX (127) bytes; "" removes the name. */
+	memset(name, 'n', 200);
+	name[200] = '\0';
+	snprintf(want, sizeof(want), "CLIENT SETNAME %s\r\n", name);
+	assert_string_equal(exchange(&f->cl[0], want, NULL), "+OK\r\n");
+	got = exchange(&f->cl[0], "CLIENT GETNAME\r\n", NULL);
+	assert_true(strncmp(got, "$127\r\n", 6) == 0);
+	assert_int_equal(strlen(got), 6 + 127 + 2);
+	assert_true(strspn(got + 6, "n") == 127);
+	assert_string_equal(exchange(&f->cl[0], "CLIENT SETNAME a\r\n", NULL), "+OK\r\n");
+	assert_string_equal(exchange(&f->cl[0], "CLIENT GETNAME\r\n", NULL), "$1\r\na\r\n");
+	assert_string_equal(exchange(&f->cl[0], "CLIENT SETNAME \"\"\r\n", NULL), "+OK\r\n");
+	assert_string_equal(exchange(&f->cl[0], "CLIENT GETNAME\r\n", NULL), "$-1\r\n");
+	got = exchange(&f->cl[0], "HELLO 2 SETNAME bar\r\n", NULL);
+	assert_true(got[0] == '*');
+	assert_string_equal(exchange(&f->cl[0], "CLIENT GETNAME\r\n", NULL), "$3\r\nbar\r\n");
+	got = exchange(&f->cl[1], "CLIENT LIST\r\n", NULL);
+	assert_non_null(strstr(got, " fd=10 name=bar age="));
+	assert_non_null(strstr(got, " fd=11 name= age="));
+	assert_string_equal(exchange(&f->cl[0], "RESET\r\n", NULL), "+RESET\r\n");
+	assert_string_equal(exchange(&f->cl[0], "CLIENT GETNAME\r\n", NULL), "$-1\r\n");
+	/* A name is freed with its client (ASan's leak check). */
+	assert_string_equal(exchange(&f->cl[2], "CLIENT SETNAME gone\r\n", NULL), "+OK\r\n");
+
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		const char *pr = addrs[i].printed;
+
+		sl_client_init(&x, &f->eng, addrs[i].given, NOW);
+		sl_client_set_local(&x, addrs[i].given, 20);
+		assert_int_equal(sl_client_addr_format(&x, false, buf), strlen(pr));
+		assert_string_equal(buf, pr);
+		assert_int_equal(sl_client_addr_format(&x, true, buf), strlen(pr));
+		assert_string_equal(buf, pr);
+		assert_true(sl_client_addr_is(&x, false, pr, strlen(pr)));
+		assert_true(sl_client_addr_is(&x, true, pr, strlen(pr)));
+		snprintf(want, sizeof(want), " addr=%s laddr=%s fd=20 name= ", pr, pr);
+		got = exchange(&f->cl[0], "CLIENT LIST\r\n", NULL);
+		if (strstr(got, want) == NULL)
+			fail_msg("no \"%s\" in %s", want, got);
+		if (pr[0] != '\0') {
+			/* KILL ADDR matches the printed text exactly, nothing near it. */
+			snprintf(want, sizeof(want), "CLIENT KILL ADDR %s0\r\n", pr);
+			assert_string_equal(exchange(&f->cl[0], want, NULL), ":0\r\n");
+			snprintf(want, sizeof(want), "CLIENT KILL ADDR %.*s\r\n",
+				 (int)strlen(pr) - 1, pr);
+			assert_string_equal(exchange(&f->cl[0], want, NULL), ":0\r\n");
+			snprintf(want, sizeof(want), "CLIENT KILL LADDR %s\r\n", pr);
+			assert_string_equal(exchange(&f->cl[0], want, NULL), ":1\r\n");
+			assert_ptr_equal(sl_engine_next_killed(&f->eng), &x);
+		}
+		sl_client_deinit(&x);
+	}
+
+	/* The transports' binary form prints as "a.b.c.d:port". */
+	sl_client_init(&x, &f->eng, NULL, NOW);
+	sl_client_set_ipv4(&x, 0xc6120001u, 40000, 0xc6120002u, 6379, 7);
+	got = exchange(&f->cl[0], "CLIENT LIST\r\n", NULL);
+	assert_non_null(strstr(got, " addr=198.18.0.1:40000 laddr=198.18.0.2:6379 fd=7 name= "));
+	assert_string_equal(exchange(&f->cl[0], "CLIENT KILL 198.18.0.1:4000\r\n", NULL),
+			    "-ERR No such client\r\n");
+	assert_string_equal(exchange(&f->cl[0], "CLIENT KILL 198.18.0.1:40000\r\n", NULL),
+			    "+OK\r\n");
+	assert_ptr_equal(sl_engine_next_killed(&f->eng), &x);
+	/* Local address unknown (0, 0): laddr= prints empty. */
+	sl_client_set_ipv4(&x, 0x7f000001u, 1, 0, 0, -1);
+	got = exchange(&f->cl[0], "CLIENT LIST\r\n", NULL);
+	assert_non_null(strstr(got, " addr=127.0.0.1:1 laddr= fd=-1 name= "));
+	sl_client_deinit(&x);
+}
+
 static void test_info(void **state)
 {
 	struct fx *f = *state;
@@ -741,6 +844,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowlog_latency_function, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
 		cmocka_unit_test(test_markdown),
 	};
