@@ -10,7 +10,6 @@
 
 #include "dataplane/server.h"
 
-#define SEG_SIZE (16 * 1024)
 /*
  * Output pause watermarks: above OUT_HIGH bytes of unsent replies the
  * connection's input is not taken until they drain below OUT_LOW. High
@@ -33,19 +32,14 @@
  */
 #define OUT_STALL_US (200 * 1000)
 
-struct sl_server_seg {
-	struct sl_server_seg *next;
-	char data[SEG_SIZE];
-};
-
 /* The small members sit together so the struct carries no padding (an idle
  * connection's memory is this struct and the TCP control block). */
 struct sl_server_conn {
 	struct sl_server *srv;
 	struct sl_tcp_conn *tc;
-	struct sl_server_seg *rbuf;
-	struct sl_server_seg *held; /* segments an unfinished request still points into */
-	uint64_t drained_us;        /* the client last took replies (WRITABLE) */
+	struct sl_inseg *rbuf;
+	struct sl_inseg *held; /* segments an unfinished request still points into */
+	uint64_t drained_us;   /* the client last took replies (WRITABLE) */
 	struct sl_server_conn *bp_prev, *bp_next; /* srv->budget_paused list */
 	uint64_t acct;                            /* output memory recorded in srv->budget */
 	struct sl_server_conn *prev;              /* live connections */
@@ -101,51 +95,6 @@ static struct sl_server_conn *conn_from_slab(struct sl_server *s)
 size_t sl_server_conn_size(void)
 {
 	return sizeof(struct sl_server_conn);
-}
-
-/*
- * Input segments: a connection holds one only while a request is partial
- * (or during the call that reads it), so an idle connection costs none; the
- * worker keeps up to SEG_CACHE free ones for the next reads.
- */
-#define SEG_CACHE 64
-
-static struct sl_server_seg *seg_get(struct sl_server *s)
-{
-	struct sl_server_seg *g = s->seg_cache;
-
-	if (g != NULL) {
-		s->seg_cache = g->next;
-		s->seg_cached--;
-		return g;
-	}
-	return malloc(sizeof(*g));
-}
-
-static void seg_put(struct sl_server *s, struct sl_server_seg *g)
-{
-	if (s->seg_cached >= SEG_CACHE) {
-		free(g);
-		return;
-	}
-	g->next = s->seg_cache;
-	s->seg_cache = g;
-	s->seg_cached++;
-}
-
-/* Gives a segment list back; returns its bytes (INFO mem_clients_normal). */
-static uint64_t free_segs(struct sl_server *s, struct sl_server_seg *g)
-{
-	uint64_t bytes = 0;
-
-	while (g != NULL) {
-		struct sl_server_seg *n = g->next;
-
-		seg_put(s, g);
-		bytes += sizeof(*g);
-		g = n;
-	}
-	return bytes;
 }
 
 /*
@@ -292,9 +241,9 @@ static void conn_free(struct sl_server *s, struct sl_server_conn *c)
 	sl_client_deinit(&c->client);
 	if (c->rbuf != NULL) {
 		s->stats.query_mem -= sizeof(*c->rbuf);
-		seg_put(s, c->rbuf);
+		sl_inseg_put(&s->segs, c->rbuf);
 	}
-	s->stats.query_mem -= free_segs(s, c->held);
+	s->stats.query_mem -= sl_inseg_put_list(&s->segs, c->held);
 	c->rbuf = c->held = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -359,7 +308,7 @@ static int conn_write(struct sl_server *s, struct sl_server_conn *c)
  */
 static int conn_echo(struct sl_server *s, struct sl_server_conn *c)
 {
-	char buf[SEG_SIZE];
+	char buf[SL_INSEG_SIZE];
 
 	for (;;) {
 		uint32_t n = sl_tcp_readable(c->tc), room = sl_tcp_send_space(c->tc);
@@ -458,12 +407,12 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 				return 0;
 			}
 			if (c->rbuf == NULL) {
-				c->rbuf = seg_get(s);
+				c->rbuf = sl_inseg_get(&s->segs);
 				if (c->rbuf == NULL)
 					goto abort;
 				s->stats.query_mem += sizeof(*c->rbuf);
 			}
-			n = avail < SEG_SIZE ? avail : SEG_SIZE;
+			n = avail < SL_INSEG_SIZE ? avail : SL_INSEG_SIZE;
 			sl_tcp_peek(c->tc, 0, c->rbuf->data, n);
 			sl_tcp_consume(c->tc, n, s->now_us);
 			rc = sl_client_input(&c->client, c->rbuf->data, n, s->now_ms, &held);
@@ -475,10 +424,10 @@ static int conn_read(struct sl_server *s, struct sl_server_conn *c)
 				/* Nothing points into it: give it back (an idle connection
 				 * holds no input buffer). */
 				s->stats.query_mem -= sizeof(*c->rbuf);
-				seg_put(s, c->rbuf);
+				sl_inseg_put(&s->segs, c->rbuf);
 				c->rbuf = NULL;
 				if (c->held != NULL) {
-					s->stats.query_mem -= free_segs(s, c->held);
+					s->stats.query_mem -= sl_inseg_put_list(&s->segs, c->held);
 					c->held = NULL;
 				}
 			}
@@ -723,13 +672,7 @@ void sl_server_deinit(struct sl_server *s)
 		s->conn_slabs = sl->next;
 		free(sl);
 	}
-	while (s->seg_cache != NULL) {
-		struct sl_server_seg *g = s->seg_cache;
-
-		s->seg_cache = g->next;
-		free(g);
-	}
-	s->seg_cached = 0;
+	sl_inseg_cache_clear(&s->segs);
 	sl_engine_deinit(&s->eng);
 }
 
@@ -813,14 +756,8 @@ static void budget_resume_all(struct sl_server *s)
  */
 static uint64_t conn_mem(const struct sl_server_conn *c)
 {
-	uint64_t m = sizeof(*c) + sl_resp_out_mem(&c->client.out) + c->client.pend_len;
-	const struct sl_server_seg *g;
-
-	if (c->rbuf != NULL)
-		m += sizeof(*c->rbuf);
-	for (g = c->held; g != NULL; g = g->next)
-		m += sizeof(*g);
-	return m;
+	return sizeof(*c) + sl_resp_out_mem(&c->client.out) + c->client.pend_len +
+	       (c->rbuf != NULL ? sizeof(*c->rbuf) : 0) + sl_inseg_list_bytes(c->held);
 }
 
 /*

@@ -70,12 +70,12 @@
 
 #include "control/bpf/sluice_maps.h"
 #include "dataplane/cmd/cmd.h"
+#include "dataplane/inseg.h"
 #include "dataplane/net/tcp/tcp.h"
 #include "dataplane/srccap.h"
 
 struct sl_server_conn;
 struct sl_server_conn_slab;
-struct sl_server_seg;
 
 /* Per-source connection counts for maxclients-per-source (exact). */
 
@@ -150,10 +150,9 @@ struct sl_server {
 	uint32_t nclients; /* this worker's (maxclients counts all: sl_engine_shared) */
 	int echo;
 	int draining;
-	uint64_t obuf_sweep_ms;          /* last check of every connection's output limits */
-	struct sl_server_seg *seg_cache; /* free input segments, at most 64 */
-	unsigned seg_cached;
-	struct sl_srccap *srccap; /* shared by every worker; NULL = no per-source counting */
+	uint64_t obuf_sweep_ms;     /* last check of every connection's output limits */
+	struct sl_inseg_cache segs; /* free input segments */
+	struct sl_srccap *srccap;   /* shared by every worker; NULL = no per-source counting */
 	uint16_t listen_port;
 	uint32_t local_net;  /* our address & netmask, host order */
 	uint32_t local_mask; /* host order */

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dataplane/inseg.h"
 #include "dataplane/srccap.h"
 #include "drivers/kernel.h"
 
-#define SEG_SIZE (16 * 1024)
 /*
  * Output pause watermarks: above OUT_HIGH bytes of unsent replies the
  * connection's input is not taken until they drain below OUT_LOW. High
@@ -35,11 +35,6 @@
 #define TICK_MS      10
 #define PRESS_MS     200 /* see sweep_clients */
 
-struct seg {
-	struct seg *next;
-	char data[SEG_SIZE];
-};
-
 struct kconn {
 	int fd;
 	bool closing;           /* send what is queued, then close */
@@ -50,8 +45,8 @@ struct kconn {
 	uint32_t rip;           /* peer address, host order */
 	uint64_t drained_ms;    /* the client last took reply bytes */
 	uint64_t soft_since_ms; /* output above the soft limit since; 0 = not */
-	struct seg *rbuf;
-	struct seg *held; /* segments an unfinished request still points into */
+	struct sl_inseg *rbuf;
+	struct sl_inseg *held; /* segments an unfinished request still points into */
 	struct kconn *prev, *next;
 	struct sl_client client;
 };
@@ -64,9 +59,8 @@ struct kworker {
 	int efd; /* workers > 1: eventfd another worker writes after shipping here */
 	struct sl_kernel *k;
 	struct kconn *conns;
-	uint64_t obuf_sweep_ms; /* last check of every connection's output limits */
-	struct seg *seg_cache;  /* free input segments (seg_get) */
-	unsigned seg_cached;
+	uint64_t obuf_sweep_ms;     /* last check of every connection's output limits */
+	struct sl_inseg_cache segs; /* free input segments */
 	struct sl_engine eng;
 } __attribute__((aligned(64)));
 
@@ -94,46 +88,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/*
- * Input segments: a connection holds one only while a request is partial
- * (or while it reads), so an idle connection costs none; each worker keeps
- * up to SEG_CACHE free ones.
- */
-#define SEG_CACHE 64
-
-static struct seg *seg_get(struct kworker *w)
-{
-	struct seg *g = w->seg_cache;
-
-	if (g != NULL) {
-		w->seg_cache = g->next;
-		w->seg_cached--;
-		return g;
-	}
-	return malloc(sizeof(*g));
-}
-
-static void seg_put(struct kworker *w, struct seg *g)
-{
-	if (w->seg_cached >= SEG_CACHE) {
-		free(g);
-		return;
-	}
-	g->next = w->seg_cache;
-	w->seg_cache = g;
-	w->seg_cached++;
-}
-
-static void free_segs(struct kworker *w, struct seg *s)
-{
-	while (s != NULL) {
-		struct seg *n = s->next;
-
-		seg_put(w, s);
-		s = n;
-	}
-}
-
 static void conn_close(struct kworker *w, struct kconn *c)
 {
 	atomic_fetch_sub(&w->k->nclients, 1);
@@ -143,8 +97,8 @@ static void conn_close(struct kworker *w, struct kconn *c)
 	close(c->fd);
 	sl_client_deinit(&c->client);
 	if (c->rbuf != NULL)
-		seg_put(w, c->rbuf);
-	free_segs(w, c->held);
+		sl_inseg_put(&w->segs, c->rbuf);
+	sl_inseg_put_list(&w->segs, c->held);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -242,13 +196,13 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 		int rc;
 
 		if (c->rbuf == NULL) {
-			c->rbuf = seg_get(w);
+			c->rbuf = sl_inseg_get(&w->segs);
 			if (c->rbuf == NULL) {
 				conn_close(w, c);
 				return -1;
 			}
 		}
-		n = read(c->fd, c->rbuf->data, SEG_SIZE);
+		n = read(c->fd, c->rbuf->data, SL_INSEG_SIZE);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 			conn_close(w, c);
 			return -1;
@@ -262,7 +216,7 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 			c->held = c->rbuf;
 			c->rbuf = NULL;
 		} else if (c->held != NULL) {
-			free_segs(w, c->held);
+			sl_inseg_put_list(&w->segs, c->held);
 			c->held = NULL;
 		}
 		if (rc != 0) {
@@ -279,12 +233,12 @@ static int conn_read(struct kworker *w, struct kconn *c, uint64_t now)
 			update_events(w, c); /* no EPOLLIN until the owner answers */
 			break;
 		}
-		if ((size_t)n < SEG_SIZE)
+		if ((size_t)n < SL_INSEG_SIZE)
 			break;
 	}
 	if (c->rbuf != NULL) {
 		/* Nothing points into it: an idle connection holds no input buffer. */
-		seg_put(w, c->rbuf);
+		sl_inseg_put(&w->segs, c->rbuf);
 		c->rbuf = NULL;
 	}
 	return 0;
@@ -316,14 +270,8 @@ static void conn_resume(struct kworker *w, struct kconn *c, uint64_t now)
  */
 static uint64_t conn_mem(const struct kconn *c)
 {
-	uint64_t m = sizeof(*c) + sl_resp_out_mem(&c->client.out) + c->client.pend_len;
-	const struct seg *g;
-
-	if (c->rbuf != NULL)
-		m += sizeof(*c->rbuf);
-	for (g = c->held; g != NULL; g = g->next)
-		m += sizeof(*g);
-	return m;
+	return sizeof(*c) + sl_resp_out_mem(&c->client.out) + c->client.pend_len +
+	       (c->rbuf != NULL ? sizeof(*c->rbuf) : 0) + sl_inseg_list_bytes(c->held);
 }
 
 /*
@@ -564,13 +512,7 @@ static void *worker_main(void *arg)
 	}
 	while (w->conns != NULL)
 		conn_close(w, w->conns);
-	while (w->seg_cache != NULL) {
-		struct seg *g = w->seg_cache;
-
-		w->seg_cache = g->next;
-		free(g);
-	}
-	w->seg_cached = 0;
+	sl_inseg_cache_clear(&w->segs);
 	sl_store_reader_offline(store, w->self);
 	return NULL;
 }
