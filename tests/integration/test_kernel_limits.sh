@@ -3,7 +3,7 @@
 # per-source connection caps (maxclients-per-source at start, `sluicectl
 # caps` live; sources are 127.0.0.2 and 127.0.0.3, both loopback) and
 # maxmemory-clients (Redis's client eviction: the DPDK test's scenario,
-# kernel_eviction_probe.py).
+# eviction_probe.py kernel).
 source "$(dirname "$0")/lib.sh"
 PORT=7460
 DIR=/tmp/sluice-test-kernel-limits
@@ -93,7 +93,7 @@ check "caps set global 0 is refused with Redis's range error" \
 check "sluice starts with transport kernel, 1 worker" start_kernel $((PORT + 1)) --workers 1
 check "CONFIG SET maxmemory-clients 8mb on the data port" \
 	bash -c "redis-cli -p $((PORT + 1)) config set maxmemory-clients 8mb | grep -qx OK"
-out=$(timeout 120 python3 "$ROOT/tests/integration/kernel_eviction_probe.py" 127.0.0.1 $((PORT + 1)))
+out=$(timeout 120 python3 "$ROOT/tests/integration/eviction_probe.py" 127.0.0.1 $((PORT + 1)) kernel)
 rc=$?
 echo "$out"
 check "eviction probe: the largest client evicted, NO-EVICT kept, evicted_clients counts (exit 0)" \
@@ -101,7 +101,7 @@ check "eviction probe: the largest client evicted, NO-EVICT kept, evicted_client
 check "CONFIG SET maxmemory-clients 0: no more evictions" \
 	bash -c "redis-cli -p $((PORT + 1)) config set maxmemory-clients 0 | grep -qx OK"
 ev0=$(info_stat $((PORT + 1)) evicted_clients)
-out=$(timeout 120 python3 "$ROOT/tests/integration/kernel_eviction_probe.py" 127.0.0.1 $((PORT + 1)))
+out=$(timeout 120 python3 "$ROOT/tests/integration/eviction_probe.py" 127.0.0.1 $((PORT + 1)) kernel)
 ev1=$(info_stat $((PORT + 1)) evicted_clients)
 echo "# without maxmemory-clients, evicted_clients $ev0 -> $ev1"
 check "without maxmemory-clients nobody is evicted" test "$ev1" = "$ev0"
