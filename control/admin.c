@@ -33,8 +33,6 @@
 #include "control/admin.h"
 #include "control/bpf/sluice_maps.h"
 #include "control/xdp.h"
-/* Only for the command names of CLIENT LIST's cmd= field. */
-#include "dataplane/cmd/cmd_priv.h"
 
 /*
  * Bytes of client lines one worker request may return (about 800 lines).
@@ -93,39 +91,6 @@ struct sl_admin {
 
 /* ---- worker side: runs on the worker lcore through its mailbox ---- */
 
-/* One CLIENT LIST line in Redis 7.0's field order (networking.c catClientInfoString). */
-static int describe(const struct sl_client *c, uint64_t now, char *buf, size_t size)
-{
-	uint64_t qbuf = sl_resp_parser_buffered(&c->parser);
-	uint64_t omem = sl_resp_out_mem(&c->out);
-	uint64_t argv_mem = sl_resp_parser_mem(&c->parser);
-	char cmd[64], addr[SL_CLIENT_ADDR_MAX], laddr[SL_CLIENT_ADDR_MAX];
-	int w;
-
-	sl_client_addr_format(c, false, addr);
-	sl_client_addr_format(c, true, laddr);
-
-	if (c->last_cmd == 0 || c->last_cmd > sl_cmd_table_len)
-		snprintf(cmd, sizeof(cmd), "NULL");
-	else
-		snprintf(cmd, sizeof(cmd), "%s%s%s", sl_cmd_table[c->last_cmd - 1].name,
-			 c->last_sub[0] != '\0' ? "|" : "", c->last_sub);
-	w = snprintf(buf, size,
-		     "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRIu64 " idle=%" PRIu64
-		     " flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%" PRIu64
-		     " qbuf-free=0 argv-mem=%" PRIu64 " multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
-		     "omem=%" PRIu64 " tot-mem=%" PRIu64 " events=r cmd=%s user=default "
-		     "redir=-1 resp=%u\n",
-		     c->id, addr, laddr, c->fd, sl_client_name(c),
-		     (now - SL_MIN(now, c->ctime_ms)) / 1000,
-		     (now - SL_MIN(now, c->last_ms)) / 1000,
-		     (c->flags & SL_CLIENT_NO_EVICT) ? "e" : "N", qbuf, argv_mem, omem,
-		     (uint64_t)sizeof(*c) + argv_mem + omem, cmd, (unsigned)c->out.proto);
-	if (w < 0)
-		return 0;
-	return w < (int)size ? w : (int)size - 1;
-}
-
 static void req_list(struct sl_engine *e, struct worker_req *r)
 {
 	const struct sl_client *c;
@@ -139,7 +104,7 @@ static void req_list(struct sl_engine *e, struct worker_req *r)
 
 		if (c->id >= r->before_id)
 			continue;
-		n = describe(c, e->now_ms, line, sizeof(line));
+		n = sl_client_describe(c, e->now_ms, line, sizeof(line));
 		if (r->len + (size_t)n > LIST_BUF) {
 			r->more = true;
 			return;

@@ -348,6 +348,13 @@ void sl_client_set_ipv4(struct sl_client *c, uint32_t rip, uint16_t rport, uint3
  */
 size_t sl_client_addr_format(const struct sl_client *c, bool local, char *buf);
 
+/*
+ * c's CLIENT LIST line in Redis 7.0's field order, ending in "\n", truncated to
+ * size - 1 bytes; now is the engine's unix ms. Returns its length. Any thread
+ * that may read c (its worker, or a mailbox call run there).
+ */
+int sl_client_describe(const struct sl_client *c, uint64_t now, char *buf, size_t size);
+
 /* Whether c's peer (or local) address prints exactly as s[0..len) (CLIENT KILL ADDR). */
 bool sl_client_addr_is(const struct sl_client *c, bool local, const char *s, size_t len);
 

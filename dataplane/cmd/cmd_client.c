@@ -44,10 +44,8 @@ static void client_setname(struct sl_client *c, const struct sl_resp_arg *argv, 
 		reply_ok(c);
 }
 
-/* One CLIENT LIST line, Redis 7.0 field order, ending in "\n". */
-static int describe(const struct sl_client *c, const struct sl_client *self, char *buf, size_t size)
+int sl_client_describe(const struct sl_client *c, uint64_t now, char *buf, size_t size)
 {
-	uint64_t now = self->eng->now_ms;
 	uint64_t qbuf = sl_resp_parser_buffered(&c->parser);
 	uint64_t omem = sl_resp_out_mem(&c->out);
 	uint64_t argv_mem = sl_resp_parser_mem(&c->parser);
@@ -57,7 +55,7 @@ static int describe(const struct sl_client *c, const struct sl_client *self, cha
 	sl_client_addr_format(c, false, addr);
 	sl_client_addr_format(c, true, laddr);
 
-	if (c->last_cmd == 0)
+	if (c->last_cmd == 0 || c->last_cmd > sl_cmd_table_len)
 		snprintf(cmd, sizeof(cmd), "NULL");
 	else
 		snprintf(cmd, sizeof(cmd), "%s%s%s", sl_cmd_table[c->last_cmd - 1].name,
@@ -92,7 +90,7 @@ static void client_info(struct sl_client *c, const struct sl_resp_arg *argv, uin
 
 	(void)argv;
 	(void)argc;
-	reply_text(c, line, (size_t)describe(c, c, line, sizeof(line)));
+	reply_text(c, line, (size_t)sl_client_describe(c, c->eng->now_ms, line, sizeof(line)));
 }
 
 /* Redis getClientTypeByName: 0 normal, 1 replica, 2 pubsub, 3 master, -1 unknown. */
@@ -156,7 +154,7 @@ static void client_list(struct sl_client *c, const struct sl_resp_arg *argv, uin
 			if (j == nids)
 				continue;
 		}
-		n = describe(x, c, line, sizeof(line));
+		n = sl_client_describe(x, c->eng->now_ms, line, sizeof(line));
 		if (len + (size_t)n > cap) {
 			size_t ncap = cap == 0 ? 4096 : cap * 2;
 			char *nb;
