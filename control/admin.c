@@ -408,14 +408,6 @@ static void run_clients(struct sl_admin *a, const struct sl_resp_arg *argv, uint
 		  (int)SL_MIN(argv[1].len, 128), argv[1].ptr);
 }
 
-static const char *const xdp_stat_names[SL_XDP_STAT__MAX] = {
-	[SL_XDP_PASS_INACTIVE] = "pass_inactive",   [SL_XDP_PASS_OTHER] = "pass_other",
-	[SL_XDP_PASS_MALFORMED] = "pass_malformed", [SL_XDP_REDIRECT_ARP] = "redirect_arp",
-	[SL_XDP_REDIRECT_IPV4] = "redirect_ipv4",   [SL_XDP_REDIRECT_SYN] = "redirect_syn",
-	[SL_XDP_DROP_OVERLOAD] = "drop_overload",   [SL_XDP_DROP_ACL] = "drop_acl",
-	[SL_XDP_DROP_SYN_RATE] = "drop_syn_rate",   [SL_XDP_DROP_CONN_CAP] = "drop_conn_cap",
-};
-
 /* Failed AUTH/HELLO AUTH comparisons: each one is answered -WRONGPASS. */
 static uint64_t wrongpass(const struct sl_engine *e)
 {
@@ -439,7 +431,7 @@ static void run_stats(struct sl_admin *a, struct sl_resp_out *out)
 		add(&t, "# XDP\r\n");
 		if (sl_xdp_read_stats(a->p.xdp_stats_fd, v) == 0)
 			for (i = 0; i < SL_XDP_STAT__MAX; i++)
-				add(&t, "xdp_%s:%" PRIu64 "\r\n", xdp_stat_names[i], v[i]);
+				add(&t, "xdp_%s:%" PRIu64 "\r\n", sl_xdp_stat_names[i], v[i]);
 	}
 	add(&t, "# Workers\r\n");
 	/* Plain per-worker counters: read as the workers write them. */

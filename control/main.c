@@ -285,13 +285,6 @@ static void drain_workers(struct sl_worker *workers, unsigned n)
 
 /* The XDP decisions as INFO sluice shows them (copied by watch_acl). */
 static uint64_t xdp_info[SL_XDP_STAT__MAX];
-static const char *const xdp_info_names[SL_XDP_STAT__MAX] = {
-	[SL_XDP_PASS_INACTIVE] = "pass_inactive",   [SL_XDP_PASS_OTHER] = "pass_other",
-	[SL_XDP_PASS_MALFORMED] = "pass_malformed", [SL_XDP_REDIRECT_ARP] = "redirect_arp",
-	[SL_XDP_REDIRECT_IPV4] = "redirect_ipv4",   [SL_XDP_REDIRECT_SYN] = "redirect_syn",
-	[SL_XDP_DROP_OVERLOAD] = "drop_overload",   [SL_XDP_DROP_ACL] = "drop_acl",
-	[SL_XDP_DROP_SYN_RATE] = "drop_syn_rate",   [SL_XDP_DROP_CONN_CAP] = "drop_conn_cap",
-};
 
 /* Control-thread housekeeping every 100 ms: tells the dataplane whether an
  * ACL exists, and copies the XDP decision counters for INFO. */
@@ -378,7 +371,7 @@ static struct sl_info_worker *publish_info(struct sl_engine_shared *sh, struct s
 	dp.workers = iw;
 	if (xdp) {
 		dp.xdp = xdp_info;
-		dp.xdp_names = xdp_info_names;
+		dp.xdp_names = sl_xdp_stat_names;
 		dp.n_xdp = SL_XDP_STAT__MAX;
 	}
 	sh->dataplane = &dp;

@@ -346,6 +346,14 @@ void *sl_xdp_mmap(int map_fd, size_t size)
 	return mem == MAP_FAILED ? NULL : mem;
 }
 
+const char *const sl_xdp_stat_names[SL_XDP_STAT__MAX] = {
+	[SL_XDP_PASS_INACTIVE] = "pass_inactive",   [SL_XDP_PASS_OTHER] = "pass_other",
+	[SL_XDP_PASS_MALFORMED] = "pass_malformed", [SL_XDP_REDIRECT_ARP] = "redirect_arp",
+	[SL_XDP_REDIRECT_IPV4] = "redirect_ipv4",   [SL_XDP_REDIRECT_SYN] = "redirect_syn",
+	[SL_XDP_DROP_OVERLOAD] = "drop_overload",   [SL_XDP_DROP_ACL] = "drop_acl",
+	[SL_XDP_DROP_SYN_RATE] = "drop_syn_rate",   [SL_XDP_DROP_CONN_CAP] = "drop_conn_cap",
+};
+
 int sl_xdp_read_stats(int stats_fd, uint64_t out[SL_XDP_STAT__MAX])
 {
 	int ncpu = libbpf_num_possible_cpus(), c;

@@ -75,6 +75,10 @@ int sl_xdp_ensure_detached(const struct sl_xdp *x);
  */
 void *sl_xdp_mmap(int map_fd, size_t size);
 
+/* The name of each decision counter (enum sl_xdp_stat), as sluicectl stats,
+ * STATS and INFO print it after "xdp_" / "xdp:". */
+extern const char *const sl_xdp_stat_names[SL_XDP_STAT__MAX];
+
 /* Sums the per-CPU decision counters of a stats map fd into out. */
 int sl_xdp_read_stats(int stats_fd, uint64_t out[SL_XDP_STAT__MAX]);
 

@@ -46,14 +46,6 @@
 #include "control/bpf/sluice_maps.h"
 #include "control/xdp.h"
 
-static const char *const stat_names[SL_XDP_STAT__MAX] = {
-	[SL_XDP_PASS_INACTIVE] = "pass_inactive",   [SL_XDP_PASS_OTHER] = "pass_other",
-	[SL_XDP_PASS_MALFORMED] = "pass_malformed", [SL_XDP_REDIRECT_ARP] = "redirect_arp",
-	[SL_XDP_REDIRECT_IPV4] = "redirect_ipv4",   [SL_XDP_REDIRECT_SYN] = "redirect_syn",
-	[SL_XDP_DROP_OVERLOAD] = "drop_overload",   [SL_XDP_DROP_ACL] = "drop_acl",
-	[SL_XDP_DROP_SYN_RATE] = "drop_syn_rate",   [SL_XDP_DROP_CONN_CAP] = "drop_conn_cap",
-};
-
 struct ctl {
 	const char *instance;
 	const char *bpffs;
@@ -698,7 +690,7 @@ static int cmd_stats(const struct ctl *c)
 	if (have_xdp) {
 		printf("# XDP (pinned maps)\n");
 		for (i = 0; i < SL_XDP_STAT__MAX; i++)
-			printf("xdp_%s:%llu\n", stat_names[i], (unsigned long long)v[i]);
+			printf("xdp_%s:%llu\n", sl_xdp_stat_names[i], (unsigned long long)v[i]);
 	} else {
 		printf("# XDP: unavailable (no pinned stats map)\n");
 	}
