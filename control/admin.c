@@ -543,38 +543,15 @@ static void run_status(struct sl_admin *a, struct sl_resp_out *out)
 	reply_text(out, &t);
 }
 
-/* Redis memtoll: 100, 1k, 1kb, 2mb, 1gb (k = 1000, kb = 1024). */
+/* Redis memtoull (sl_cmd_parse_memory), a digit first. */
 static int parse_mem(const char *s, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t mul;
-	} units[] = {{"", 1},
-		     {"b", 1},
-		     {"k", 1000},
-		     {"kb", 1024},
-		     {"m", 1000000},
-		     {"mb", 1024 * 1024},
-		     {"g", 1000000000ull},
-		     {"gb", 1ull << 30}};
-	char *end;
 	unsigned long long v;
-	unsigned i;
 
-	if (*s < '0' || *s > '9')
+	if (*s < '0' || *s > '9' || sl_cmd_parse_memory(s, strlen(s), &v) != 0)
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -EINVAL;
-	for (i = 0; i < SL_ARRAY_SIZE(units); i++)
-		if (strcasecmp(end, units[i].suffix) == 0) {
-			if (v > UINT64_MAX / units[i].mul)
-				return -EINVAL;
-			*out = v * units[i].mul;
-			return 0;
-		}
-	return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 /* The options CONFIG GET/SET know here, all applied live on every worker. */

@@ -348,6 +348,10 @@ void sl_client_set_ipv4(struct sl_client *c, uint32_t rip, uint16_t rport, uint3
  */
 size_t sl_client_addr_format(const struct sl_client *c, bool local, char *buf);
 
+/* Redis memtoull: "100", "1k" (1000), "1kb" (1024), "2mb", "1gb"; p[0..len)
+ * borrowed. 0 or -EINVAL (negative, unknown unit, overflow). Any thread. */
+int sl_cmd_parse_memory(const char *p, size_t len, unsigned long long *out);
+
 /*
  * c's CLIENT LIST line in Redis 7.0's field order, ending in "\n", truncated to
  * size - 1 bytes; now is the engine's unix ms. Returns its length. Any thread

@@ -265,8 +265,7 @@ static void config_get(struct sl_client *c, const struct sl_resp_arg *argv, uint
 	}
 }
 
-/* Redis memtoull. Returns 0 or -EINVAL. */
-static int parse_memory(const struct sl_resp_arg *a, unsigned long long *out)
+int sl_cmd_parse_memory(const char *p, size_t len, unsigned long long *out)
 {
 	static const struct {
 		const char *unit;
@@ -284,14 +283,14 @@ static int parse_memory(const struct sl_resp_arg *a, unsigned long long *out)
 	unsigned long long v = 0, mul = 0;
 	size_t d = 0, i;
 
-	if (a->len > 0 && a->ptr[0] == '-')
+	if (len > 0 && p[0] == '-')
 		return -EINVAL;
-	while (d < a->len && isdigit((unsigned char)a->ptr[d]))
+	while (d < len && isdigit((unsigned char)p[d]))
 		d++;
 	for (i = 0; i < SL_ARRAY_SIZE(units); i++) {
 		size_t ul = strlen(units[i].unit);
 
-		if (a->len - d == ul && strncasecmp(a->ptr + d, units[i].unit, ul) == 0) {
+		if (len - d == ul && strncasecmp(p + d, units[i].unit, ul) == 0) {
 			mul = units[i].mul;
 			break;
 		}
@@ -299,7 +298,7 @@ static int parse_memory(const struct sl_resp_arg *a, unsigned long long *out)
 	if (mul == 0 || d >= 128)
 		return -EINVAL;
 	for (i = 0; i < d; i++) {
-		unsigned dg = (unsigned)(a->ptr[i] - '0');
+		unsigned dg = (unsigned)(p[i] - '0');
 
 		if (v > (ULLONG_MAX - dg) / 10)
 			return -EINVAL;
@@ -309,6 +308,11 @@ static int parse_memory(const struct sl_resp_arg *a, unsigned long long *out)
 		return -EINVAL;
 	*out = v * mul;
 	return 0;
+}
+
+static int parse_memory(const struct sl_resp_arg *a, unsigned long long *out)
+{
+	return sl_cmd_parse_memory(a->ptr, a->len, out);
 }
 
 struct conf_new {
