@@ -760,6 +760,11 @@ static uint64_t conn_mem(const struct sl_server_conn *c)
 	       (c->rbuf != NULL ? sizeof(*c->rbuf) : 0) + sl_inseg_list_bytes(c->held);
 }
 
+static uint64_t client_mem(const struct sl_client *k)
+{
+	return conn_mem(sl_container_of(k, const struct sl_server_conn, client));
+}
+
 /*
  * Redis's clientsCron, every SL_CLIENT_OBUF_SWEEP_MS: the output limits of
  * every client (one that stopped reading raises no WRITABLE event, so its
@@ -791,20 +796,13 @@ static void sweep_clients(struct sl_server *s)
 		return;
 	limit /= sl_store_n_parts(s->eng.store);
 	while (total > limit) {
-		struct sl_server_conn *big = NULL;
-		uint64_t most = 0, m;
+		uint64_t most;
+		struct sl_client *k = sl_engine_evict_candidate(&s->eng, client_mem, &most);
+		struct sl_server_conn *big;
 
-		for (c = s->live; c != NULL; c = c->next) {
-			if (c->client.flags & SL_CLIENT_NO_EVICT)
-				continue;
-			m = conn_mem(c);
-			if (big == NULL || m > most) {
-				most = m;
-				big = c;
-			}
-		}
-		if (big == NULL)
+		if (k == NULL)
 			return;
+		big = sl_container_of(k, struct sl_server_conn, client);
 		total -= most;
 		sl_tcp_abort(big->tc, s->now_us);
 		s->stats.evicted_clients++;

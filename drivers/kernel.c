@@ -274,6 +274,11 @@ static uint64_t conn_mem(const struct kconn *c)
 	       (c->rbuf != NULL ? sizeof(*c->rbuf) : 0) + sl_inseg_list_bytes(c->held);
 }
 
+static uint64_t client_mem(const struct sl_client *k)
+{
+	return conn_mem(sl_container_of(k, const struct kconn, client));
+}
+
 /*
  * Closes c at once with a reset (SO_LINGER 0): its unsent replies, in our
  * chain and in the socket's send buffer, are dropped, as the DPDK path's
@@ -328,20 +333,13 @@ static void sweep_clients(struct kworker *w, uint64_t now)
 		return;
 	limit /= w->k->conf.workers;
 	while (total > limit) {
-		struct kconn *big = NULL;
-		uint64_t most = 0, m;
+		uint64_t most;
+		struct sl_client *k = sl_engine_evict_candidate(&w->eng, client_mem, &most);
+		struct kconn *big;
 
-		for (c = w->conns; c != NULL; c = c->next) {
-			if (c->client.flags & SL_CLIENT_NO_EVICT)
-				continue;
-			m = conn_mem(c);
-			if (big == NULL || m > most) {
-				most = m;
-				big = c;
-			}
-		}
-		if (big == NULL)
+		if (k == NULL)
 			return;
+		big = sl_container_of(k, struct kconn, client);
 		total -= most;
 		atomic_fetch_add_explicit(&w->k->evicted, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&sh->evicted_clients, 1, memory_order_relaxed);

@@ -81,6 +81,26 @@ void sl_engine_deinit(struct sl_engine *e)
 	e->sub_stat = NULL;
 }
 
+struct sl_client *sl_engine_evict_candidate(struct sl_engine *e,
+					    uint64_t (*mem)(const struct sl_client *c),
+					    uint64_t *most)
+{
+	struct sl_client *c, *big = NULL;
+	uint64_t m;
+
+	*most = 0;
+	for (c = e->clients; c != NULL; c = c->reg_next) {
+		if (c->flags & SL_CLIENT_NO_EVICT)
+			continue;
+		m = mem(c);
+		if (big == NULL || m > *most) {
+			*most = m;
+			big = c;
+		}
+	}
+	return big;
+}
+
 struct sl_client *sl_engine_next_killed(struct sl_engine *e)
 {
 	struct sl_client *c;

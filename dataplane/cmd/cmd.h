@@ -370,6 +370,16 @@ static inline const char *sl_client_name(const struct sl_client *c)
 }
 
 /*
+ * maxmemory-clients (Redis's evictClients): the client of e holding the most
+ * memory by mem(c) (the transport's count of a client's memory), CLIENT
+ * NO-EVICT ones skipped; *most gets that figure. NULL when every client is
+ * exempt. Worker context.
+ */
+struct sl_client *sl_engine_evict_candidate(struct sl_engine *e,
+					    uint64_t (*mem)(const struct sl_client *c),
+					    uint64_t *most);
+
+/*
  * Returns a client of e that CLIENT KILL flagged SL_CLIENT_KILLED, or NULL
  * when there is none left; each flagged client is returned once. The
  * transport closes it (sl_client_deinit and its connection). Worker context.
