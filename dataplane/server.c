@@ -482,15 +482,62 @@ static void conn_resume(struct sl_server *s, struct sl_server_conn *c)
 	conn_read(s, c); /* runs the input held behind it, then reads on */
 }
 
-static bool denied_by_protected_mode(const struct sl_server *s, struct sl_tcp_conn *tc)
+static bool denied_by_protected_mode(const struct sl_server *s, uint32_t rip)
 {
-	uint32_t rip;
-
 	if (!s->protected_mode || (s->acl_configured != NULL &&
 				   atomic_load_explicit(s->acl_configured, memory_order_relaxed)))
 		return false;
-	sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
 	return (rip & s->local_mask) != s->local_net;
+}
+
+/* Answers a refused connection msg, closes it and counts it. */
+static void refuse(struct sl_server *s, struct sl_tcp_conn *tc, const char *msg, size_t len,
+		   uint64_t *counter)
+{
+	sl_tcp_send(tc, msg, (uint32_t)len, s->now_us);
+	sl_tcp_close(tc, s->now_us);
+	(*counter)++;
+}
+
+static void on_accept(struct sl_server *s, struct sl_tcp_conn *tc)
+{
+	static const char denied[] =
+		"-DENIED sluice is running in protected mode because protected mode is "
+		"enabled and no password is set for the default user. In this mode "
+		"connections are only accepted from the directly connected subnet. To serve "
+		"other networks: 1) set a password with 'requirepass', or 2) allow their "
+		"prefixes with 'sluicectl acl allow <prefix>', or 3) start with "
+		"'--protected-mode no' if the network is trusted.\r\n";
+	/* Redis's answer (networking.c acceptCommonHandler), then close. */
+	static const char maxclients[] = "-ERR max number of clients reached\r\n";
+	struct sl_server_conn *c;
+	uint32_t rip;
+
+	sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
+	if (denied_by_protected_mode(s, rip)) {
+		refuse(s, tc, denied, sizeof(denied) - 1, &s->stats.denied);
+		return;
+	}
+	if (s->eng.shared->maxclients != 0 &&
+	    atomic_load_explicit(&s->eng.shared->nclients, memory_order_relaxed) >=
+		    s->eng.shared->maxclients) {
+		refuse(s, tc, maxclients, sizeof(maxclients) - 1, &s->stats.rejected);
+		return;
+	}
+	if (s->srccap != NULL && !sl_srccap_admit(s->srccap, rip)) {
+		refuse(s, tc, maxclients, sizeof(maxclients) - 1, &s->stats.source_rejected);
+		return;
+	}
+	c = conn_new(s, tc);
+	if (c == NULL) {
+		if (s->srccap != NULL)
+			sl_srccap_release(s->srccap, rip);
+		s->stats.conn_nomem++;
+		sl_tcp_abort(tc, s->now_us);
+		return;
+	}
+	sl_tcp_conn_set_udata(tc, c);
+	conn_read(s, c);
 }
 
 static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, int err)
@@ -501,62 +548,7 @@ static void on_event(void *ctx, struct sl_tcp_conn *tc, enum sl_tcp_event ev, in
 	(void)err;
 	switch (ev) {
 	case SL_TCP_EV_ACCEPT:
-		if (denied_by_protected_mode(s, tc)) {
-			static const char msg[] =
-				"-DENIED sluice is running in protected mode because protected "
-				"mode "
-				"is enabled and no password is set for the default user. In this "
-				"mode "
-				"connections are only accepted from the directly connected subnet. "
-				"To "
-				"serve other networks: 1) set a password with 'requirepass', or 2) "
-				"allow their prefixes with 'sluicectl acl allow <prefix>', or 3) "
-				"start "
-				"with '--protected-mode no' if the network is trusted.\r\n";
-
-			sl_tcp_send(tc, msg, sizeof(msg) - 1, s->now_us);
-			sl_tcp_close(tc, s->now_us);
-			s->stats.denied++;
-			return;
-		}
-		if (s->eng.shared->maxclients != 0 &&
-		    atomic_load_explicit(&s->eng.shared->nclients, memory_order_relaxed) >=
-			    s->eng.shared->maxclients) {
-			/* Redis's answer (networking.c acceptCommonHandler), then close. */
-			static const char msg[] = "-ERR max number of clients reached\r\n";
-
-			sl_tcp_send(tc, msg, sizeof(msg) - 1, s->now_us);
-			sl_tcp_close(tc, s->now_us);
-			s->stats.rejected++;
-			return;
-		}
-		if (s->srccap != NULL) {
-			uint32_t rip;
-
-			sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
-			if (!sl_srccap_admit(s->srccap, rip)) {
-				static const char msg[] = "-ERR max number of clients reached\r\n";
-
-				sl_tcp_send(tc, msg, sizeof(msg) - 1, s->now_us);
-				sl_tcp_close(tc, s->now_us);
-				s->stats.source_rejected++;
-				return;
-			}
-		}
-		c = conn_new(s, tc);
-		if (c == NULL) {
-			if (s->srccap != NULL) {
-				uint32_t rip;
-
-				sl_tcp_conn_tuple(tc, NULL, NULL, &rip, NULL);
-				sl_srccap_release(s->srccap, rip);
-			}
-			s->stats.conn_nomem++;
-			sl_tcp_abort(tc, s->now_us);
-			return;
-		}
-		sl_tcp_conn_set_udata(tc, c);
-		conn_read(s, c);
+		on_accept(s, tc);
 		break;
 	case SL_TCP_EV_READABLE:
 		if (c != NULL && !c->closing) {
