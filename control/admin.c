@@ -701,15 +701,12 @@ static void config_set(struct sl_admin *a, const struct sl_resp_arg *name,
 /* "a.b.c.d/len" or "a.b.c.d" (a /32) into host-order net (masked) and len. */
 static int parse_prefix(const char *s, uint32_t *net, unsigned *len)
 {
-	unsigned b[4], l = 32;
-	char tail;
-	int n = sscanf(s, "%3u.%3u.%3u.%3u/%2u%c", &b[0], &b[1], &b[2], &b[3], &l, &tail);
+	struct sl_bpf_acl_key k;
 
-	if ((n != 4 && n != 5) || b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255 || l > 32 ||
-	    (n == 4 && strchr(s, '/') != NULL))
+	if (sl_xdp_parse_prefix(s, &k) != 0)
 		return -EINVAL;
-	*len = l;
-	*net = (b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) & (l == 0 ? 0 : UINT32_MAX << (32 - l));
+	*net = ntohl(k.addr);
+	*len = k.prefixlen;
 	return 0;
 }
 

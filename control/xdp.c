@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
@@ -344,6 +345,31 @@ void *sl_xdp_mmap(int map_fd, size_t size)
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 
 	return mem == MAP_FAILED ? NULL : mem;
+}
+
+int sl_xdp_parse_prefix(const char *s, struct sl_bpf_acl_key *k)
+{
+	char buf[64], *slash, *end;
+	struct in_addr a;
+	unsigned long len = 32;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || errno != 0 || len > 32)
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -EINVAL;
+	k->prefixlen = (__u32)len;
+	/* keep only the prefix bits so one prefix has one key */
+	k->addr = len == 0 ? 0 : a.s_addr & htonl(~(uint32_t)0 << (32 - len));
+	return 0;
 }
 
 const char *const sl_xdp_stat_names[SL_XDP_STAT__MAX] = {

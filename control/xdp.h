@@ -75,6 +75,10 @@ int sl_xdp_ensure_detached(const struct sl_xdp *x);
  */
 void *sl_xdp_mmap(int map_fd, size_t size);
 
+/* "a.b.c.d/len" or "a.b.c.d" (a /32) into an LPM key (network byte order,
+ * bits beyond the prefix cleared, so one prefix has one key). 0 or -EINVAL. */
+int sl_xdp_parse_prefix(const char *s, struct sl_bpf_acl_key *k);
+
 /* The name of each decision counter (enum sl_xdp_stat), as sluicectl stats,
  * STATS and INFO print it after "xdp_" / "xdp:". */
 extern const char *const sl_xdp_stat_names[SL_XDP_STAT__MAX];

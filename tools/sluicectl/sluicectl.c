@@ -768,28 +768,6 @@ static int set_flag(const struct ctl *c, uint32_t flag, int on, const char *what
 	return 0;
 }
 
-/* "a.b.c.d/len" or "a.b.c.d" (a /32). */
-static int parse_prefix(const char *s, struct sl_bpf_acl_key *k)
-{
-	char buf[64], *slash;
-	struct in_addr a;
-	uint32_t len = 32;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		if (parse_u32(slash + 1, &len) != 0 || len > 32)
-			return -1;
-	}
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -1;
-	k->prefixlen = len;
-	/* keep only the prefix bits so one prefix has one key */
-	k->addr = len == 0 ? 0 : a.s_addr & htonl(~(uint32_t)0 << (32 - len));
-	return 0;
-}
-
 static int cmd_acl(const struct ctl *c, int argc, char **argv)
 {
 	struct sl_bpf_acl_key k, next;
@@ -817,7 +795,7 @@ static int cmd_acl(const struct ctl *c, int argc, char **argv)
 			k = next;
 			prev = &k;
 		}
-	} else if (argc == 2 && parse_prefix(argv[1], &k) == 0 &&
+	} else if (argc == 2 && sl_xdp_parse_prefix(argv[1], &k) == 0 &&
 		   (strcmp(argv[0], "allow") == 0 || strcmp(argv[0], "deny") == 0)) {
 		action = strcmp(argv[0], "deny") == 0 ? SL_BPF_ACL_DENY : SL_BPF_ACL_ALLOW;
 		if (bpf_map_update_elem(fd, &k, &action, BPF_ANY) != 0) {
@@ -827,7 +805,8 @@ static int cmd_acl(const struct ctl *c, int argc, char **argv)
 		} else {
 			printf("%s %s\n", argv[0], argv[1]);
 		}
-	} else if (argc == 2 && strcmp(argv[0], "del") == 0 && parse_prefix(argv[1], &k) == 0) {
+	} else if (argc == 2 && strcmp(argv[0], "del") == 0 &&
+		   sl_xdp_parse_prefix(argv[1], &k) == 0) {
 		if (bpf_map_delete_elem(fd, &k) != 0) {
 			fprintf(stderr, "sluicectl: acl del %s: %s\n", argv[1], strerror(errno));
 			rc = 1;
